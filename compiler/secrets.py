@@ -1,0 +1,47 @@
+"""Which values are secret (C-15), and how to keep them out of every output."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from compiler.models import Secrets
+
+# A key like `secretName`, `pwdFile` or `tokenRef` names where a secret lives, not the secret.
+REFERENCE_SUFFIXES = ("name", "file", "path", "ref", "secretref", "mount", "mountpath")
+
+
+def is_secret_path(path: str, secrets: Secrets) -> bool:
+    """True when the dotted values ``path`` holds a secret value under ``secrets``' rules."""
+    for marked in secrets.paths:
+        if path == marked or path.startswith(marked + "."):
+            return True
+    last = path.rsplit(".", 1)[-1].lower()
+    if last.endswith(REFERENCE_SUFFIXES):
+        return False
+    return any(word in last for word in secrets.words)
+
+
+def strip_secrets(values: dict[str, Any], secrets: Secrets, prefix: str = "") -> dict[str, Any]:
+    """A copy of ``values`` without any secret leaf (maps that become empty are kept empty)."""
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict):
+            if any(path == m for m in secrets.paths):
+                continue
+            out[key] = strip_secrets(value, secrets, path + ".")
+        elif not is_secret_path(path, secrets):
+            out[key] = value
+    return out
+
+
+def secret_leaves(values: dict[str, Any], secrets: Secrets, prefix: str = "") -> list[str]:
+    """Dotted paths of every secret leaf in ``values``, sorted."""
+    found: list[str] = []
+    for key, value in values.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict):
+            found.extend(secret_leaves(value, secrets, path + "."))
+        elif is_secret_path(path, secrets):
+            found.append(path)
+    return sorted(found)
