@@ -84,10 +84,12 @@ class Backup(Spec):
 class ArgoCD(Spec):
     """Argo CD output settings."""
 
-    project: DnsLabel = "default"
-    namespace: DnsLabel = "argocd"
+    project: DnsLabel = Field(default="default", description="Argo CD project of the Applications.")
+    namespace: DnsLabel = Field(default="argocd", description="Namespace the Argo CD objects live in.")
     auto_sync: bool = Field(default=False, description="Sync automatically; by default an operator syncs each wave.")
-    mode: Literal["app-of-apps", "applicationset"] = "app-of-apps"
+    mode: Literal["app-of-apps", "applicationset"] = Field(
+        default="app-of-apps", description="One Application per region under a parent, or one ApplicationSet (RollingSync)."
+    )
     repo_url: str = Field(
         default="https://git.example.com/platform/gitops.git",
         description="URL of this repository, for the app-of-apps parent.",
@@ -98,8 +100,10 @@ class ArgoCD(Spec):
 class Flux(Spec):
     """Flux output settings."""
 
-    namespace: DnsLabel = "flux-system"
-    interval: str = Field(default="10m", pattern=r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$")
+    namespace: DnsLabel = Field(default="flux-system", description="Namespace the Flux objects live in.")
+    interval: str = Field(
+        default="10m", pattern=r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$", description="Reconcile interval, e.g. 10m."
+    )
     secret_name: DnsLabel | None = Field(
         default=None, description="Secret holding values for the secret paths (valuesFrom); default <release>-values."
     )
@@ -113,15 +117,17 @@ class GitOps(Spec):
 class Monitoring(Spec):
     """Thresholds and labels of the vendor-recommended alerts."""
 
-    namespace: DnsLabel = "monitoring"
+    namespace: DnsLabel = Field(default="monitoring", description="Namespace of the PrometheusRule.")
     pending_timeout: Seconds = Field(default=600, description="Seconds a pod may stay Pending before an alert.")
-    labels: dict[str, str] = Field(default_factory=lambda: {"service": "voice", "servicename": "tenant"})
+    labels: dict[str, str] = Field(
+        default_factory=lambda: {"service": "voice", "servicename": "tenant"}, description="Labels of the alerts."
+    )
 
 
 class Paths(Spec):
     """Values paths that the planning rules watch."""
 
-    replicas: ValuesPath = "tenant.deployment.replicaCount"
+    replicas: ValuesPath = Field(default="tenant.deployment.replicaCount", description="Values path of the replica count.")
     database: tuple[ValuesPath, ...] = Field(
         default=("tenant.pgdb",), description="Prefixes whose change is a database connection change."
     )
@@ -160,9 +166,9 @@ class EnvironmentSpec(Spec):
 class Cluster(Spec):
     """Where a region runs. ``context`` names the kubeconfig context every command uses."""
 
-    name: DnsLabel
-    server: str | None = Field(default=None, pattern=r"^https://[^\s]+$")
-    context: str = Field(min_length=1, pattern=r"^[^\s]+$")
+    name: DnsLabel = Field(description="Cluster name (Argo CD destination name, Flux kubeconfig Secret prefix).")
+    server: str | None = Field(default=None, pattern=r"^https://[^\s]+$", description="API server URL.")
+    context: str = Field(min_length=1, pattern=r"^[^\s]+$", description="kubeconfig context every command names.")
 
 
 class Pin(Spec):
@@ -184,8 +190,8 @@ class RegionSpec(Spec):
     third_party: dict[str, str] = Field(
         default_factory=dict, description="Installed versions: postgresql, redis, kubernetes, helm, …"
     )
-    state: Literal["present", "absent"] = "present"
-    pin: Pin | None = None
+    state: Literal["present", "absent"] = Field(default="present", description="absent uninstalls the region.")
+    pin: Pin | None = Field(default=None, description="Hold this region at another release.")
 
 
 class ValuesKeyRename(Spec):
@@ -202,16 +208,18 @@ class ValuesKeys(Spec):
 class ReleaseNote(Spec):
     """release-notes/<service>/<version>.yaml: one vendor release (C-3)."""
 
-    version: VendorVersion
-    service: Literal["tenant"] = "tenant"
+    version: VendorVersion = Field(description="The vendor version; equal to the file name.")
+    service: Literal["tenant"] = Field(default="tenant", description="Service; equal to the folder name.")
     released: datetime.date = Field(description="Release date; releases are ordered by it, never by SemVer.")
-    chart_version: VendorVersion
-    image_tag: VendorVersion
+    chart_version: VendorVersion = Field(description="Helm chart version of this release.")
+    image_tag: VendorVersion = Field(description="Image tag of this release.")
     requires: dict[str, VersionSpec] = Field(
         default_factory=dict, description="Third-party requirements, e.g. redis: '>=7.0'."
     )
-    provisioning_changes: bool = False
-    database_migration: Literal["none", "reversible", "irreversible"] = "none"
-    critical_security_fix: bool = False
-    values_keys: ValuesKeys = ValuesKeys()
-    notes: str = ""
+    provisioning_changes: bool = Field(default=False, description="Provisioning changes are required.")
+    database_migration: Literal["none", "reversible", "irreversible"] = Field(
+        default="none", description="irreversible makes the rollback restore the database backup first."
+    )
+    critical_security_fix: bool = Field(default=False, description="Flags the plan as urgent.")
+    values_keys: ValuesKeys = Field(default=ValuesKeys(), description="Values keys added, removed or renamed.")
+    notes: str = Field(default="", description="Free text for reviewers.")

@@ -140,7 +140,8 @@ class Plan:
     rollback: tuple[Step, ...]
     risks: tuple[str, ...] = ()
     urgent: bool = False
-    notes: tuple[str, ...] = field(default=())
+    irreversible: tuple[str, ...] = field(default=())
+    """Releases on the way whose database migration cannot be undone: the rollback restores the backup first."""
 
     @property
     def present_regions(self) -> tuple[RegionChange, ...]:

@@ -1,0 +1,7 @@
+"""`python -m compiler` is `rollplan`."""
+
+import sys
+
+from compiler.cli import main
+
+sys.exit(main())

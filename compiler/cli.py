@@ -1,0 +1,142 @@
+"""The command line: argv in, exit code out. The one error boundary (C-14).
+
+Exit codes: 0 success; 1 invalid input or a plan blocked by policy;
+2 command-line usage; 3 `check` found stale output; 4 internal error (a bug).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from compiler import output
+from compiler.errors import RollplanError, UsageError
+
+EXIT_INTERNAL = 4
+
+DESCRIPTION = """\
+Compile safe, reviewable multi-region plans for a Helm-deployed service.
+
+rollplan reads environments/<env>/ specs and release-notes/ from the working
+tree (the target) and from git at --base (what is deployed), and writes
+generated/<env>/: plan.md, plan.json, upgrade.sh, rollback.sh, values/,
+argocd/, flux/ and alerts.yaml.
+"""
+
+EPILOG = """\
+examples:
+  rollplan demo /tmp/rollplan-demo        build the worked example with a pending change
+  rollplan validate                       check every spec, report all problems at once
+  rollplan compile                        write generated/ for every environment
+  rollplan compile --env prod --base origin/main
+  rollplan check --base origin/main       in CI: exit 3 when generated/ is stale
+  rollplan diff --env prod                the redacted values diff per region
+
+exit codes: 0 ok, 1 invalid input or blocked plan, 2 usage, 3 stale output, 4 internal error
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{message}\n{self.format_usage().strip()}")
+
+
+def _common(parser: argparse.ArgumentParser, *, base: bool = True, envs: bool = True) -> None:
+    parser.add_argument("--root", type=Path, default=Path("."), help="repository root (default: current directory)")
+    if envs:
+        parser.add_argument(
+            "--env", action="append", default=[], metavar="NAME", help="only this environment (repeatable; default all)"
+        )
+    if base:
+        parser.add_argument(
+            "--base", default="HEAD", metavar="REV", help="git revision holding the deployed state (default: HEAD)"
+        )
+    parser.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    parser.add_argument("--debug", action="store_true", help="show the traceback of an internal error")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="rollplan", description=DESCRIPTION, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--version", action="version", version=f"rollplan {_version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+    _common(sub.add_parser("validate", help="validate every spec strictly"), base=False)
+    compile_parser = sub.add_parser("compile", help="plan and write generated/<env>/")
+    _common(compile_parser)
+    compile_parser.add_argument("--commit", action="store_true", help="commit generated/ on a new branch (never pushes)")
+    compile_parser.add_argument("--branch", metavar="NAME", help="branch for --commit (default rollplan/<env>-<version>)")
+    _common(sub.add_parser("check", help="exit 3 when generated/ does not match a fresh compile"))
+    _common(sub.add_parser("diff", help="print the redacted values diff per region"))
+    schema = sub.add_parser("schema", help="write schemas/*.schema.json from the spec models")
+    _common(schema, base=False, envs=False)
+    schema.add_argument("--check", action="store_true", help="exit 3 when the schema files are out of date")
+    demo = sub.add_parser("demo", help="build the worked example as a git repository in DIR")
+    demo.add_argument("dir", type=Path, metavar="DIR", help="a new or empty directory")
+    demo.add_argument("--debug", action="store_true", help="show the traceback of an internal error")
+    demo.add_argument("--format", choices=("text",), default="text", help=argparse.SUPPRESS)
+    return parser
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("rollplan")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args_list
+    as_json = False
+    try:
+        args = build_parser().parse_args(args_list)
+        as_json = args.format == "json"
+        return _dispatch(args, as_json)
+    except RollplanError as err:
+        if as_json:
+            output.document(output.error_document(err))
+        else:
+            output.error(err)
+        return err.exit_code
+    except KeyboardInterrupt:
+        output.progress("interrupted")
+        return 130
+    except Exception as exc:
+        output.internal_error(exc, debug)
+        return EXIT_INTERNAL
+
+
+def _dispatch(args: argparse.Namespace, as_json: bool) -> int:
+    command: str = args.command
+    if command == "demo":
+        from compiler.commands import demo
+
+        return demo.run(args.dir)
+    root: Path = args.root
+    if not root.is_dir():
+        raise UsageError(f"--root {root}: not a directory")
+    if command == "schema":
+        from compiler.commands import schema
+
+        return schema.run(root, check=args.check, as_json=as_json)
+    if command == "validate":
+        from compiler.commands import validate
+
+        return validate.run(root, args.env, as_json=as_json)
+    if command == "compile":
+        from compiler.commands import compile as compile_command
+
+        return compile_command.run(root, args.env, args.base, as_json=as_json, commit=args.commit, branch=args.branch)
+    if command == "check":
+        from compiler.commands import check
+
+        return check.run(root, args.env, args.base, as_json=as_json)
+    from compiler.commands import diff
+
+    return diff.run(root, args.env, args.base, as_json=as_json)

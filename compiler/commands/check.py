@@ -1,0 +1,45 @@
+"""`rollplan check`: recompile in memory and report generated files that are stale."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+from compiler import layout, output
+from compiler.errors import StaleFiles, StaleOutput
+from compiler.pipeline import compile_repo, output_dir
+from compiler.writer import compare
+
+
+def run(root: Path, envs: Sequence[str], base: str, *, as_json: bool) -> int:
+    compiled = compile_repo(root, envs, base)
+    stale = StaleFiles()
+    notes: list[str] = []
+    for env, files in compiled.files.items():
+        found = compare(output_dir(root, env), files, layout.env_dir(env))
+        stale.changed += found.changed
+        stale.missing += found.missing
+        stale.extra += found.extra
+        note = _base_note(root, env, compiled.fingerprints[env], base)
+        if found and note:
+            notes.append(note)
+    if stale:
+        raise StaleOutput(stale, note="\n".join(notes))
+    if as_json:
+        output.document({"ok": True, "environments": sorted(compiled.files)})
+    else:
+        output.result(f"generated/ is up to date ({', '.join(sorted(compiled.files))})")
+    return 0
+
+
+def _base_note(root: Path, env: str, prints: dict[str, str], base: str) -> str:
+    """One line when the committed plan.json was compiled against another base than ``base``."""
+    path = output_dir(root, env) / "plan.json"
+    try:
+        committed = json.loads(path.read_text(encoding="utf-8")).get("inputs", {})
+    except (OSError, ValueError, AttributeError):
+        return ""
+    if committed.get("target") == prints["target"] and committed.get("base") != prints["base"]:
+        return f"{env}: the committed plan was compiled against another base than {base} (same target inputs)"
+    return ""

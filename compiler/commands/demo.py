@@ -1,0 +1,55 @@
+"""`rollplan demo DIR`: the worked example as a git repository with a pending change (C-7)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from compiler import gitio, output
+from compiler.commands.compile import summary_line, write_all
+from compiler.demo_change import apply_demo_change
+from compiler.errors import UsageError
+from compiler.pipeline import compile_repo
+
+EXAMPLE_PARTS = ("environments", "release-notes", "schemas")
+
+
+def example_root() -> Path:
+    """Where the example lives: packaged beside the code in a wheel, at the checkout root otherwise."""
+    packaged = Path(__file__).resolve().parent.parent / "_example"
+    if (packaged / "environments").is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[2]
+
+
+def run(target: Path) -> int:
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise UsageError(f"{target} exists and is not an empty directory: give a new or empty directory")
+    source = example_root()
+    target.mkdir(parents=True, exist_ok=True)
+    for part in EXAMPLE_PARTS:
+        if (source / part).is_dir():
+            shutil.copytree(source / part, target / part)
+    output.progress(f"copied the example into {target}")
+    gitio.init_with_commit(target, "Deployed state: prod at 100.0.1000067, staging at 100.0.1000071")
+    output.progress("committed the deployed state as HEAD")
+    changed = apply_demo_change(target)
+    output.progress("applied the pending change: " + ", ".join(changed))
+    compiled = compile_repo(target, (), "HEAD")
+    write_all(target, compiled)
+    for plan in compiled.plans.values():
+        output.result(summary_line(plan))
+    output.result(_where_to_look(target, sorted(compiled.plans)))
+    return 0
+
+
+def _where_to_look(target: Path, envs: list[str]) -> str:
+    lines = ["", f"Demo repository: {target}", "  git -C {0} diff            the pending change (the PR)".format(target)]
+    for env in envs:
+        lines.append(f"  {target}/generated/{env}/plan.md      the reviewer's plan for {env}")
+    lines += [
+        f"  {target}/generated/prod/upgrade.sh   the helm/kubectl steps (--dry-run prints them)",
+        f"  {target}/generated/prod/rollback.sh  the matching rollback",
+        f"  rollplan check --root {target}        confirms generated/ matches the specs",
+    ]
+    return "\n".join(lines)

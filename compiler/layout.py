@@ -1,0 +1,19 @@
+"""Where generated files live, relative to the repository root (the scripts run from there)."""
+
+from __future__ import annotations
+
+GENERATED = "generated"
+
+
+def env_dir(env: str) -> str:
+    return f"{GENERATED}/{env}"
+
+
+def values_file(env: str, region: str) -> str:
+    """The target effective values of a region, as the forward plan passes them to helm."""
+    return f"{env_dir(env)}/values/{region}.yaml"
+
+
+def rollback_values_file(env: str, region: str) -> str:
+    """The base effective values of a region, as the rollback plan passes them to helm."""
+    return f"{env_dir(env)}/rollback/values/{region}.yaml"

@@ -1,0 +1,93 @@
+"""The compile pipeline, top to bottom: load → validate → resolve → plan → render.
+
+Writing (or comparing) the result is the caller's business: see writer.py.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from compiler import gitio, layout
+from compiler.load import LoadedEnvironment, Source, Specs, WorkTree, load_specs
+from compiler.plan import Plan
+from compiler.planner import EnvInputs, plan_environment
+from compiler.render.outputs import render_environment
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """The plans of a run and every file they produce, keyed by repo-relative path."""
+
+    plans: dict[str, Plan]
+    files: dict[str, dict[str, bytes]]  # env → {path relative to generated/<env>/: bytes}
+    fingerprints: dict[str, dict[str, str]]
+
+
+def load_target(root: Path, envs: Sequence[str] = ()) -> Specs:
+    """The working tree's specs (the target), strictly validated."""
+    return load_specs(WorkTree(root), only=envs)
+
+
+def load_base(root: Path, rev: str, names: Sequence[str]) -> Specs | None:
+    """The specs at ``rev`` for those of ``names`` that exist there (None when none do)."""
+    source = gitio.base_source(root, rev)
+    present = [n for n in names if source.read(f"environments/{n}/environment.yaml") is not None]
+    if not present:
+        return None
+    return load_specs(source, only=present)
+
+
+def compile_repo(root: Path, envs: Sequence[str] = (), base: str = "HEAD") -> Compiled:
+    """Plan and render every selected environment: base from git at ``base``, target from the work tree."""
+    target = load_target(root, envs)
+    names = sorted(target.environments)
+    base_specs = load_base(root, base, names)
+    plans: dict[str, Plan] = {}
+    files: dict[str, dict[str, bytes]] = {}
+    prints: dict[str, dict[str, str]] = {}
+    for name in names:
+        inputs = env_inputs(name, target, base_specs)
+        prints[name] = fingerprints(inputs)
+        plans[name] = plan_environment(inputs, prints[name]["combined"])
+        files[name] = render_environment(plans[name], prints[name])
+    return Compiled(plans, files, prints)
+
+
+def env_inputs(name: str, target: Specs, base: Specs | None) -> EnvInputs:
+    base_env = base.environments.get(name) if base is not None else None
+    return EnvInputs(name, target.environments[name], target, base_env, base if base_env else None)
+
+
+def fingerprints(inputs: EnvInputs) -> dict[str, str]:
+    """sha256 over the canonical inputs of each side, and over both."""
+    target = _digest(_canonical(inputs.target, inputs.target_specs))
+    base = _digest(_canonical(inputs.base, inputs.base_specs)) if inputs.base and inputs.base_specs else ""
+    return {"base": base, "target": target, "combined": _digest({"base": base, "target": target})}
+
+
+def _canonical(loaded: LoadedEnvironment, specs: Specs) -> dict[str, Any]:
+    files = {p for r in loaded.regions for p in (*loaded.spec.values, *r.values)}
+    notes = specs.release_notes.get(loaded.spec.service, {})
+    return {
+        "environment": loaded.spec.model_dump(mode="json"),
+        "regions": [r.model_dump(mode="json") for r in loaded.regions],
+        "values": {p: specs.values[p] for p in sorted(files)},
+        "release_notes": {v: n.model_dump(mode="json") for v, n in sorted(notes.items())},
+    }
+
+
+def _digest(data: Any) -> str:
+    text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def output_dir(root: Path, env: str) -> Path:
+    return root / layout.env_dir(env)
+
+
+__all__ = ["Compiled", "Source", "compile_repo", "load_base", "load_target", "output_dir"]

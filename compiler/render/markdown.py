@@ -1,0 +1,115 @@
+"""plan.md: the reviewer's view of a plan."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from compiler import argv
+from compiler.plan import DiffEntry, Plan, RegionChange, Release, Step
+from compiler.render.gitops import gitops_notes
+from compiler.render.shell import shell_join
+from compiler.templating import render
+
+MAX_CELL = 60
+
+
+def render_plan_md(plan: Plan) -> str:
+    """The Markdown plan of one environment."""
+    changed = [r for r in plan.regions if r.change != "noop"]
+    return render(
+        "plan.md.j2",
+        plan=plan,
+        summary=[_summary_row(r) for r in plan.regions],
+        mermaid=_mermaid(plan),
+        order_note="",
+        diffs=[{"name": r.name, "rows": [_diff_row(d) for d in r.diff]} for r in plan.regions],
+        steps=[_step(s) for s in plan.steps],
+        uninstall=[_step(s) for s in plan.uninstall],
+        rollback=[_step(s) for s in plan.rollback],
+        risk_lines=[{"name": r.name, "risk": risk} for r in changed for risk in r.risks],
+        irreversible=plan.irreversible,
+        fast_path=[
+            {"name": r.name, "command": shell_join(argv.helm_rollback(r.base))}
+            for r in changed
+            if r.base is not None and r.target is not None
+        ],
+        gitops=gitops_notes(plan),
+    )
+
+
+def _release(release: Release | None) -> str:
+    if release is None:
+        return "—"
+    if release.chart_version == release.version and release.image_tag == release.version:
+        return f"`{release.version}`"
+    return f"`{release.version}` (chart `{release.chart_version}`, image `{release.image_tag}`)"
+
+
+def _summary_row(change: RegionChange) -> dict[str, Any]:
+    return {
+        "name": change.name,
+        "primary": change.primary,
+        "wave": change.wave,
+        "from": _release(change.base.release if change.base else None),
+        "to": _release(change.target.release if change.target else None),
+        "change": change.change,
+        "risk": _cell(change.risks[0]) if change.risks else "none",
+    }
+
+
+def _cell(text: str) -> str:
+    text = text.replace("|", "\\|").replace("\n", " ")
+    return text if len(text) <= MAX_CELL * 2 else text[: MAX_CELL * 2 - 1] + "…"
+
+
+def _value(value: Any) -> str:
+    if value is None:
+        return ""
+    text = json.dumps(value, sort_keys=True, ensure_ascii=False)
+    if len(text) > MAX_CELL:
+        text = text[: MAX_CELL - 1] + "…"
+    return "`" + text.replace("`", "'").replace("|", "\\|") + "`"
+
+
+def _diff_row(entry: DiffEntry) -> dict[str, str]:
+    if entry.secret:
+        hidden = "*(secret, hidden)*"
+        return {"path": entry.path, "op": entry.op, "old": hidden if entry.op != "added" else "",
+                "new": hidden if entry.op != "removed" else ""}  # fmt: skip
+    return {"path": entry.path, "op": entry.op, "old": _value(entry.old), "new": _value(entry.new)}
+
+
+def _step(step: Step) -> dict[str, Any]:
+    return {
+        "phase": step.phase,
+        "region": step.region,
+        "description": step.description,
+        "risk": step.risk,
+        "pause": step.pause,
+        "argv": step.argv,
+        "command": shell_join(step.argv) if step.argv is not None else "",
+    }
+
+
+def _mermaid(plan: Plan) -> str:
+    """The rollout as a left-to-right flowchart: backup, then each region and its gate."""
+    lines = ["flowchart LR"]
+    previous = "start([start])"
+    if any(s.phase == "backup" for s in plan.steps):
+        lines.append(f"  {previous} --> backup[(database backup)]")
+        previous = "backup"
+    for change in plan.regions:
+        if change.change in ("noop", "uninstall"):
+            continue
+        label = f"{change.name}{' (primary)' if change.primary else ''}: {change.change}"
+        node = f"r{change.wave}[\"{label}\"]"
+        gate = f"g{change.wave}{{{{verify {change.name}}}}}"
+        lines.append(f"  {previous} --> {node} --> {gate}")
+        previous = f"g{change.wave}"
+    removed = sorted((r for r in plan.regions if r.change == "uninstall"), key=lambda r: (r.primary, -r.wave))
+    for change in removed:
+        lines.append(f"  {previous} --> u{change.wave}[\"uninstall {change.name}\"]")
+        previous = f"u{change.wave}"
+    lines.append(f"  {previous} --> done([done])")
+    return "\n".join(lines)

@@ -1,0 +1,54 @@
+"""plan.json (C-16): the plan for machines. Documented in docs/plan-json.md."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from compiler.plan import FORMAT_VERSION, DiffEntry, Plan, RegionChange
+
+
+def plan_document(plan: Plan, fingerprints: dict[str, str]) -> dict[str, Any]:
+    """The plan as a JSON-ready document. ``fingerprints`` holds the base and target input hashes."""
+    return {
+        "format_version": FORMAT_VERSION,
+        "environment": plan.environment,
+        "service": plan.service,
+        "fingerprint": plan.fingerprint,
+        "inputs": fingerprints,
+        "urgent": plan.urgent,
+        "risks": list(plan.risks),
+        "irreversible_migrations": list(plan.irreversible),
+        "regions": [_region(r) for r in plan.regions],
+        "steps": [s.as_dict() for s in plan.steps],
+        "uninstall": [s.as_dict() for s in plan.uninstall],
+        "rollback": [s.as_dict() for s in plan.rollback],
+    }
+
+
+def render_plan_json(plan: Plan, fingerprints: dict[str, str]) -> str:
+    return json.dumps(plan_document(plan, fingerprints), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def _region(change: RegionChange) -> dict[str, Any]:
+    return {
+        "name": change.name,
+        "primary": change.primary,
+        "wave": change.wave,
+        "change": change.change,
+        "from": change.base.release.as_dict() if change.base else None,
+        "to": change.target.release.as_dict() if change.target else None,
+        "risks": list(change.risks),
+        "diff": [_diff(d) for d in change.diff],
+    }
+
+
+def _diff(entry: DiffEntry) -> dict[str, Any]:
+    if entry.secret:
+        return {"path": entry.path, "op": entry.op, "secret": True}
+    out: dict[str, Any] = {"path": entry.path, "op": entry.op, "secret": False}
+    if entry.op != "added":
+        out["old"] = entry.old
+    if entry.op != "removed":
+        out["new"] = entry.new
+    return out
