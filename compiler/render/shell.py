@@ -1,0 +1,104 @@
+"""The operator's bash scripts: upgrade.sh, rollback.sh and uninstall.sh (C-10).
+
+Each plan step becomes one numbered step that runs exactly its argv. The
+scripts are plain text built from the plan alone, so the same plan always gives
+the same bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from compiler.plan import Plan, Step
+from compiler.templating import render, shell_quote
+
+TEMPLATE = "script.sh.j2"
+FINGERPRINT_CHARS = 12
+# Inside single quotes these are data, but shellcheck warns about them (SC2016, SC1003).
+SHELLCHECK_SUSPECTS = ("$", "`", "\\")
+
+
+def shell_join(argv: Sequence[str]) -> str:
+    """The one place shell text is made from argv: every word quoted, joined by spaces."""
+    if isinstance(argv, str):
+        # A str is a Sequence[str] too; quoting it letter by letter is never meant.
+        raise TypeError(f"argv must be a sequence of words, not the string {argv!r}")
+    if not argv:
+        raise ValueError("argv must name a program")
+    return " ".join(shell_quote(word) for word in argv)
+
+
+def render_scripts(plan: Plan) -> dict[str, str]:
+    """File name → text of each script; uninstall.sh only when the plan removes a region."""
+    scripts = {
+        "upgrade.sh": _script(plan, "upgrade.sh", "upgrade", plan.steps),
+        "rollback.sh": _script(plan, "rollback.sh", "rollback", plan.rollback),
+    }
+    if plan.uninstall:
+        scripts["uninstall.sh"] = _script(plan, "uninstall.sh", "uninstall", plan.uninstall)
+    return scripts
+
+
+def _script(plan: Plan, script: str, kind: str, steps: Sequence[Step]) -> str:
+    title = _one_line(f"{kind} plan of environment {plan.environment} (service {plan.service})")
+    uninstalling = kind == "uninstall"
+    return render(
+        TEMPLATE,
+        script=script,
+        title=title,
+        fingerprint=_one_line(plan.fingerprint.removeprefix("sha256:")[:FINGERPRINT_CHARS]),
+        steps=steps,
+        literal_steps=_literal_steps(steps),
+        help=_help(script, title, len(steps)),
+        confirm_release=plan.env.release if uninstalling else None,
+        data_loss=_data_loss_warning(plan, steps) if uninstalling else [],
+    )
+
+
+def _literal_steps(steps: Sequence[Step]) -> set[int]:
+    """Numbers (1-based) of the steps with a word shellcheck would take for an expansion."""
+    found: set[int] = set()
+    for number, step in enumerate(steps, start=1):
+        words = (*(step.argv or ()), step.description, step.risk or "")
+        if any(char in word for word in words for char in SHELLCHECK_SUSPECTS):
+            found.add(number)
+    return found
+
+
+def _help(script: str, title: str, total: int) -> list[str]:
+    return [
+        f"Usage: {script} [--yes] [--dry-run] [--from N]",
+        "",
+        f"Runs the {title}: {total} step(s), one at a time.",
+        "Each step prints its command before running it; a failed or refused step",
+        "stops the script, and --from N resumes at step N once the cause is fixed.",
+        "",
+        "Options:",
+        "  -y, --yes      do not stop for confirmations (manual steps are still printed)",
+        "  -n, --dry-run  print every step and command, run nothing",
+        f"  --from N       start at step N (1 to {max(total, 1)})",
+        "  -h, --help     show this help",
+    ]
+
+
+def _data_loss_warning(plan: Plan, steps: Sequence[Step]) -> list[str]:
+    regions = _uninstall_regions(steps)
+    where = ", ".join(regions) if regions else f"environment {plan.environment}"
+    return [
+        f"WARNING: the next steps uninstall Helm release {plan.env.release} "
+        f"(namespace {plan.env.namespace}) from: {where}.",
+        "Data the release keeps there may be lost for good.",
+    ]
+
+
+def _uninstall_regions(steps: Sequence[Step]) -> list[str]:
+    regions: list[str] = []
+    for step in steps:
+        if step.phase == "uninstall" and step.region and step.region not in regions:
+            regions.append(step.region)
+    return regions
+
+
+def _one_line(text: str) -> str:
+    """``text`` safe to put in a `#` comment: a line break would end the comment."""
+    return " ".join(text.split())
