@@ -67,8 +67,12 @@ def build_parser() -> argparse.ArgumentParser:
     _common(sub.add_parser("validate", help="validate every spec strictly"), base=False)
     compile_parser = sub.add_parser("compile", help="plan and write generated/<env>/")
     _common(compile_parser)
-    compile_parser.add_argument("--commit", action="store_true", help="commit generated/ on a new branch (never pushes)")
-    compile_parser.add_argument("--branch", metavar="NAME", help="branch for --commit (default rollplan/<env>-<version>)")
+    compile_parser.add_argument(
+        "--commit", action="store_true", help="commit generated/ on a new branch (never pushes)"
+    )
+    compile_parser.add_argument(
+        "--branch", metavar="NAME", help="branch for --commit (default rollplan/<env>-<version>)"
+    )
     _common(sub.add_parser("check", help="exit 3 when generated/ does not match a fresh compile"))
     _common(sub.add_parser("diff", help="print the redacted values diff per region"))
     schema = sub.add_parser("schema", help="write schemas/*.schema.json from the spec models")

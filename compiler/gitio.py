@@ -98,3 +98,73 @@ def init_with_commit(root: Path, message: str) -> str:
     repo.git.add("--all")
     repo.git.commit("--quiet", "--message", message)
     return str(repo.head.commit.hexsha)
+
+
+IN_PROGRESS = {
+    "MERGE_HEAD": "a merge",
+    "rebase-merge": "a rebase",
+    "rebase-apply": "a rebase or am",
+    "CHERRY_PICK_HEAD": "a cherry-pick",
+    "REVERT_HEAD": "a revert",
+}
+
+
+@dataclass(frozen=True)
+class CommitRequest:
+    """What `compile --commit` asks for: these folders (repo-root relative), on this new branch."""
+
+    root: Path
+    folders: tuple[str, ...]
+    branch: str
+    message: str
+
+
+def check_can_commit(request: CommitRequest) -> None:
+    """Refuse before anything is written: an operation in progress, unrelated staged files, a taken branch."""
+    repo = open_repo(request.root)
+    resolve_revision(repo, "HEAD")
+    git_dir = Path(repo.git_dir)
+    for marker, what in IN_PROGRESS.items():
+        if (git_dir / marker).exists():
+            raise GitError(f"{what} is in progress: finish or abort it before 'rollplan compile --commit'")
+    prefix = _prefix(repo, request.root)
+    allowed = tuple(f"{prefix}{folder}/" for folder in request.folders)
+    staged = [p for p in repo.git.diff("--cached", "--name-only", "-z").split("\0") if p]
+    unrelated = sorted(p for p in staged if not p.startswith(allowed))
+    if unrelated:
+        listed = ", ".join(unrelated[:5]) + (" …" if len(unrelated) > 5 else "")
+        raise GitError(f"changes outside generated/ are staged ({listed}): commit or unstage them first")
+    if request.branch in _branches(repo) and _current_branch(repo) != request.branch:
+        raise GitError(f"branch {request.branch!r} exists already: pass --branch NAME, or delete it first")
+    try:
+        repo.git.check_ref_format("--branch", request.branch)
+    except git.GitCommandError:
+        raise GitError(f"{request.branch!r} is not a valid branch name") from None
+
+
+def commit_generated(request: CommitRequest) -> str | None:
+    """Commit the folders on the new branch; None when they hold nothing new. Never pushes."""
+    repo = open_repo(request.root)
+    prefix = _prefix(repo, request.root)
+    paths = [f"{prefix}{folder}" for folder in request.folders]
+    repo.git.add("--all", "--", *paths)
+    if not repo.git.diff("--cached", "--name-only", "--", *paths):
+        return None
+    if _current_branch(repo) != request.branch:
+        repo.git.switch("--create", request.branch)  # keeps the work tree and index as they are
+    repo.git.commit("--quiet", "--message", request.message, "--", *paths)
+    return str(repo.head.commit.hexsha)
+
+
+def _prefix(repo: git.Repo, root: Path) -> str:
+    top = Path(repo.working_tree_dir or root).resolve()
+    relative = root.resolve().relative_to(top).as_posix()
+    return "" if relative == "." else relative + "/"
+
+
+def _branches(repo: git.Repo) -> set[str]:
+    return {head.name for head in repo.heads}
+
+
+def _current_branch(repo: git.Repo) -> str | None:
+    return None if repo.head.is_detached else repo.active_branch.name

@@ -88,7 +88,8 @@ class ArgoCD(Spec):
     namespace: DnsLabel = Field(default="argocd", description="Namespace the Argo CD objects live in.")
     auto_sync: bool = Field(default=False, description="Sync automatically; by default an operator syncs each wave.")
     mode: Literal["app-of-apps", "applicationset"] = Field(
-        default="app-of-apps", description="One Application per region under a parent, or one ApplicationSet (RollingSync)."
+        default="app-of-apps",
+        description="One Application per region under a parent, or one ApplicationSet (RollingSync).",
     )
     repo_url: str = Field(
         default="https://git.example.com/platform/gitops.git",
@@ -127,7 +128,9 @@ class Monitoring(Spec):
 class Paths(Spec):
     """Values paths that the planning rules watch."""
 
-    replicas: ValuesPath = Field(default="tenant.deployment.replicaCount", description="Values path of the replica count.")
+    replicas: ValuesPath = Field(
+        default="tenant.deployment.replicaCount", description="Values path of the replica count."
+    )
     database: tuple[ValuesPath, ...] = Field(
         default=("tenant.pgdb",), description="Prefixes whose change is a database connection change."
     )

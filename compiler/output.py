@@ -34,7 +34,11 @@ def error(err: RollplanError) -> None:
         sys.stderr.write(f"{count} problem{'s' if count != 1 else ''} found\n")
         return
     if isinstance(err, StaleOutput):
-        for label, paths in (("changed", err.stale.changed), ("missing", err.stale.missing), ("extra", err.stale.extra)):
+        for label, paths in (
+            ("changed", err.stale.changed),
+            ("missing", err.stale.missing),
+            ("extra", err.stale.extra),
+        ):
             for path in paths:
                 sys.stderr.write(f"stale ({label}): {path}\n")
         if err.note:
@@ -46,7 +50,11 @@ def error(err: RollplanError) -> None:
 
 def error_document(err: RollplanError) -> dict[str, Any]:
     """The JSON form of a user-caused error."""
-    doc: dict[str, Any] = {"ok": False, "exit_code": err.exit_code, "message": str(err).splitlines()[0] if str(err) else ""}
+    doc: dict[str, Any] = {
+        "ok": False,
+        "exit_code": err.exit_code,
+        "message": str(err).splitlines()[0] if str(err) else "",
+    }
     if isinstance(err, InputError):
         doc["errors"] = [p.as_dict() for p in err.problems]
     if isinstance(err, StaleOutput):
@@ -61,6 +69,5 @@ def internal_error(exc: BaseException, debug: bool) -> None:
         import traceback
 
         traceback.print_exception(exc)
-    sys.stderr.write(
-        f"internal error: {type(exc).__name__}: {exc} (this is a bug in rollplan; rerun with --debug for the traceback)\n"
-    )
+    hint = "this is a bug in rollplan; rerun with --debug for the traceback"
+    sys.stderr.write(f"internal error: {type(exc).__name__}: {exc} ({hint})\n")

@@ -43,8 +43,8 @@ def plan_environment(inputs: EnvInputs, fingerprint: str) -> Plan:
     target = region_states(inputs.target, inputs.target_specs)
     base = region_states(inputs.base, inputs.base_specs) if inputs.base and inputs.base_specs else {}
     order = _order(inputs, base)
-    regions = [_region(name, wave, base.get(name), target.get(name), notes) for wave, name in enumerate(order)]
-    regions = [r for r in regions if r is not None]
+    found = [_region(name, wave, base.get(name), target.get(name), notes) for wave, name in enumerate(order)]
+    regions = [r for r in found if r is not None]
     env_risks = _check(inputs, regions, notes)
     urgent = any(n.critical_security_fix for r in regions if r.change.change != "noop" for n in r.notes[-1:])
     return Plan(
@@ -117,7 +117,7 @@ def _existing(
         risks.append(rules.degradation_risk(target.release_name, min(base.region.replicas, target.region.replicas)))
         paths = {p for p, _ in leaf_paths(target.values)}
         for note in passed:
-            risks += rules.note_risks(note, paths)
+            risks += rules.note_risks(note, paths, target=note is passed[-1])
         if sig is not None:
             risks += rules.signal_risks(sig, target.release_name)
     change = RegionChange(name, primary, kind, wave, base, target, diff, tuple(dict.fromkeys(risks)))
@@ -181,11 +181,21 @@ def _backup(sl: StepList, state: RegionState, region: str | None) -> None:
 def _preflight(sl: StepList, change: RegionChange) -> None:
     state = change.current
     if change.base is None:
-        sl.add("preflight", change.name, argv.can_install(state),
-               f"check that {state.context} lets us create the StatefulSet in {state.namespace}", slug="preflight")
+        sl.add(
+            "preflight",
+            change.name,
+            argv.can_install(state),
+            f"check that {state.context} lets us create the StatefulSet in {state.namespace}",
+            slug="preflight",
+        )
         return
-    sl.add("preflight", change.name, argv.helm_history(state),
-           f"show the deployed revisions of {state.release_name} (the fast-path rollback target)", slug="preflight")
+    sl.add(
+        "preflight",
+        change.name,
+        argv.helm_history(state),
+        f"show the deployed revisions of {state.release_name} (the fast-path rollback target)",
+        slug="preflight",
+    )
 
 
 def _describe(change: RegionChange) -> str:
@@ -195,7 +205,9 @@ def _describe(change: RegionChange) -> str:
     frm = change.base.release
     if change.change == "config":
         return f"apply the changed values in {change.name} (release {to.version} unchanged)"
-    return f"{change.change} {change.name}: {frm.version} → {to.version} (chart {frm.chart_version} → {to.chart_version})"
+    return (
+        f"{change.change} {change.name}: {frm.version} → {to.version} (chart {frm.chart_version} → {to.chart_version})"
+    )
 
 
 def _uninstall(regions: list[Region]) -> list[Step]:
@@ -217,7 +229,9 @@ def _rollback(env_name: str, regions: list[Region]) -> list[Step]:
     if irreversible:
         _restore(sl, changed[0].change.current, irreversible)
     forward = [r for r in changed if r.change.change != "uninstall"]
-    removed = sorted((r for r in changed if r.change.change == "uninstall"), key=lambda r: (r.change.primary, -r.change.wave))
+    removed = sorted(
+        (r for r in changed if r.change.change == "uninstall"), key=lambda r: (r.change.primary, -r.change.wave)
+    )
     for region in [*reversed(removed), *reversed(forward)]:
         _rollback_region(sl, env_name, region)
     return sl.steps

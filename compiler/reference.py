@@ -67,8 +67,8 @@ def _type(prop: dict[str, Any], defs: dict[str, Any]) -> str:
     if kind == "object" and isinstance(prop.get("additionalProperties"), dict):
         return f"map of {_type(prop['additionalProperties'], defs)}"
     if "title" in prop and kind == "object":
-        return prop["title"]
-    return {"string": "string", "integer": "integer", "boolean": "boolean"}.get(kind, kind)
+        return str(prop["title"])
+    return str(kind)
 
 
 def _default(value: Any) -> str:

@@ -13,7 +13,7 @@ from packaging.version import InvalidVersion, Version
 
 from compiler.diff import Signals
 from compiler.errors import Location, Problem
-from compiler.models import EnvironmentSpec, ReleaseNote, RegionSpec
+from compiler.models import EnvironmentSpec, RegionSpec, ReleaseNote
 from compiler.plan import ChangeKind
 
 SUPPORTED_BEHIND_NEWEST = 2
@@ -98,10 +98,14 @@ def degradation_risk(release: str, replicas: int) -> str:
     return f"writes unavailable while {release}-0 (master) restarts; reads served by the other {replicas - 1} pod(s)"
 
 
-def note_risks(note: ReleaseNote, values_paths: set[str]) -> list[str]:
-    """Risks the target release note carries for a region whose values hold ``values_paths``."""
+def note_risks(note: ReleaseNote, values_paths: set[str], *, target: bool = True) -> list[str]:
+    """Risks a release note carries for a region whose values hold ``values_paths``.
+
+    ``target`` is False for a release the upgrade passes through: its migration
+    and key changes still apply, its urgency does not.
+    """
     risks: list[str] = []
-    if note.critical_security_fix:
+    if note.critical_security_fix and target:
         risks.append(f"URGENT: release {note.version} is a critical security fix")
     if note.database_migration == "irreversible":
         risks.append(f"irreversible database migration in {note.version}: rollback restores the backup first")
@@ -122,7 +126,9 @@ def signal_risks(sig: Signals, release: str) -> list[str]:
     if sig.database:
         risks.append("backend move: the new database must be ready first; writes degraded during the switch")
     if sig.redis:
-        risks.append(f"Redis connection change: scaled to 1 replica for the maintenance; full outage as {release}-0 restarts")
+        risks.append(
+            f"Redis connection change: scaled to 1 replica for the maintenance; full outage as {release}-0 restarts"
+        )
     if sig.secret_refs:
         risks.append("secret references change: the referenced Secrets must exist in the cluster first")
     return risks

@@ -33,12 +33,19 @@ def _region(name: str, primary: bool = False, **extra: Any) -> RegionSpec:
 
 def _note(version: str, day: int, **extra: Any) -> ReleaseNote:
     return ReleaseNote.model_validate(
-        {"version": version, "released": datetime.date(2024, 1, day), "chart_version": version,
-         "image_tag": version, **extra}  # fmt: skip
+        {
+            "version": version,
+            "released": datetime.date(2024, 1, day),
+            "chart_version": version,
+            "image_tag": version,
+            **extra,
+        }
     )
 
 
-NOTES = {n.version: n for n in (_note("100.0.9", 1), _note("100.0.10", 2), _note("100.0.10.1", 5), _note("100.0.11", 3))}
+NOTES = {
+    n.version: n for n in (_note("100.0.9", 1), _note("100.0.10", 2), _note("100.0.10.1", 5), _note("100.0.11", 3))
+}
 
 
 def test_rollout_order_primary_first_then_listed_then_by_name() -> None:
@@ -103,8 +110,15 @@ def test_degradation_risk_names_master_pod_or_full_outage() -> None:
 
 
 def test_note_risks_flags_security_migration_provisioning_and_stale_keys() -> None:
-    note = _note("2", 2, critical_security_fix=True, database_migration="irreversible", provisioning_changes=True,
-                 values_keys={"removed": ["tenant.old"], "renamed": [{"from": "tenant.a", "to": "tenant.b"}]})  # fmt: skip
+    keys = {"removed": ["tenant.old"], "renamed": [{"from": "tenant.a", "to": "tenant.b"}]}
+    note = _note(
+        "2",
+        2,
+        critical_security_fix=True,
+        database_migration="irreversible",
+        provisioning_changes=True,
+        values_keys=keys,
+    )
     risks = note_risks(note, {"tenant.old", "tenant.a", "tenant.other"})
     assert any(r.startswith("URGENT") for r in risks)
     assert any("irreversible" in r for r in risks)

@@ -52,11 +52,12 @@ def test_set_path_replaces_a_scalar_on_the_way() -> None:
 
 
 leaves = st.one_of(st.integers(), st.text(max_size=5), st.lists(st.integers(), max_size=3))
-trees = st.recursive(leaves, lambda children: st.dictionaries(st.text("abc", min_size=1, max_size=2), children), max_leaves=8)
+keys = st.text("abc", min_size=1, max_size=2)
+trees = st.recursive(leaves, lambda children: st.dictionaries(keys, children), max_leaves=8)
 
 
 @settings(deadline=None, max_examples=60)
-@given(st.dictionaries(st.text("abc", min_size=1, max_size=2), trees), st.dictionaries(st.text("abc", min_size=1, max_size=2), trees))
+@given(st.dictionaries(keys, trees), st.dictionaries(keys, trees))
 def test_deep_merge_override_leaves_always_win(base: dict[str, Any], override: dict[str, Any]) -> None:
     merged = deep_merge(base, override)
     for key, value in override.items():

@@ -6,23 +6,64 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from compiler import layout, output
+from compiler import gitio, layout, output
 from compiler.pipeline import Compiled, compile_repo, output_dir
 from compiler.plan import Plan
 from compiler.writer import write_folder
 
 
-def run(root: Path, envs: Sequence[str], base: str, *, as_json: bool, commit: bool = False, branch: str | None = None) -> int:
+def run(
+    root: Path, envs: Sequence[str], base: str, *, as_json: bool, commit: bool = False, branch: str | None = None
+) -> int:
     output.progress(f"compiling against base {base} …")
     compiled = compile_repo(root, envs, base)
+    request = None
+    if commit:
+        plans = list(compiled.plans.values())
+        folders = tuple(layout.env_dir(p.environment) for p in plans)
+        request = gitio.CommitRequest(root, folders, branch or default_branch(plans), commit_message(plans))
+        gitio.check_can_commit(request)
     written = write_all(root, compiled)
+    commit_id = gitio.commit_generated(request) if request is not None else None
     if as_json:
-        output.document({"ok": True, "plans": [plan_summary(p) for p in compiled.plans.values()], "changed": written})
+        output.document({"ok": True, "plans": [plan_summary(p) for p in compiled.plans.values()], "changed": written,
+                         "commit": commit_id, "branch": request.branch if commit_id and request else None})  # fmt: skip
         return 0
     for plan in compiled.plans.values():
         output.result(summary_line(plan))
     output.result("\n".join(f"wrote {p}" for p in written) if written else "generated/ is up to date")
+    if request is not None:
+        output.result(f"committed {commit_id[:12]} on branch {request.branch} (not pushed)" if commit_id
+                      else "nothing new to commit under generated/")  # fmt: skip
     return 0
+
+
+def _versions(plan: Plan) -> tuple[str, str]:
+    """The base and target versions of an environment, as its primary region sees them."""
+    regions = sorted(plan.regions, key=lambda r: (not r.primary, r.wave))
+    frm = next((r.base.release.version for r in regions if r.base), "none")
+    to = next((r.target.release.version for r in regions if r.target), "none")
+    return frm, to
+
+
+def default_branch(plans: list[Plan]) -> str:
+    return "rollplan/" + "+".join(f"{p.environment}-{_versions(p)[1]}" for p in plans)
+
+
+def commit_message(plans: list[Plan]) -> str:
+    """First line summarises the plan; the body lists regions, change kinds and risks."""
+    heads = []
+    body: list[str] = []
+    for plan in plans:
+        frm, to = _versions(plan)
+        changed = [r for r in plan.regions if r.change != "noop"]
+        heads.append(f"{plan.environment} {frm} → {to}, {len(changed)} region{'s' if len(changed) != 1 else ''}")
+        body.append(f"{plan.environment}:{' URGENT' if plan.urgent else ''}")
+        for region in plan.regions:
+            body.append(f"- {region.name}{' (primary)' if region.primary else ''}: {region.change}")
+            body.extend(f"  risk: {risk}" for risk in region.risks)
+        body.extend(f"- {risk}" for risk in plan.risks)
+    return "rollplan: " + "; ".join(heads) + "\n\n" + "\n".join(body) + "\n"
 
 
 def write_all(root: Path, compiled: Compiled) -> list[str]:

@@ -44,7 +44,7 @@ def run(target: Path) -> int:
 
 
 def _where_to_look(target: Path, envs: list[str]) -> str:
-    lines = ["", f"Demo repository: {target}", "  git -C {0} diff            the pending change (the PR)".format(target)]
+    lines = ["", f"Demo repository: {target}", f"  git -C {target} diff            the pending change (the PR)"]
     for env in envs:
         lines.append(f"  {target}/generated/{env}/plan.md      the reviewer's plan for {env}")
     lines += [

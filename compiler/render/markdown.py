@@ -103,13 +103,13 @@ def _mermaid(plan: Plan) -> str:
         if change.change in ("noop", "uninstall"):
             continue
         label = f"{change.name}{' (primary)' if change.primary else ''}: {change.change}"
-        node = f"r{change.wave}[\"{label}\"]"
+        node = f'r{change.wave}["{label}"]'
         gate = f"g{change.wave}{{{{verify {change.name}}}}}"
         lines.append(f"  {previous} --> {node} --> {gate}")
         previous = f"g{change.wave}"
     removed = sorted((r for r in plan.regions if r.change == "uninstall"), key=lambda r: (r.primary, -r.wave))
     for change in removed:
-        lines.append(f"  {previous} --> u{change.wave}[\"uninstall {change.name}\"]")
+        lines.append(f'  {previous} --> u{change.wave}["uninstall {change.name}"]')
         previous = f"u{change.wave}"
     lines.append(f"  {previous} --> done([done])")
     return "\n".join(lines)
