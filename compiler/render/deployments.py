@@ -1,0 +1,144 @@
+"""What a GitOps controller deploys per region, for the target state or the base state.
+
+Argo CD and Flux manifests are both built from :class:`Deployment`, so that the
+forward manifests (target state) and the rollback manifests (base state) come out
+of one function each, and an unchanged region yields the very same objects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from compiler.errors import InputError
+from compiler.models import Chart, Secrets
+from compiler.names import region_object_name
+from compiler.plan import Plan, RegionChange, RegionState
+from compiler.secrets import secret_leaves, strip_secrets
+
+# File names the renderers use beside the per-region files `<region>.yaml`.
+RESERVED_FILE_STEMS = ("parent", "kustomization", "applicationset")
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """One region's release as a controller should hold it. ``values`` carry no secret."""
+
+    name: str
+    region: str
+    primary: bool
+    wave: int
+    cluster: str
+    server: str | None
+    release: str
+    namespace: str
+    chart: Chart
+    chart_version: str
+    values: dict[str, Any]
+    secret_paths: tuple[str, ...]
+    depends_on: str | None
+
+
+def forward_deployments(plan: Plan) -> tuple[Deployment, ...]:
+    """The target state of every region that is present after the plan, in rollout order."""
+    return _deployments(plan, [(c, c.target) for c in plan.regions if _present(c.target) and c.change != "uninstall"])
+
+
+def rollback_deployments(plan: Plan) -> tuple[Deployment, ...]:
+    """The base state of every region deployed before the plan (uninstalled ones included)."""
+    return _deployments(plan, [(c, c.base) for c in plan.regions if _present(c.base)])
+
+
+def secret_rules(plan: Plan) -> Secrets:
+    """The secret rules of both sides: a value secret on either side stays out of every manifest."""
+    sides = [plan.env.secrets] + ([plan.base_env.secrets] if plan.base_env is not None else [])
+    paths = sorted({p for s in sides for p in s.paths})
+    words = sorted({w for s in sides for w in s.words})
+    return Secrets(paths=tuple(paths), words=tuple(words))
+
+
+def _present(state: RegionState | None) -> bool:
+    return state is not None and state.region.state == "present"
+
+
+def _deployments(plan: Plan, sides: list[tuple[RegionChange, RegionState | None]]) -> tuple[Deployment, ...]:
+    anchors = _anchors(plan)
+    rules = secret_rules(plan)
+    out: list[Deployment] = []
+    for change, state in sorted(sides, key=lambda side: side[0].wave):
+        assert state is not None
+        _check_file_stem(plan, change.name)
+        earlier = [d.region for d in out]
+        out.append(_deployment(plan, change, state, rules, _dependency(earlier, anchors)))
+    return tuple(out)
+
+
+def _anchors(plan: Plan) -> frozenset[str]:
+    """Regions deployed both before and after the plan.
+
+    Ordering hangs on them first: an unchanged region must depend on the same
+    release in the forward and in the rollback manifests, so that its objects are
+    identical on both sides; a region being installed or removed exists on one side only.
+    """
+    return frozenset(
+        c.name for c in plan.regions if _present(c.base) and _present(c.target) and c.change != "uninstall"
+    )
+
+
+def _dependency(earlier: list[str], anchors: frozenset[str]) -> str | None:
+    """The region a region waits for: the nearest earlier anchor, else the nearest earlier region."""
+    for region in reversed(earlier):
+        if region in anchors:
+            return region
+    return earlier[-1] if earlier else None
+
+
+def _deployment(
+    plan: Plan, change: RegionChange, state: RegionState, rules: Secrets, depends_on: str | None
+) -> Deployment:
+    release = plan.env.release
+    return Deployment(
+        name=region_object_name(release, plan.environment, change.name),
+        region=change.name,
+        primary=change.primary,
+        wave=change.wave,
+        cluster=state.region.cluster.name,
+        server=state.region.cluster.server,
+        release=state.release_name,
+        namespace=state.namespace,
+        chart=state.env.chart,
+        chart_version=state.release.chart_version,
+        values=_unshared(strip_secrets(state.values, rules)),
+        secret_paths=_secret_paths(plan, state, rules),
+        depends_on=region_object_name(release, plan.environment, depends_on) if depends_on else None,
+    )
+
+
+def _unshared(value: Any) -> Any:
+    """A copy that shares no list or mapping with anything else.
+
+    A YAML dumper writes an object it meets twice as an anchor and an alias; values
+    merged from shared files may hold the same list in several regions.
+    """
+    if isinstance(value, dict):
+        return {key: _unshared(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_unshared(item) for item in value]
+    return value
+
+
+def _secret_paths(plan: Plan, state: RegionState, rules: Secrets) -> tuple[str, ...]:
+    """Paths whose values come from the values Secret: the marked ones, plus any other secret leaf."""
+    marked = plan.env.secrets.paths
+    found = [p for p in secret_leaves(state.values, rules) if not any(p == m or p.startswith(m + ".") for m in marked)]
+    return tuple(sorted({*marked, *found}))
+
+
+def _check_file_stem(plan: Plan, region: str) -> None:
+    if region in RESERVED_FILE_STEMS:
+        raise InputError.single(
+            file=f"environments/{plan.environment}/regions/{region}.yaml",
+            path="name",
+            message=f"region name {region!r} is reserved for generated files; "
+            f"use a name other than {', '.join(RESERVED_FILE_STEMS)}",
+        )
