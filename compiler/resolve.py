@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from compiler.load import LoadedEnvironment, Specs
 from compiler.models import EnvironmentSpec, RegionSpec, ReleaseNote
-from compiler.plan import Release, RegionState
+from compiler.plan import RegionState, Release
 from compiler.values import effective_values, values_files
 
 
