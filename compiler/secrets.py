@@ -6,8 +6,10 @@ from typing import Any
 
 from compiler.models import Secrets
 
-# A key like `secretName`, `pwdFile` or `tokenRef` names where a secret lives, not the secret.
-REFERENCE_SUFFIXES = ("name", "file", "path", "ref", "secretref", "mount", "mountpath")
+# A key like `secretName`, `pwdFile`, `tokenRef` or `existingSecret` names where a secret lives, not the
+# secret; `tokenTTL` or `keyPrefix` configure one. Neither holds a secret value.
+REFERENCE_SUFFIXES = ("name", "file", "path", "ref", "mount", "ttl", "prefix", "enabled", "length", "timeout")
+REFERENCE_PREFIXES = ("existing", "use")
 
 
 def is_secret_path(path: str, secrets: Secrets) -> bool:
@@ -16,7 +18,7 @@ def is_secret_path(path: str, secrets: Secrets) -> bool:
         if path == marked or path.startswith(marked + "."):
             return True
     last = path.rsplit(".", 1)[-1].lower()
-    if last.endswith(REFERENCE_SUFFIXES):
+    if last.endswith(REFERENCE_SUFFIXES) or last.startswith(REFERENCE_PREFIXES):
         return False
     return any(word in last for word in secrets.words)
 

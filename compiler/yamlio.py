@@ -319,6 +319,10 @@ def _build(node: _Node, path: Path, marks: dict[Path, Mark], key_marks: dict[Pat
 class _Dumper(_BaseDumper):
     """The one output style of rollplan's YAML."""
 
+    def ignore_aliases(self, data: Any) -> bool:
+        # Anchors would make a reviewer chase &id001 across a manifest: write every object out.
+        return True
+
 
 def _represent_str(dumper: SafeRepresenter, data: str) -> yaml.ScalarNode:
     # Multi-line text reads best as a literal block; the emitter falls back to
