@@ -7,6 +7,7 @@ Exit codes: 0 success; 1 invalid input or a plan blocked by policy;
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -97,9 +98,11 @@ def _version() -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args_list
-    as_json = False
+    as_json = _wants_json(args_list)  # before parsing, so that usage errors come as JSON too
     try:
-        args = build_parser().parse_args(args_list)
+        args = _parse(args_list)
+        if args is None:
+            return 0
         as_json = args.format == "json"
         return _dispatch(args, as_json)
     except RollplanError as err:
@@ -113,7 +116,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except Exception as exc:
         output.internal_error(exc, debug)
+        if as_json:
+            message = f"internal error: {type(exc).__name__}: {exc}"
+            output.document({"ok": False, "exit_code": EXIT_INTERNAL, "message": message})
         return EXIT_INTERNAL
+
+
+def _wants_json(args_list: list[str]) -> bool:
+    pairs = itertools.pairwise(args_list)
+    return "--format=json" in args_list or any(a == "--format" and b == "json" for a, b in pairs)
+
+
+def _parse(args_list: list[str]) -> argparse.Namespace | None:
+    """The parsed command line; None when argparse already answered (--help, --version).
+
+    argparse ends those with SystemExit(0); turning that into a return keeps
+    ``main()`` an argv-in, exit-code-out function that embedders can call.
+    """
+    try:
+        return build_parser().parse_args(args_list)
+    except SystemExit as done:
+        if done.code not in (0, None):
+            raise
+        return None
 
 
 def _dispatch(args: argparse.Namespace, as_json: bool) -> int:

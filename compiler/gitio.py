@@ -29,9 +29,18 @@ def resolve_revision(repo: git.Repo, rev: str) -> git.Commit:
             "the repository has no commits yet: commit the deployed state first, then compile the change against it"
         ) from None
     try:
-        return repo.commit(rev)
+        commit = repo.commit(rev)
     except (git.BadName, ValueError, git.GitCommandError):
         raise GitError(f"unknown revision {rev!r}: expected a commit, branch or tag (e.g. HEAD, origin/main)") from None
+    try:
+        commit.tree  # noqa: B018 - a shallow clone names parents (HEAD~1) whose objects it does not have
+    except ValueError:
+        why = "this clone is shallow" if (Path(repo.git_dir) / "shallow").exists() else "its objects are missing"
+        raise GitError(
+            f"revision {rev!r} ({commit.hexsha[:12]}) is not in this repository ({why}): fetch it first "
+            "(git fetch --deepen=N, or fetch-depth: 0 in CI)"
+        ) from None
+    return commit
 
 
 @dataclass
@@ -106,6 +115,7 @@ IN_PROGRESS = {
     "rebase-apply": "a rebase or am",
     "CHERRY_PICK_HEAD": "a cherry-pick",
     "REVERT_HEAD": "a revert",
+    "BISECT_LOG": "a bisect",
 }
 
 
@@ -133,7 +143,8 @@ def check_can_commit(request: CommitRequest) -> None:
     unrelated = sorted(p for p in staged if not p.startswith(allowed))
     if unrelated:
         listed = ", ".join(unrelated[:5]) + (" …" if len(unrelated) > 5 else "")
-        raise GitError(f"changes outside generated/ are staged ({listed}): commit or unstage them first")
+        folders = ", ".join(f"{folder}/" for folder in request.folders)
+        raise GitError(f"changes outside {folders} are staged ({listed}): commit or unstage them first")
     if request.branch in _branches(repo) and _current_branch(repo) != request.branch:
         raise GitError(f"branch {request.branch!r} exists already: pass --branch NAME, or delete it first")
     try:

@@ -27,19 +27,25 @@ def run(root: Path, envs: Sequence[str], base: str, *, as_json: bool) -> int:
     if stale:
         raise StaleOutput(stale, note="\n".join(notes))
     if as_json:
-        output.document({"ok": True, "environments": sorted(compiled.files)})
+        nothing: dict[str, list[str]] = {"changed": [], "missing": [], "extra": []}
+        output.document({"ok": True, "environments": sorted(compiled.files), "stale": nothing})
     else:
         output.result(f"generated/ is up to date ({', '.join(sorted(compiled.files))})")
     return 0
 
 
 def _base_note(root: Path, env: str, prints: dict[str, str], base: str) -> str:
-    """One line when the committed plan.json was compiled against another base than ``base``."""
+    """One line when the committed plan.json was compiled against another base than ``base``.
+
+    In a PR the usual cause is a target branch that moved on after the plan was
+    compiled: the specs are fine, the plan only needs compiling again.
+    """
     path = output_dir(root, env) / "plan.json"
     try:
         committed = json.loads(path.read_text(encoding="utf-8")).get("inputs", {})
     except (OSError, ValueError, AttributeError):
         return ""
-    if committed.get("target") == prints["target"] and committed.get("base") != prints["base"]:
-        return f"{env}: the committed plan was compiled against another base than {base} (same target inputs)"
-    return ""
+    if not isinstance(committed, dict) or committed.get("base") in (None, prints["base"]):
+        return ""
+    same = "same target inputs" if committed.get("target") == prints["target"] else "the target inputs differ too"
+    return f"{env}: plan.json was compiled against another base than {base} ({same}): compile again with --base {base}"
