@@ -258,8 +258,10 @@ def named_contexts(argv: Sequence[str]) -> list[str]:
     return found
 
 
-def run_helm(helm: Path, args: Sequence[str], env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
-    """Run helm with `args`, first refusing a kube-context the test kubeconfig lacks.
+def run_helm(
+    helm: Path, args: Sequence[str], env: Mapping[str, str], *, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run helm with `args` (in `cwd`), first refusing a kube-context the test kubeconfig lacks.
 
     With the memory driver, rollback, uninstall and history never open the
     kubeconfig, so helm itself accepts any context name there; a real cluster
@@ -270,7 +272,7 @@ def run_helm(helm: Path, args: Sequence[str], env: Mapping[str, str]) -> subproc
     if unknown:
         message = f"Error: context {unknown[0]!r} is not in the test kubeconfig {env['KUBECONFIG']}\n"
         return subprocess.CompletedProcess(argv, 1, "", message)
-    return subprocess.run(argv, env=dict(env), capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run(argv, env=dict(env), cwd=cwd, capture_output=True, text=True, timeout=120, check=False)
 
 
 def seed_store(env: Mapping[str, str], releases: Sequence[Mapping[str, Any]]) -> None:
