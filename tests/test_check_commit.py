@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from demorepo import (
     BOTH_BRANCH,
+    IDENTITY,
     PROD_BRANCH,
     branches,
     build_demo,
@@ -27,6 +28,13 @@ from compiler.commands.demo import EXAMPLE_PARTS, example_root
 from compiler.demo_change import apply_demo_change
 
 Capture = pytest.CaptureFixture[str]
+
+
+@pytest.fixture(autouse=True)
+def git_identity(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Commits made by rollplan in clones the tests create need an author; assume no global git config."""
+    for name, value in IDENTITY.items():
+        monkeypatch.setenv(name, value)
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -362,3 +363,15 @@ def test_cli_subprocess_usage_error_exit_2(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert done.stdout == ""
     assert "unrecognized arguments: --no-such-option" in done.stderr
+
+
+def test_cli_installed_console_script(repo: Path) -> None:
+    script = shutil.which("rollplan")
+    if script is None:
+        pytest.skip("the rollplan console script is not installed here (pip install -e .)")
+    done = subprocess.run([script, "check", "--root", str(repo)], capture_output=True, text=True, check=False)
+    assert (done.returncode, done.stdout) == (0, "generated/ is up to date (prod, staging)\n"), done.stderr
+    (repo / "generated/prod/plan.json").unlink()
+    stale = subprocess.run([script, "check", "--root", str(repo)], capture_output=True, text=True, check=False)
+    assert stale.returncode == 3
+    assert "stale (missing): generated/prod/plan.json" in stale.stderr
