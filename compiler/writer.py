@@ -40,28 +40,72 @@ def compare(folder: Path, files: Mapping[str, bytes], prefix: str) -> StaleFiles
 
 def write_folder(folder: Path, files: Mapping[str, bytes]) -> list[str]:
     """Make ``folder`` hold exactly ``files``; returns the paths whose bytes changed (or were removed)."""
-    stale = compare(folder, files, "")
-    changed = sorted(p.lstrip("/") for p in (*stale.changed, *stale.missing, *stale.extra))
-    if not changed:
-        return []
-    parent = folder.parent
-    parent.mkdir(parents=True, exist_ok=True)
-    staging = parent / f".{folder.name}.rollplan-new"
-    retired = parent / f".{folder.name}.rollplan-old"
-    for leftover in (staging, retired):
-        shutil.rmtree(leftover, ignore_errors=True)
+    return write_folders({folder: files})[folder]
+
+
+def write_folders(wanted: Mapping[Path, Mapping[str, bytes]]) -> dict[Path, list[str]]:
+    """Make each folder hold exactly its files, all folders or none.
+
+    Every new folder is built before the first one is swapped in, and a failed
+    swap puts the swapped ones back, so a failure in the second environment
+    does not leave the first one rewritten. Returns each folder's changed paths.
+    """
+    changes = {folder: _changed(folder, files) for folder, files in wanted.items()}
+    for folder in wanted:
+        # A crashed run may have left these behind, even where nothing changes now.
+        for leftover in (_staging(folder), _retired(folder)):
+            shutil.rmtree(leftover, ignore_errors=True)
+    todo = [folder for folder in wanted if changes[folder]]
     try:
-        _fill(staging, folder, files)
-        if folder.exists():
-            os.replace(folder, retired)
-        os.replace(staging, folder)
+        for folder in todo:
+            _fill(_staging(folder), folder, wanted[folder])
+        _swap_all(todo)
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        if retired.exists() and not folder.exists():
-            os.replace(retired, folder)
+        for folder in todo:
+            shutil.rmtree(_staging(folder), ignore_errors=True)
         raise
-    shutil.rmtree(retired, ignore_errors=True)
-    return changed
+    for folder in todo:
+        shutil.rmtree(_retired(folder), ignore_errors=True)
+    return changes
+
+
+def _changed(folder: Path, files: Mapping[str, bytes]) -> list[str]:
+    stale = compare(folder, files, "")
+    return sorted(p.lstrip("/") for p in (*stale.changed, *stale.missing, *stale.extra))
+
+
+def _staging(folder: Path) -> Path:
+    return folder.parent / f".{folder.name}.rollplan-new"
+
+
+def _retired(folder: Path) -> Path:
+    return folder.parent / f".{folder.name}.rollplan-old"
+
+
+def _swap_all(folders: list[Path]) -> None:
+    """Swap each built folder in; on a failure, undo every swap made so far."""
+    started: list[Path] = []
+    try:
+        for folder in folders:
+            started.append(folder)
+            if folder.exists():
+                os.replace(folder, _retired(folder))
+            os.replace(_staging(folder), folder)
+    except BaseException:
+        for folder in reversed(started):
+            _unswap(folder)
+        raise
+
+
+def _unswap(folder: Path) -> None:
+    """Put the retired folder back; a new folder goes back to staging, which the caller removes."""
+    staging, retired = _staging(folder), _retired(folder)
+    if retired.exists():
+        if folder.exists():
+            os.replace(folder, staging)
+        os.replace(retired, folder)
+    elif folder.exists() and not staging.exists():
+        os.replace(folder, staging)
 
 
 def _fill(staging: Path, folder: Path, files: Mapping[str, bytes]) -> None:

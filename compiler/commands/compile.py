@@ -9,7 +9,7 @@ from typing import Any
 from compiler import gitio, layout, output
 from compiler.pipeline import Compiled, compile_repo, output_dir
 from compiler.plan import Plan
-from compiler.writer import write_folder
+from compiler.writer import write_folders
 
 
 def run(
@@ -67,12 +67,9 @@ def commit_message(plans: list[Plan]) -> str:
 
 
 def write_all(root: Path, compiled: Compiled) -> list[str]:
-    """Write every environment's folder; every file is rendered before the first write."""
-    written: list[str] = []
-    for env, files in compiled.files.items():
-        changed = write_folder(output_dir(root, env), files)
-        written += [f"{layout.env_dir(env)}/{p}" for p in changed]
-    return written
+    """Write every environment's folder, all or none: each is rendered and built before the first is swapped in."""
+    changed = write_folders({output_dir(root, env): files for env, files in compiled.files.items()})
+    return [f"{layout.env_dir(env)}/{p}" for env in compiled.files for p in changed[output_dir(root, env)]]
 
 
 def plan_summary(plan: Plan) -> dict[str, Any]:
