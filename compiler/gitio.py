@@ -139,7 +139,8 @@ def check_can_commit(request: CommitRequest) -> None:
             raise GitError(f"{what} is in progress: finish or abort it before 'rollplan compile --commit'")
     prefix = _prefix(repo, request.root)
     allowed = tuple(f"{prefix}{folder}/" for folder in request.folders)
-    staged = [p for p in repo.git.diff("--cached", "--name-only", "-z").split("\0") if p]
+    # --no-renames: a file moved into generated/ is also a deletion outside it.
+    staged = [p for p in repo.git.diff("--cached", "--name-only", "--no-renames", "-z").split("\0") if p]
     unrelated = sorted(p for p in staged if not p.startswith(allowed))
     if unrelated:
         listed = ", ".join(unrelated[:5]) + (" …" if len(unrelated) > 5 else "")
@@ -161,10 +162,25 @@ def commit_generated(request: CommitRequest) -> str | None:
     repo.git.add("--all", "--", *paths)
     if not repo.git.diff("--cached", "--name-only", "--", *paths):
         return None
-    if _current_branch(repo) != request.branch:
-        repo.git.switch("--create", request.branch)  # keeps the work tree and index as they are
-    repo.git.commit("--quiet", "--message", request.message, "--", *paths)
+    start_branch, start_commit = _current_branch(repo), repo.head.commit.hexsha
+    try:
+        if start_branch != request.branch:
+            repo.git.switch("--create", request.branch)  # keeps the work tree and index as they are
+        repo.git.commit("--quiet", "--message", request.message, "--", *paths)
+    except git.GitCommandError as exc:
+        # A commit hook said no, or the branch could not be made: leave HEAD, branches and index as they were.
+        _undo_branch(repo, request.branch, start_branch, start_commit)
+        repo.git.reset("--quiet", "--", *paths)
+        reason = (exc.stderr or exc.stdout or "").strip().removeprefix("stderr: ").strip("'\n ")
+        raise GitError(f"git could not commit generated/ on {request.branch!r}: {reason or exc}") from None
     return str(repo.head.commit.hexsha)
+
+
+def _undo_branch(repo: git.Repo, branch: str, start_branch: str | None, start_commit: str) -> None:
+    if start_branch == branch or _current_branch(repo) != branch:
+        return
+    repo.git.switch("--quiet", *(("--detach", start_commit) if start_branch is None else (start_branch,)))
+    repo.git.branch("--delete", "--force", branch)
 
 
 def _prefix(repo: git.Repo, root: Path) -> str:

@@ -347,3 +347,28 @@ def test_commit_refused_run_leaves_stale_generated_as_it_was(repo: Path, capsys:
     replace_text(repo / "environments/prod/values/regions/eastus.yaml", "memory: 8Gi", "memory: 12Gi")
     git(repo, "add", "environments/prod/values/regions/eastus.yaml")
     assert_refused(repo, capsys, reason="are staged")
+
+
+def test_commit_refuses_file_moved_into_generated(repo: Path, capsys: Capture) -> None:
+    (repo / "NOTES.txt").write_text("operator notes\n", encoding="utf-8")
+    git(repo, "add", "NOTES.txt")
+    git(repo, "commit", "--quiet", "-m", "notes")
+    git(repo, "mv", "NOTES.txt", "generated/prod/NOTES.txt")
+    assert_refused(repo, capsys, reason="staged (NOTES.txt)")
+
+
+def test_commit_rejected_by_commit_hook_leaves_repo_as_it_was(repo: Path, capsys: Capture) -> None:
+    hook = repo / ".git/hooks/pre-commit"
+    hook.write_text("#!/bin/sh\necho 'policy: generated/ changes need a ticket' >&2\nexit 1\n", encoding="utf-8")
+    hook.chmod(0o755)
+    assert_refused(repo, capsys, reason="policy: generated/ changes need a ticket")
+    assert BOTH_BRANCH not in branches(repo)
+
+
+def test_commit_rejected_by_commit_hook_on_detached_head(repo: Path, capsys: Capture) -> None:
+    git(repo, "checkout", "--quiet", "--detach")
+    hook = repo / ".git/hooks/pre-commit"
+    hook.write_text("#!/bin/sh\nexit 1\n", encoding="utf-8")
+    hook.chmod(0o755)
+    assert_refused(repo, capsys, "--env", "prod", reason=f"git could not commit generated/ on '{PROD_BRANCH}'")
+    assert current_branch(repo) == ""
