@@ -6,62 +6,61 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from deepdiff import DeepDiff
-
 from compiler.models import EnvironmentSpec
 from compiler.plan import DiffEntry, DiffOp
 from compiler.secrets import is_secret_path
 from compiler.values import leaf_paths
 
-_REPORTS: dict[str, DiffOp] = {
-    "values_changed": "changed",
-    "type_changes": "changed",
-    "dictionary_item_added": "added",
-    "dictionary_item_removed": "removed",
-    "iterable_item_added": "changed",
-    "iterable_item_removed": "changed",
-}
-
-
-def _dotted(parts: Iterable[Any]) -> tuple[str, bool]:
-    """A dotted path up to the first list index, and whether a list index was cut off."""
-    keys: list[str] = []
-    for part in parts:
-        if isinstance(part, int):
-            return ".".join(keys), True
-        keys.append(str(part))
-    return ".".join(keys), False
-
-
-def _get(values: Mapping[str, Any], path: str) -> Any:
-    node: Any = values
-    for key in path.split("."):
-        node = node.get(key) if isinstance(node, Mapping) else None
-    return node
-
 
 def values_diff(base: Mapping[str, Any], target: Mapping[str, Any], env: EnvironmentSpec) -> tuple[DiffEntry, ...]:
-    """Leaf-level changes base → target, sorted by path; secret paths carry no values."""
+    """Leaf-level changes base → target, sorted by path; secret paths carry no values.
+
+    Values differ when their types do (1, 1.0 and True are three values). A
+    change anywhere inside a list is one change of the whole list, at its path:
+    helm replaces lists whole. A mapping added or removed is reported leaf by leaf.
+    """
     if base == target:
         return ()
     found: dict[str, DiffEntry] = {}
-    tree = DeepDiff(dict(base), dict(target), view="tree", verbose_level=2)
-    for report, op in _REPORTS.items():
-        for item in tree.get(report, ()):
-            path, in_list = _dotted(item.path(output_format="list"))
-            if in_list:
-                _record(found, path, "changed", _get(base, path), _get(target, path), env)
-            elif op == "added" and isinstance(item.t2, Mapping) and item.t2:
-                for leaf, value in leaf_paths(item.t2, path + "."):
-                    _record(found, leaf, "added", None, value, env)
-            elif op == "removed" and isinstance(item.t1, Mapping) and item.t1:
-                for leaf, value in leaf_paths(item.t1, path + "."):
-                    _record(found, leaf, "removed", value, None, env)
-            else:
-                old = None if op == "added" else item.t1
-                new = None if op == "removed" else item.t2
-                _record(found, path, op, old, new, env)
+    _diff_mappings(base, target, "", found, env)
     return tuple(found[p] for p in sorted(found))
+
+
+def _diff_mappings(
+    old: Mapping[str, Any], new: Mapping[str, Any], prefix: str, found: dict[str, DiffEntry], env: EnvironmentSpec
+) -> None:
+    for key, value in new.items():
+        if key not in old:
+            _one_side(found, f"{prefix}{key}", "added", value, env)
+    for key, value in old.items():
+        path = f"{prefix}{key}"
+        if key not in new:
+            _one_side(found, path, "removed", value, env)
+            continue
+        other = new[key]
+        if isinstance(value, Mapping) and isinstance(other, Mapping):
+            _diff_mappings(value, other, path + ".", found, env)
+        elif not _same(value, other):
+            _record(found, path, "changed", value, other, env)
+
+
+def _one_side(found: dict[str, DiffEntry], path: str, op: DiffOp, value: Any, env: EnvironmentSpec) -> None:
+    """A key only one side has: each leaf of a non-empty mapping, else the value itself."""
+    leaves = leaf_paths(value, path + ".") if isinstance(value, Mapping) and value else [(path, value)]
+    for leaf, leaf_value in leaves:
+        old, new = (None, leaf_value) if op == "added" else (leaf_value, None)
+        _record(found, leaf, op, old, new, env)
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal values of equal types, all the way down."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, Mapping):
+        return a.keys() == b.keys() and all(_same(value, b[key]) for key, value in a.items())
+    if isinstance(a, list):
+        return len(a) == len(b) and all(map(_same, a, b))
+    return bool(a == b)
 
 
 def _record(found: dict[str, DiffEntry], path: str, op: DiffOp, old: Any, new: Any, env: EnvironmentSpec) -> None:
