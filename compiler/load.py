@@ -98,6 +98,12 @@ class LoadedEnvironment:
     regions: tuple[RegionSpec, ...]
     spec_file: str
     region_files: Mapping[str, str]
+    documents: Mapping[str, Document] = field(default_factory=dict, repr=False, compare=False)
+
+    def locate(self, file: str, path: Sequence[str | int]) -> Location:
+        """Where ``path`` is written in one of this environment's spec files (line 0 when unknown)."""
+        doc = self.documents.get(file)
+        return doc.locate(path) if doc is not None else Location(file)
 
 
 @dataclass(frozen=True)
@@ -208,6 +214,7 @@ def _load_environment(
         regions=tuple(region for region, _, _ in sorted(regions.values(), key=lambda r: r[0].name)),
         spec_file=spec_file,
         region_files={region.name: path for region, _, path in regions.values()},
+        documents={spec_file: doc, **{path: region_doc for _, region_doc, path in regions.values()}},
     )
     return loaded, references
 

@@ -133,18 +133,34 @@ def _check(inputs: EnvInputs, regions: list[Region], notes: Mapping[str, Release
         change = region.change
         if change.target is None or change.change == "noop":
             continue
-        spec = change.target.region
-        region_file = Location(loaded.region_files[change.name])
-        pinned = spec.pin is not None
-        where = region_file if pinned else Location(loaded.spec_file)
-        field = "pin.version" if pinned else "version"
-        found, loud = rules.check_support(change.target.release.version, notes, loaded.spec, where, field)
-        problems += [Problem(p.location, p.path, f"region {change.name}: {p.message}") for p in found]
+        found, loud = _support(loaded, change, notes)
+        problems += found
         risks += loud
-        problems += rules.check_prerequisites(spec, notes[change.target.release.version], region_file)
+        region_file = loaded.region_files[change.name]
+        note = notes[change.target.release.version]
+        for problem in rules.check_prerequisites(change.target.region, note, Location(region_file)):
+            where = loaded.locate(region_file, problem.path.split("."))
+            problems.append(Problem(where, problem.path, problem.message))
     if problems:
         raise PlanBlocked(list(dict.fromkeys(problems)))
     return list(dict.fromkeys(risks))
+
+
+def _support(
+    loaded: LoadedEnvironment, change: RegionChange, notes: Mapping[str, ReleaseNote]
+) -> tuple[list[Problem], list[str]]:
+    """The N-2 rule for one region. Going back to an older release (a rollback) is never blocked by it."""
+    assert change.target is not None
+    pinned = change.target.region.pin is not None
+    file = loaded.region_files[change.name] if pinned else loaded.spec_file
+    field = "pin.version" if pinned else "version"
+    where = loaded.locate(file, field.split("."))
+    version = change.target.release.version
+    found, loud = rules.check_support(version, notes, loaded.spec, where, field)
+    base = change.base.release.version if change.base else None
+    if found and base is not None and base in notes and notes[version].released < notes[base].released:
+        return [], [f"DOWNGRADE of {change.name} to {version}, outside the vendor's N-2 support window"]
+    return [Problem(p.location, p.path, f"region {change.name}: {p.message}") for p in found], loud
 
 
 def _forward(env_name: str, regions: list[Region]) -> list[Step]:
