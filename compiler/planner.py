@@ -12,7 +12,7 @@ from compiler.load import LoadedEnvironment, Specs
 from compiler.models import ReleaseNote
 from compiler.plan import Plan, RegionChange, RegionState, Step
 from compiler.resolve import region_states
-from compiler.steps import StepList, apply_state, database_gate, uninstall_region
+from compiler.steps import Side, StepList, apply_state, database_gate, stop_region, uninstall_region
 from compiler.values import leaf_paths
 
 
@@ -114,7 +114,8 @@ def _existing(
     passed = _between(notes, base.release.version, target.release.version) if release_changed else ()
     risks: list[str] = []
     if kind != "noop":
-        risks.append(rules.degradation_risk(target.release_name, min(base.region.replicas, target.region.replicas)))
+        replicas = 1 if sig is not None and sig.redis else min(base.region.replicas, target.region.replicas)
+        risks.append(rules.degradation_risk(target.release_name, replicas))
         paths = {p for p, _ in leaf_paths(target.values)}
         for note in passed:
             risks += rules.note_risks(note, paths, target=note is passed[-1])
@@ -133,9 +134,10 @@ def _check(inputs: EnvInputs, regions: list[Region], notes: Mapping[str, Release
         change = region.change
         if change.target is None or change.change == "noop":
             continue
-        found, loud = _support(loaded, change, notes)
-        problems += found
-        risks += loud
+        if change.base is None or change.base.release != change.target.release:
+            found, loud = _support(loaded, change, notes)
+            problems += found
+            risks += loud
         region_file = loaded.region_files[change.name]
         note = notes[change.target.release.version]
         for problem in rules.check_prerequisites(change.target.region, note, Location(region_file)):
@@ -160,7 +162,9 @@ def _support(
     base = change.base.release.version if change.base else None
     if found and base is not None and base in notes and notes[version].released < notes[base].released:
         return [], [f"DOWNGRADE of {change.name} to {version}, outside the vendor's N-2 support window"]
-    return [Problem(p.location, p.path, f"region {change.name}: {p.message}") for p in found], loud
+    if pinned:
+        found = [Problem(p.location, p.path, f"region {change.name}: {p.message}") for p in found]
+    return found, loud
 
 
 def _forward(env_name: str, regions: list[Region]) -> list[Step]:
@@ -175,13 +179,26 @@ def _forward(env_name: str, regions: list[Region]) -> list[Step]:
         _preflight(sl, change)
         if region.sig is not None and region.sig.database:
             database_gate(sl, state, "new")
-        what = _describe(change)
-        apply_state(sl, state, layout.values_file(env_name, change.name), region.sig,
-                    image_only=change.change == "image-only", what=what)  # fmt: skip
+        before = Side(change.base, layout.rollback_values_file(env_name, change.name)) if change.base else None
+        to = Side(state, layout.values_file(env_name, change.name))
+        image_only = change.change == "image-only"
+        apply_state(sl, to, region.sig, image_only=image_only, what=_describe(change), before=before, redis="new")
+        _provisioning(sl, region)
         pause = state.env.rollout.pause_between_regions
         if pause and index < len(changing) - 1:
             sl.add("gate", change.name, argv.sleep(pause), f"wait {pause}s before the next region", slug="pause")
     return sl.steps
+
+
+def _provisioning(sl: StepList, region: Region) -> None:
+    """A release that requires provisioning changes gets a manual step once its region is verified."""
+    if not region.change.primary:
+        return
+    for note in region.notes:
+        if note.provisioning_changes:
+            sl.add("gate", region.change.name, None,
+                   f"release {note.version} requires provisioning changes: apply them now as its release note "
+                   "describes, then continue", slug="provisioning", pause=True)  # fmt: skip
 
 
 def _backup(sl: StepList, state: RegionState, region: str | None) -> None:
@@ -243,6 +260,9 @@ def _rollback(env_name: str, regions: list[Region]) -> list[Step]:
     changed = [r for r in regions if r.change.change != "noop"]
     irreversible = _irreversible(regions)
     if irreversible:
+        for region in changed:
+            if region.change.target is not None:
+                stop_region(sl, region.change.target, "no writes may reach the database while it is restored")
         _restore(sl, changed[0].change.current, irreversible)
     forward = [r for r in changed if r.change.change != "uninstall"]
     removed = sorted(
@@ -282,5 +302,7 @@ def _rollback_region(sl: StepList, env_name: str, region: Region) -> None:
         sl.add("preflight", change.name, argv.can_install(base),
                f"check that {base.context} lets us reinstall in {base.namespace}", slug="preflight")  # fmt: skip
     what = f"restore {change.name} to {base.release.version} (chart {base.release.chart_version}) and its values"
-    apply_state(sl, base, layout.rollback_values_file(env_name, change.name), region.sig,
-                image_only=change.change == "image-only", what=what)  # fmt: skip
+    before = Side(change.target, layout.values_file(env_name, change.name)) if change.target else None
+    to = Side(base, layout.rollback_values_file(env_name, change.name))
+    image_only = change.change == "image-only"
+    apply_state(sl, to, region.sig, image_only=image_only, what=what, before=before, redis="previous")

@@ -57,38 +57,62 @@ def tag_sets(state: RegionState) -> tuple[tuple[str, str], ...]:
     return tuple((path, state.release.image_tag) for path in state.env.image.paths)
 
 
+@dataclass(frozen=True)
+class Side:
+    """A region state and the values file that carries it to helm."""
+
+    state: RegionState
+    values_file: str
+
+
 def apply_state(
-    sl: StepList, state: RegionState, values_file: str, sig: Signals | None, *, image_only: bool, what: str
+    sl: StepList, to: Side, sig: Signals | None, *, image_only: bool, what: str, before: Side | None, redis: str
 ) -> None:
-    """Bring a region to ``state``: the Redis choreography when its connection changes, else one upgrade."""
+    """Bring a region to ``to``: the Redis choreography when its connection changes, else one upgrade.
+
+    ``before`` is what runs now (None for an install); ``redis`` names the connection being
+    deployed ("new" forward, "previous" in a rollback).
+    """
+    state = to.state
     timeout = state.env.rollout.verify_timeout
-    sets = tag_sets(state) if image_only else ()
-    replicas = state.region.replicas
-    if sig is not None and sig.redis:
-        redis_choreography(sl, state, values_file, timeout, what)
+    if sig is not None and sig.redis and before is not None:
+        redis_choreography(sl, to, before, what, redis)
         return
+    sets = tag_sets(state) if image_only else ()
     sl.add(
-        "upgrade", state.name, argv.helm_upgrade(state, values_file, timeout=timeout, sets=sets), what,
-        slug="upgrade", risk=degradation_risk(state.release_name, replicas),
+        "upgrade", state.name, argv.helm_upgrade(state, to.values_file, timeout=timeout, sets=sets), what,
+        slug="upgrade", risk=degradation_risk(state.release_name, state.region.replicas),
     )  # fmt: skip
     verify(sl, state, timeout)
 
 
-def redis_choreography(sl: StepList, state: RegionState, values_file: str, timeout: int, what: str) -> None:
-    """The vendor's order for a Redis connection change: one replica, maintenance, restart, scale back."""
-    name, replicas_path = state.name, state.env.paths.replicas
-    sl.add("scale", name, argv.scale(state, 1), "scale to one replica before the Redis maintenance",
-           slug="scale-down", risk="capacity reduced to a single pod")  # fmt: skip
+def redis_choreography(sl: StepList, to: Side, before: Side, what: str, redis: str) -> None:
+    """The vendor's order for a Redis connection change: one replica, maintenance, restart, scale back.
+
+    Scaling goes through helm with ``replicaCount`` (as the vendor says), so the release
+    history, and a GitOps controller, agree with what runs.
+    """
+    state, name = to.state, to.state.name
+    timeout, one = state.env.rollout.verify_timeout, ((state.env.paths.replicas, "1"),)
+    down = argv.helm_upgrade(before.state, before.values_file, timeout=timeout, sets=one)
+    sl.add("scale", name, down, f"scale {name} to one replica (current release and values) before the Redis "
+           "maintenance", slug="scale-down", risk="capacity reduced to a single pod")  # fmt: skip
     sl.add("verify", name, argv.rollout_status(state, timeout), "wait for the single replica", slug="scale-down-status")
     sl.add("maintenance", name, None, f"perform the Redis maintenance for {name} now; continue once Redis serves "
-           "the new connection parameters", slug="redis-maintenance", pause=True)  # fmt: skip
-    single = argv.helm_upgrade(state, values_file, timeout=timeout, sets=((replicas_path, "1"),))
-    sl.add("restart", name, single, f"{what}, with the new Redis connection, at one replica",
+           f"the {redis} connection parameters", slug="redis-maintenance", pause=True)  # fmt: skip
+    single = argv.helm_upgrade(state, to.values_file, timeout=timeout, sets=one)
+    sl.add("restart", name, single, f"{what}, with the {redis} Redis connection, at one replica",
            slug="upgrade-single", risk=degradation_risk(state.release_name, 1))  # fmt: skip
     sl.add("verify", name, argv.rollout_status(state, timeout), "wait for the restarted pod", slug="single-status")
-    sl.add("scale", name, argv.helm_upgrade(state, values_file, timeout=timeout),
+    sl.add("scale", name, argv.helm_upgrade(state, to.values_file, timeout=timeout),
            f"scale back to {state.region.replicas} replicas", slug="scale-up")  # fmt: skip
     verify(sl, state, timeout)
+
+
+def stop_region(sl: StepList, state: RegionState, why: str) -> None:
+    """Scale a region's release to zero: nothing may write while the database is restored."""
+    sl.add("scale", state.name, argv.scale(state, 0), f"stop {state.release_name} in {state.name}: {why}",
+           slug="stop", risk=f"full outage of {state.name} until its release is restored below")  # fmt: skip
 
 
 def database_gate(sl: StepList, state: RegionState, which: str) -> None:

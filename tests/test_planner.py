@@ -212,7 +212,10 @@ def test_planner_redis_change_follows_the_vendor_choreography(plans: dict[str, d
     assert [s.phase for s in region] == [
         "scale", "verify", "maintenance", "restart", "verify", "scale", "verify", "gate"]  # fmt: skip
     scale_down, _, maintenance, restart, _, scale_up, _, _ = region
-    assert scale_down.argv is not None and scale_down.argv[-1] == "--replicas=1"
+    # Scaling goes through helm with the deployed release and values, replicaCount set to 1 (the vendor's way).
+    assert scale_down.argv is not None and scale_down.argv[:3] == ("helm", "upgrade", "--install")
+    assert "tenant.deployment.replicaCount=1" in scale_down.argv
+    assert "generated/prod/rollback/values/westus2.yaml" in scale_down.argv
     assert maintenance.argv is None and maintenance.pause and "Redis" in maintenance.description
     assert restart.argv is not None and "tenant.deployment.replicaCount=1" in restart.argv
     assert scale_up.argv is not None and "--set" not in scale_up.argv
@@ -232,7 +235,11 @@ def test_planner_one_replica_region_names_a_full_outage(plans: dict[str, dict[st
 def test_planner_irreversible_migration_rollback_starts_with_restore(plans: dict[str, dict[str, Plan]]) -> None:
     plan = prod(plans, "irreversible")
     assert plan.irreversible == ("100.0.1000079",)
-    first = plan.rollback[0]
+    # Every region is stopped first so nothing writes while the backup is restored, then the restore.
+    stops = plan.rollback[:3]
+    assert [(s.phase, s.argv[-1] if s.argv else None) for s in stops] == [("scale", "--replicas=0")] * 3
+    assert [s.region for s in stops] == ["westus2", "eastus", "centralus"]
+    first = plan.rollback[3]
     assert (first.phase, first.region, first.pause) == ("restore", None, True)
     assert first.argv is not None and "pg_restore" in first.argv
     assert [s.phase for s in plan.rollback].count("restore") == 1
@@ -261,7 +268,9 @@ def test_planner_reversible_migration_needs_no_restore(plans: dict[str, dict[str
 def test_planner_rollback_runs_in_reverse_region_order(plans: dict[str, dict[str, Plan]]) -> None:
     for scenario in ("demo", "database_move", "irreversible"):
         plan = prod(plans, scenario)
-        assert regions_in_order(plan.rollback) == list(reversed(regions_in_order(plan.steps))), scenario
+        # irreversible: stopping every region and restoring the database come before the regions
+        restored = plan.rollback[4:] if scenario == "irreversible" else plan.rollback
+        assert regions_in_order(restored) == list(reversed(regions_in_order(plan.steps))), scenario
 
 
 def test_planner_rollback_restores_base_release_and_values(plans: dict[str, dict[str, Plan]]) -> None:
@@ -337,8 +346,8 @@ def test_planner_target_outside_support_window_blocks_naming_file_and_rule(tmp_p
     err = blocked(scenarios.blocked_n2(tmp_path / "repo"))
     assert {p.location.file for p in err.problems} == {"environments/prod/environment.yaml"}
     assert {p.path for p in err.problems} == {"version"}
-    for region in ("westus2", "eastus", "centralus"):
-        assert any(f"region {region}:" in p.message for p in err.problems)
+    # One version field, one problem: reported once, at its line, not once per region.
+    assert len(err.problems) == 1 and err.problems[0].location.line > 0
     assert all("N-2" in p.message and "support-window" in p.message for p in err.problems)
 
 

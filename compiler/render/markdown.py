@@ -54,8 +54,18 @@ def _summary_row(change: RegionChange) -> dict[str, Any]:
         "from": _release(change.base.release if change.base else None),
         "to": _release(change.target.release if change.target else None),
         "change": change.change,
-        "risk": _cell(change.risks[0]) if change.risks else "none",
+        "risk": _cell(_worst(change.risks)) if change.risks else "none",
     }
+
+
+SEVERE = ("DOWNGRADE", "UNSUPPORTED", "full outage", "irreversible", "data loss", "URGENT")
+
+
+def _worst(risks: tuple[str, ...]) -> str:
+    """The risk a reviewer must see first: outages and irreversible steps before degradations."""
+    ranked = sorted(risks, key=lambda r: next((i for i, w in enumerate(SEVERE) if w in r), len(SEVERE)))
+    more = f" (+{len(risks) - 1} more)" if len(risks) > 1 else ""
+    return ranked[0] + more
 
 
 def _cell(text: str) -> str:

@@ -5,18 +5,18 @@
 #
 # Usage: rollback.sh [--yes] [--dry-run] [--from N]
 #
-# Runs the rollback plan of environment prod (service tenant): 10 step(s), one at a time.
+# Runs the rollback plan of environment prod (service tenant): 13 step(s), one at a time.
 # Each step prints its command before running it; a failed or refused step
 # stops the script, and --from N resumes at step N once the cause is fixed.
 #
 # Options:
 #   -y, --yes      do not stop for confirmations (manual steps are still printed)
 #   -n, --dry-run  print every step and command, run nothing
-#   --from N       start at step N (1 to 10)
+#   --from N       start at step N (1 to 13)
 #   -h, --help     show this help
 set -euo pipefail
 
-readonly TOTAL=10
+readonly TOTAL=13
 yes=0
 dry_run=0
 from=1
@@ -26,14 +26,14 @@ usage() {
   printf '%s\n' \
     'Usage: rollback.sh [--yes] [--dry-run] [--from N]' \
     '' \
-    'Runs the rollback plan of environment prod (service tenant): 10 step(s), one at a time.' \
+    'Runs the rollback plan of environment prod (service tenant): 13 step(s), one at a time.' \
     'Each step prints its command before running it; a failed or refused step' \
     'stops the script, and --from N resumes at step N once the cause is fixed.' \
     '' \
     Options: \
     '  -y, --yes      do not stop for confirmations (manual steps are still printed)' \
     '  -n, --dry-run  print every step and command, run nothing' \
-    '  --from N       start at step N (1 to 10)' \
+    '  --from N       start at step N (1 to 13)' \
     '  -h, --help     show this help'
 }
 
@@ -146,71 +146,94 @@ run() {
 }
 
 step_1() {
-  begin_step 1 restore '' 'restore the database backup taken before the upgrade: the migration of 100.0.1000079 cannot be undone by an older release' || return 0
+  begin_step 1 scale westus2 'stop t100 in westus2: no writes may reach the database while it is restored' || return 0
+  show_risk 'full outage of westus2 until its release is restored below'
+  show_command 'kubectl --context prod-westus2 -n voice scale statefulset/t100 --replicas=0'
+  run kubectl --context prod-westus2 -n voice scale statefulset/t100 --replicas=0
+}
+
+step_2() {
+  begin_step 2 scale eastus 'stop t100 in eastus: no writes may reach the database while it is restored' || return 0
+  show_risk 'full outage of eastus until its release is restored below'
+  show_command 'kubectl --context prod-eastus -n voice scale statefulset/t100 --replicas=0'
+  run kubectl --context prod-eastus -n voice scale statefulset/t100 --replicas=0
+}
+
+step_3() {
+  begin_step 3 scale centralus 'stop t100 in centralus: no writes may reach the database while it is restored' || return 0
+  show_risk 'full outage of centralus until its release is restored below'
+  show_command 'kubectl --context prod-centralus -n voice scale statefulset/t100 --replicas=0'
+  run kubectl --context prod-centralus -n voice scale statefulset/t100 --replicas=0
+}
+
+step_4() {
+  begin_step 4 restore '' 'restore the database backup taken before the upgrade: the migration of 100.0.1000079 cannot be undone by an older release' || return 0
   show_risk 'writes made since the backup are lost'
   pause_here
   show_command 'kubectl --context prod-westus2 -n voice exec deploy/tenant-pg-tools -- pg_restore --clean --if-exists --no-owner --single-transaction --dbname=tenant_t100 /backup/t100-pre-upgrade.dump'
   run kubectl --context prod-westus2 -n voice exec deploy/tenant-pg-tools -- pg_restore --clean --if-exists --no-owner --single-transaction --dbname=tenant_t100 /backup/t100-pre-upgrade.dump
 }
 
-step_2() {
-  begin_step 2 upgrade centralus 'restore centralus to 100.0.1000067 (chart 100.0.1000067) and its values' || return 0
+step_5() {
+  begin_step 5 upgrade centralus 'restore centralus to 100.0.1000067 (chart 100.0.1000067) and its values' || return 0
   show_risk 'writes unavailable while t100-0 (master) restarts; reads served by the other 1 pod(s)'
   show_command 'helm upgrade --install t100 oci://registry.example.com/genesys/charts/tenant --version 100.0.1000067 --kube-context prod-centralus -n voice -f generated/prod/rollback/values/centralus.yaml --timeout 900s'
   run helm upgrade --install t100 oci://registry.example.com/genesys/charts/tenant --version 100.0.1000067 --kube-context prod-centralus -n voice -f generated/prod/rollback/values/centralus.yaml --timeout 900s
 }
 
-step_3() {
-  begin_step 3 verify centralus 'wait until every t100 pod in centralus is Ready (fails on a pod Pending past 900s)' || return 0
+step_6() {
+  begin_step 6 verify centralus 'wait until every t100 pod in centralus is Ready (fails on a pod Pending past 900s)' || return 0
   show_command 'kubectl --context prod-centralus -n voice rollout status statefulset/t100 --timeout=900s'
   run kubectl --context prod-centralus -n voice rollout status statefulset/t100 --timeout=900s
 }
 
-step_4() {
-  begin_step 4 gate centralus 'confirm centralus is healthy: tenant_service_health_level >= 2 and tenant_redis_state == 2 for namespace voice on prod-centralus, no pod Pending; then continue' || return 0
+step_7() {
+  begin_step 7 gate centralus 'confirm centralus is healthy: tenant_service_health_level >= 2 and tenant_redis_state == 2 for namespace voice on prod-centralus, no pod Pending; then continue' || return 0
   manual_step 'confirm centralus is healthy: tenant_service_health_level >= 2 and tenant_redis_state == 2 for namespace voice on prod-centralus, no pod Pending; then continue'
 }
 
-step_5() {
-  begin_step 5 upgrade eastus 'restore eastus to 100.0.1000067 (chart 100.0.1000067) and its values' || return 0
+step_8() {
+  begin_step 8 upgrade eastus 'restore eastus to 100.0.1000067 (chart 100.0.1000067) and its values' || return 0
   show_risk 'writes unavailable while t100-0 (master) restarts; reads served by the other 2 pod(s)'
   show_command 'helm upgrade --install t100 oci://registry.example.com/genesys/charts/tenant --version 100.0.1000067 --kube-context prod-eastus -n voice -f generated/prod/rollback/values/eastus.yaml --timeout 900s'
   run helm upgrade --install t100 oci://registry.example.com/genesys/charts/tenant --version 100.0.1000067 --kube-context prod-eastus -n voice -f generated/prod/rollback/values/eastus.yaml --timeout 900s
 }
 
-step_6() {
-  begin_step 6 verify eastus 'wait until every t100 pod in eastus is Ready (fails on a pod Pending past 900s)' || return 0
+step_9() {
+  begin_step 9 verify eastus 'wait until every t100 pod in eastus is Ready (fails on a pod Pending past 900s)' || return 0
   show_command 'kubectl --context prod-eastus -n voice rollout status statefulset/t100 --timeout=900s'
   run kubectl --context prod-eastus -n voice rollout status statefulset/t100 --timeout=900s
 }
 
-step_7() {
-  begin_step 7 gate eastus 'confirm eastus is healthy: tenant_service_health_level >= 2 and tenant_redis_state == 2 for namespace voice on prod-eastus, no pod Pending; then continue' || return 0
+step_10() {
+  begin_step 10 gate eastus 'confirm eastus is healthy: tenant_service_health_level >= 2 and tenant_redis_state == 2 for namespace voice on prod-eastus, no pod Pending; then continue' || return 0
   manual_step 'confirm eastus is healthy: tenant_service_health_level >= 2 and tenant_redis_state == 2 for namespace voice on prod-eastus, no pod Pending; then continue'
 }
 
-step_8() {
-  begin_step 8 upgrade westus2 'restore westus2 to 100.0.1000067 (chart 100.0.1000067) and its values' || return 0
+step_11() {
+  begin_step 11 upgrade westus2 'restore westus2 to 100.0.1000067 (chart 100.0.1000067) and its values' || return 0
   show_risk 'writes unavailable while t100-0 (master) restarts; reads served by the other 2 pod(s)'
   show_command 'helm upgrade --install t100 oci://registry.example.com/genesys/charts/tenant --version 100.0.1000067 --kube-context prod-westus2 -n voice -f generated/prod/rollback/values/westus2.yaml --timeout 900s'
   run helm upgrade --install t100 oci://registry.example.com/genesys/charts/tenant --version 100.0.1000067 --kube-context prod-westus2 -n voice -f generated/prod/rollback/values/westus2.yaml --timeout 900s
 }
 
-step_9() {
-  begin_step 9 verify westus2 'wait until every t100 pod in westus2 is Ready (fails on a pod Pending past 900s)' || return 0
+step_12() {
+  begin_step 12 verify westus2 'wait until every t100 pod in westus2 is Ready (fails on a pod Pending past 900s)' || return 0
   show_command 'kubectl --context prod-westus2 -n voice rollout status statefulset/t100 --timeout=900s'
   run kubectl --context prod-westus2 -n voice rollout status statefulset/t100 --timeout=900s
 }
 
-step_10() {
-  begin_step 10 gate westus2 'confirm westus2 is healthy: tenant_service_health_level >= 2 and tenant_redis_state == 2 for namespace voice on prod-westus2, no pod Pending; then continue' || return 0
+step_13() {
+  begin_step 13 gate westus2 'confirm westus2 is healthy: tenant_service_health_level >= 2 and tenant_redis_state == 2 for namespace voice on prod-westus2, no pod Pending; then continue' || return 0
   manual_step 'confirm westus2 is healthy: tenant_service_health_level >= 2 and tenant_redis_state == 2 for namespace voice on prod-westus2, no pod Pending; then continue'
 }
 
 main() {
   parse_args "$@"
   # The commands name files relative to the repository root, two levels above this script.
-  cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+  local here
+  here=$(dirname -- "${BASH_SOURCE[0]}")
+  cd -- "$here/../.."
   if (( dry_run )); then
     printf 'DRY RUN: every command is printed, none is run.\n'
   fi
@@ -227,6 +250,9 @@ main() {
   step_8
   step_9
   step_10
+  step_11
+  step_12
+  step_13
   if (( dry_run )); then
     printf '==> dry run finished: nothing was run.\n'
   else

@@ -5,18 +5,18 @@
 #
 # Usage: upgrade.sh [--yes] [--dry-run] [--from N]
 #
-# Runs the upgrade plan of environment prod (service tenant): 15 step(s), one at a time.
+# Runs the upgrade plan of environment prod (service tenant): 16 step(s), one at a time.
 # Each step prints its command before running it; a failed or refused step
 # stops the script, and --from N resumes at step N once the cause is fixed.
 #
 # Options:
 #   -y, --yes      do not stop for confirmations (manual steps are still printed)
 #   -n, --dry-run  print every step and command, run nothing
-#   --from N       start at step N (1 to 15)
+#   --from N       start at step N (1 to 16)
 #   -h, --help     show this help
 set -euo pipefail
 
-readonly TOTAL=15
+readonly TOTAL=16
 yes=0
 dry_run=0
 from=1
@@ -26,14 +26,14 @@ usage() {
   printf '%s\n' \
     'Usage: upgrade.sh [--yes] [--dry-run] [--from N]' \
     '' \
-    'Runs the upgrade plan of environment prod (service tenant): 15 step(s), one at a time.' \
+    'Runs the upgrade plan of environment prod (service tenant): 16 step(s), one at a time.' \
     'Each step prints its command before running it; a failed or refused step' \
     'stops the script, and --from N resumes at step N once the cause is fixed.' \
     '' \
     Options: \
     '  -y, --yes      do not stop for confirmations (manual steps are still printed)' \
     '  -n, --dry-run  print every step and command, run nothing' \
-    '  --from N       start at step N (1 to 15)' \
+    '  --from N       start at step N (1 to 16)' \
     '  -h, --help     show this help'
 }
 
@@ -176,69 +176,76 @@ step_5() {
 }
 
 step_6() {
-  begin_step 6 gate westus2 'wait 600s before the next region' || return 0
+  begin_step 6 gate westus2 'release 100.0.1000079 requires provisioning changes: apply them now as its release note describes, then continue' || return 0
+  manual_step 'release 100.0.1000079 requires provisioning changes: apply them now as its release note describes, then continue'
+}
+
+step_7() {
+  begin_step 7 gate westus2 'wait 600s before the next region' || return 0
   show_command 'sleep 600'
   run sleep 600
 }
 
-step_7() {
-  begin_step 7 preflight eastus 'show the deployed revisions of t100 (the fast-path rollback target)' || return 0
+step_8() {
+  begin_step 8 preflight eastus 'show the deployed revisions of t100 (the fast-path rollback target)' || return 0
   show_command 'helm history t100 --kube-context prod-eastus -n voice --max 5'
   run helm history t100 --kube-context prod-eastus -n voice --max 5
 }
 
-step_8() {
-  begin_step 8 upgrade eastus 'upgrade eastus: 100.0.1000067 → 100.0.1000079 (chart 100.0.1000067 → 100.0.1000079)' || return 0
+step_9() {
+  begin_step 9 upgrade eastus 'upgrade eastus: 100.0.1000067 → 100.0.1000079 (chart 100.0.1000067 → 100.0.1000079)' || return 0
   show_risk 'writes unavailable while t100-0 (master) restarts; reads served by the other 2 pod(s)'
   show_command 'helm upgrade --install t100 oci://registry.example.com/genesys/charts/tenant --version 100.0.1000079 --kube-context prod-eastus -n voice -f generated/prod/values/eastus.yaml --timeout 900s'
   run helm upgrade --install t100 oci://registry.example.com/genesys/charts/tenant --version 100.0.1000079 --kube-context prod-eastus -n voice -f generated/prod/values/eastus.yaml --timeout 900s
 }
 
-step_9() {
-  begin_step 9 verify eastus 'wait until every t100 pod in eastus is Ready (fails on a pod Pending past 900s)' || return 0
+step_10() {
+  begin_step 10 verify eastus 'wait until every t100 pod in eastus is Ready (fails on a pod Pending past 900s)' || return 0
   show_command 'kubectl --context prod-eastus -n voice rollout status statefulset/t100 --timeout=900s'
   run kubectl --context prod-eastus -n voice rollout status statefulset/t100 --timeout=900s
 }
 
-step_10() {
-  begin_step 10 gate eastus 'confirm eastus is healthy: tenant_service_health_level >= 2 and tenant_redis_state == 2 for namespace voice on prod-eastus, no pod Pending; then continue' || return 0
+step_11() {
+  begin_step 11 gate eastus 'confirm eastus is healthy: tenant_service_health_level >= 2 and tenant_redis_state == 2 for namespace voice on prod-eastus, no pod Pending; then continue' || return 0
   manual_step 'confirm eastus is healthy: tenant_service_health_level >= 2 and tenant_redis_state == 2 for namespace voice on prod-eastus, no pod Pending; then continue'
 }
 
-step_11() {
-  begin_step 11 gate eastus 'wait 600s before the next region' || return 0
+step_12() {
+  begin_step 12 gate eastus 'wait 600s before the next region' || return 0
   show_command 'sleep 600'
   run sleep 600
 }
 
-step_12() {
-  begin_step 12 preflight centralus 'show the deployed revisions of t100 (the fast-path rollback target)' || return 0
+step_13() {
+  begin_step 13 preflight centralus 'show the deployed revisions of t100 (the fast-path rollback target)' || return 0
   show_command 'helm history t100 --kube-context prod-centralus -n voice --max 5'
   run helm history t100 --kube-context prod-centralus -n voice --max 5
 }
 
-step_13() {
-  begin_step 13 upgrade centralus 'upgrade centralus: 100.0.1000067 → 100.0.1000079 (chart 100.0.1000067 → 100.0.1000079)' || return 0
+step_14() {
+  begin_step 14 upgrade centralus 'upgrade centralus: 100.0.1000067 → 100.0.1000079 (chart 100.0.1000067 → 100.0.1000079)' || return 0
   show_risk 'writes unavailable while t100-0 (master) restarts; reads served by the other 1 pod(s)'
   show_command 'helm upgrade --install t100 oci://registry.example.com/genesys/charts/tenant --version 100.0.1000079 --kube-context prod-centralus -n voice -f generated/prod/values/centralus.yaml --timeout 900s'
   run helm upgrade --install t100 oci://registry.example.com/genesys/charts/tenant --version 100.0.1000079 --kube-context prod-centralus -n voice -f generated/prod/values/centralus.yaml --timeout 900s
 }
 
-step_14() {
-  begin_step 14 verify centralus 'wait until every t100 pod in centralus is Ready (fails on a pod Pending past 900s)' || return 0
+step_15() {
+  begin_step 15 verify centralus 'wait until every t100 pod in centralus is Ready (fails on a pod Pending past 900s)' || return 0
   show_command 'kubectl --context prod-centralus -n voice rollout status statefulset/t100 --timeout=900s'
   run kubectl --context prod-centralus -n voice rollout status statefulset/t100 --timeout=900s
 }
 
-step_15() {
-  begin_step 15 gate centralus 'confirm centralus is healthy: tenant_service_health_level >= 2 and tenant_redis_state == 2 for namespace voice on prod-centralus, no pod Pending; then continue' || return 0
+step_16() {
+  begin_step 16 gate centralus 'confirm centralus is healthy: tenant_service_health_level >= 2 and tenant_redis_state == 2 for namespace voice on prod-centralus, no pod Pending; then continue' || return 0
   manual_step 'confirm centralus is healthy: tenant_service_health_level >= 2 and tenant_redis_state == 2 for namespace voice on prod-centralus, no pod Pending; then continue'
 }
 
 main() {
   parse_args "$@"
   # The commands name files relative to the repository root, two levels above this script.
-  cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+  local here
+  here=$(dirname -- "${BASH_SOURCE[0]}")
+  cd -- "$here/../.."
   if (( dry_run )); then
     printf 'DRY RUN: every command is printed, none is run.\n'
   fi
@@ -260,6 +267,7 @@ main() {
   step_13
   step_14
   step_15
+  step_16
   if (( dry_run )); then
     printf '==> dry run finished: nothing was run.\n'
   else

@@ -238,7 +238,9 @@ step_15() {
 main() {
   parse_args "$@"
   # The commands name files relative to the repository root, two levels above this script.
-  cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+  local here
+  here=$(dirname -- "${BASH_SOURCE[0]}")
+  cd -- "$here/../.."
   if (( dry_run )); then
     printf 'DRY RUN: every command is printed, none is run.\n'
   fi

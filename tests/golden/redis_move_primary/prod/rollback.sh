@@ -146,10 +146,10 @@ run() {
 }
 
 step_1() {
-  begin_step 1 scale westus2 'scale to one replica before the Redis maintenance' || return 0
+  begin_step 1 scale westus2 'scale westus2 to one replica (current release and values) before the Redis maintenance' || return 0
   show_risk 'capacity reduced to a single pod'
-  show_command 'kubectl --context prod-westus2 -n voice scale statefulset/t100 --replicas=1'
-  run kubectl --context prod-westus2 -n voice scale statefulset/t100 --replicas=1
+  show_command 'helm upgrade --install t100 oci://registry.example.com/genesys/charts/tenant --version 100.0.1000076 --kube-context prod-westus2 -n voice -f generated/prod/values/westus2.yaml --set tenant.deployment.replicaCount=1 --timeout 900s'
+  run helm upgrade --install t100 oci://registry.example.com/genesys/charts/tenant --version 100.0.1000076 --kube-context prod-westus2 -n voice -f generated/prod/values/westus2.yaml --set tenant.deployment.replicaCount=1 --timeout 900s
 }
 
 step_2() {
@@ -159,12 +159,12 @@ step_2() {
 }
 
 step_3() {
-  begin_step 3 maintenance westus2 'perform the Redis maintenance for westus2 now; continue once Redis serves the new connection parameters' || return 0
-  manual_step 'perform the Redis maintenance for westus2 now; continue once Redis serves the new connection parameters'
+  begin_step 3 maintenance westus2 'perform the Redis maintenance for westus2 now; continue once Redis serves the previous connection parameters' || return 0
+  manual_step 'perform the Redis maintenance for westus2 now; continue once Redis serves the previous connection parameters'
 }
 
 step_4() {
-  begin_step 4 restart westus2 'restore westus2 to 100.0.1000076 (chart 100.0.1000076) and its values, with the new Redis connection, at one replica' || return 0
+  begin_step 4 restart westus2 'restore westus2 to 100.0.1000076 (chart 100.0.1000076) and its values, with the previous Redis connection, at one replica' || return 0
   show_risk 'full outage: t100-0 is the only replica and restarts during the upgrade'
   show_command 'helm upgrade --install t100 oci://registry.example.com/genesys/charts/tenant --version 100.0.1000076 --kube-context prod-westus2 -n voice -f generated/prod/rollback/values/westus2.yaml --set tenant.deployment.replicaCount=1 --timeout 900s'
   run helm upgrade --install t100 oci://registry.example.com/genesys/charts/tenant --version 100.0.1000076 --kube-context prod-westus2 -n voice -f generated/prod/rollback/values/westus2.yaml --set tenant.deployment.replicaCount=1 --timeout 900s
@@ -196,7 +196,9 @@ step_8() {
 main() {
   parse_args "$@"
   # The commands name files relative to the repository root, two levels above this script.
-  cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+  local here
+  here=$(dirname -- "${BASH_SOURCE[0]}")
+  cd -- "$here/../.."
   if (( dry_run )); then
     printf 'DRY RUN: every command is printed, none is run.\n'
   fi

@@ -158,10 +158,10 @@ step_2() {
 }
 
 step_3() {
-  begin_step 3 scale westus2 'scale to one replica before the Redis maintenance' || return 0
+  begin_step 3 scale westus2 'scale westus2 to one replica (current release and values) before the Redis maintenance' || return 0
   show_risk 'capacity reduced to a single pod'
-  show_command 'kubectl --context prod-westus2 -n voice scale statefulset/t100 --replicas=1'
-  run kubectl --context prod-westus2 -n voice scale statefulset/t100 --replicas=1
+  show_command 'helm upgrade --install t100 oci://registry.example.com/genesys/charts/tenant --version 100.0.1000076 --kube-context prod-westus2 -n voice -f generated/prod/rollback/values/westus2.yaml --set tenant.deployment.replicaCount=1 --timeout 900s'
+  run helm upgrade --install t100 oci://registry.example.com/genesys/charts/tenant --version 100.0.1000076 --kube-context prod-westus2 -n voice -f generated/prod/rollback/values/westus2.yaml --set tenant.deployment.replicaCount=1 --timeout 900s
 }
 
 step_4() {
@@ -208,7 +208,9 @@ step_10() {
 main() {
   parse_args "$@"
   # The commands name files relative to the repository root, two levels above this script.
-  cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+  local here
+  here=$(dirname -- "${BASH_SOURCE[0]}")
+  cd -- "$here/../.."
   if (( dry_run )); then
     printf 'DRY RUN: every command is printed, none is run.\n'
   fi
