@@ -6,7 +6,7 @@ import json
 import sys
 from typing import Any
 
-from compiler.errors import InputError, RollplanError, StaleOutput
+from compiler.errors import GitError, InputError, PlanBlocked, RollplanError, StaleOutput, UsageError
 
 
 def result(text: str) -> None:
@@ -48,11 +48,19 @@ def error(err: RollplanError) -> None:
     sys.stderr.write(f"error: {err}\n")
 
 
+def error_kind(err: RollplanError) -> str:
+    """What kind of failure, for machines: both invalid input and a blocked plan exit 1."""
+    kinds = ((PlanBlocked, "plan-blocked"), (InputError, "invalid-input"), (GitError, "git"),
+             (UsageError, "usage"), (StaleOutput, "stale"))  # fmt: skip
+    return next((name for cls, name in kinds if isinstance(err, cls)), "error")
+
+
 def error_document(err: RollplanError) -> dict[str, Any]:
     """The JSON form of a user-caused error."""
     doc: dict[str, Any] = {
         "ok": False,
         "exit_code": err.exit_code,
+        "kind": error_kind(err),
         "message": str(err).splitlines()[0] if str(err) else "",
     }
     if isinstance(err, InputError):

@@ -90,4 +90,13 @@ def output_dir(root: Path, env: str) -> Path:
     return root / layout.env_dir(env)
 
 
-__all__ = ["Compiled", "Source", "compile_repo", "load_base", "load_target", "output_dir"]
+def orphan_dirs(root: Path, compiled: Compiled, envs: Sequence[str]) -> list[Path]:
+    """generated/<env>/ folders of environments that no longer exist (only when every environment was compiled)."""
+    generated = root / layout.GENERATED
+    if envs or not generated.is_dir():
+        return []
+    folders = (p for p in generated.iterdir() if p.is_dir() and not p.name.startswith("."))
+    return sorted(p for p in folders if p.name not in compiled.files)
+
+
+__all__ = ["Compiled", "Source", "compile_repo", "load_base", "load_target", "orphan_dirs", "output_dir"]

@@ -32,7 +32,7 @@ def compare(folder: Path, files: Mapping[str, bytes], prefix: str) -> StaleFiles
         current = on_disk.get(path)
         if current is None:
             stale.missing.append(f"{prefix}/{path}")
-        elif current.is_symlink() or current.read_bytes() != data:
+        elif not _same(current, path, data):
             stale.changed.append(f"{prefix}/{path}")
     stale.extra.extend(f"{prefix}/{p}" for p in sorted(set(on_disk) - set(files)))
     return stale
@@ -108,13 +108,25 @@ def _unswap(folder: Path) -> None:
         os.replace(folder, staging)
 
 
+def _mode(path: str) -> int:
+    return 0o755 if path.endswith(EXECUTABLE_SUFFIXES) else 0o644
+
+
+def _same(current: Path, path: str, data: bytes) -> bool:
+    """``current`` is a regular file with these bytes and the mode rollplan gives ``path``."""
+    if current.is_symlink() or not current.is_file():
+        return False
+    executable = bool(current.stat().st_mode & 0o100)
+    return executable == bool(_mode(path) & 0o100) and current.read_bytes() == data
+
+
 def _fill(staging: Path, folder: Path, files: Mapping[str, bytes]) -> None:
     for path, data in sorted(files.items()):
         target = staging / path
         target.parent.mkdir(parents=True, exist_ok=True)
         old = folder / path
-        if old.is_file() and not old.is_symlink() and old.read_bytes() == data:
+        if _same(old, path, data):
             os.link(old, target)
             continue
         target.write_bytes(data)
-        target.chmod(0o755 if path.endswith(EXECUTABLE_SUFFIXES) else 0o644)
+        target.chmod(_mode(path))

@@ -372,3 +372,18 @@ def test_commit_rejected_by_commit_hook_on_detached_head(repo: Path, capsys: Cap
     hook.chmod(0o755)
     assert_refused(repo, capsys, "--env", "prod", reason=f"git could not commit generated/ on '{PROD_BRANCH}'")
     assert current_branch(repo) == ""
+
+
+def test_check_reports_and_compile_removes_the_output_of_a_removed_environment(tmp_path: Path) -> None:
+    from compiler.cli import main
+
+    root = tmp_path / "demo"
+    assert main(["demo", str(root)]) == 0
+    orphan = root / "generated" / "qa"
+    orphan.mkdir()
+    (orphan / "plan.md").write_text("# qa\n")
+    assert main(["check", "--root", str(root)]) == 3
+    assert main(["check", "--root", str(root), "--env", "prod"]) == 0, "--env limits the check to that environment"
+    assert main(["compile", "--root", str(root)]) == 0
+    assert not orphan.exists()
+    assert main(["check", "--root", str(root)]) == 0

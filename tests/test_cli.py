@@ -375,3 +375,19 @@ def test_cli_installed_console_script(repo: Path) -> None:
     stale = subprocess.run([script, "check", "--root", str(repo)], capture_output=True, text=True, check=False)
     assert stale.returncode == 3
     assert "stale (missing): generated/prod/plan.json" in stale.stderr
+
+
+def test_cli_json_errors_say_whether_input_was_invalid_or_the_plan_blocked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json as _json
+
+    from compiler.cli import main
+    from tests import scenarios
+
+    root = scenarios.blocked_redis(tmp_path / "blocked", version="100.0.1000076")
+    assert main(["compile", "--root", str(root), "--format", "json"]) == 1
+    assert _json.loads(capsys.readouterr().out)["kind"] == "plan-blocked"
+    (root / "environments/prod/regions/eastus.yaml").write_text("name: eastus\nreplicaz: 3\n")
+    assert main(["validate", "--root", str(root), "--format", "json"]) == 1
+    assert _json.loads(capsys.readouterr().out)["kind"] == "invalid-input"

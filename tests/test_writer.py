@@ -208,3 +208,17 @@ def test_writer_recovers_from_a_crash_between_the_two_renames(repo: Path) -> Non
     assert sorted(p.name for p in generated.iterdir()) == ["prod", "staging"]
     after = files_only(snapshot(generated), generated)
     assert {p: v[0] for p, v in after.items()} == {p: v[0] for p, v in expected.items()}
+
+
+def test_writer_script_without_its_executable_bit_is_stale_and_rewritten(tmp_path: Path) -> None:
+    from compiler.writer import compare, write_folder
+
+    folder = tmp_path / "generated" / "prod"
+    files = {"upgrade.sh": b"#!/usr/bin/env bash\n", "plan.md": b"# plan\n"}
+    write_folder(folder, files)
+    assert not compare(folder, files, "generated/prod")
+    (folder / "upgrade.sh").chmod(0o644)
+    assert compare(folder, files, "generated/prod").changed == ["generated/prod/upgrade.sh"]
+    assert write_folder(folder, files) == ["upgrade.sh"]
+    assert (folder / "upgrade.sh").stat().st_mode & 0o111 == 0o111
+    assert not compare(folder, files, "generated/prod")

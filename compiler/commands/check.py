@@ -8,7 +8,7 @@ from pathlib import Path
 
 from compiler import layout, output
 from compiler.errors import StaleFiles, StaleOutput
-from compiler.pipeline import compile_repo, output_dir
+from compiler.pipeline import compile_repo, orphan_dirs, output_dir
 from compiler.writer import compare
 
 
@@ -24,6 +24,10 @@ def run(root: Path, envs: Sequence[str], base: str, *, as_json: bool) -> int:
         note = _base_note(root, env, compiled.fingerprints[env], base)
         if found and note:
             notes.append(note)
+    for orphan in orphan_dirs(root, compiled, envs):
+        stale.extra += sorted(f"{layout.GENERATED}/{p.relative_to(root / layout.GENERATED).as_posix()}"
+                              for p in orphan.rglob("*") if p.is_file())  # fmt: skip
+        notes.append(f"{layout.GENERATED}/{orphan.name}/ belongs to no environment: 'rollplan compile' removes it")
     if stale:
         raise StaleOutput(stale, note="\n".join(notes))
     if as_json:

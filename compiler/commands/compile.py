@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from compiler import gitio, layout, output
-from compiler.pipeline import Compiled, compile_repo, output_dir
+from compiler.pipeline import Compiled, compile_repo, orphan_dirs, output_dir
 from compiler.plan import Plan
 from compiler.writer import write_folders
 
@@ -24,6 +25,10 @@ def run(
         request = gitio.CommitRequest(root, folders, branch or default_branch(plans), commit_message(plans))
         gitio.check_can_commit(request)
     written = write_all(root, compiled)
+    for orphan in orphan_dirs(root, compiled, envs):
+        # Generated output of an environment whose specs are gone: stale by definition, and rebuilt from git if needed.
+        shutil.rmtree(orphan)
+        written.append(f"{layout.GENERATED}/{orphan.name}/ (removed: no such environment)")
     commit_id = gitio.commit_generated(request) if request is not None else None
     if as_json:
         output.document({"ok": True, "plans": [plan_summary(p) for p in compiled.plans.values()], "changed": written,
