@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from compiler.models import Secrets
@@ -14,13 +15,20 @@ REFERENCE_PREFIXES = ("existing", "use")
 
 def is_secret_path(path: str, secrets: Secrets) -> bool:
     """True when the dotted values ``path`` holds a secret value under ``secrets``' rules."""
-    for marked in secrets.paths:
+    return _is_secret(path, secrets.paths, secrets.words)
+
+
+# Every leaf of every region's values is asked about, on both sides and by several
+# renderers, while the paths themselves repeat from region to region.
+@functools.lru_cache(maxsize=1 << 16)
+def _is_secret(path: str, paths: tuple[str, ...], words: tuple[str, ...]) -> bool:
+    for marked in paths:
         if path == marked or path.startswith(marked + "."):
             return True
     last = path.rsplit(".", 1)[-1].lower()
     if last.endswith(REFERENCE_SUFFIXES) or last.startswith(REFERENCE_PREFIXES):
         return False
-    return any(word in last for word in secrets.words)
+    return any(word in last for word in words)
 
 
 def strip_secrets(values: dict[str, Any], secrets: Secrets, prefix: str = "") -> dict[str, Any]:
@@ -29,7 +37,7 @@ def strip_secrets(values: dict[str, Any], secrets: Secrets, prefix: str = "") ->
     for key, value in values.items():
         path = f"{prefix}{key}"
         if isinstance(value, dict):
-            if any(path == m for m in secrets.paths):
+            if path in secrets.paths:
                 continue
             out[key] = strip_secrets(value, secrets, path + ".")
         elif not is_secret_path(path, secrets):
