@@ -56,17 +56,30 @@ class GitRevision:
     label: str
     prefix: str = ""
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+    _folders: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
 
     def _object(self, path: str) -> Any:
-        full = f"{self.prefix}{path}".strip("/")
+        return self._lookup(f"{self.prefix}{path}".strip("/"))
+
+    def _lookup(self, full: str) -> Any:
+        # Through the parent's entries, each folder parsed once: ``tree / path`` would
+        # read and scan every folder on the way again for each file.
         if full in self._cache:
             return self._cache[full]
-        try:
-            obj: Any = self.commit.tree / full if full else self.commit.tree
-        except KeyError:
-            obj = None
+        if full:
+            parent, _, name = full.rpartition("/")
+            obj = self._entries(parent).get(name)
+        else:
+            obj = self.commit.tree
         self._cache[full] = obj
         return obj
+
+    def _entries(self, full: str) -> dict[str, Any]:
+        """The objects in folder ``full`` by name (none when it is not a folder)."""
+        if full not in self._folders:
+            folder = self._lookup(full)
+            self._folders[full] = {item.name: item for item in folder} if isinstance(folder, Tree) else {}
+        return self._folders[full]
 
     def read(self, path: str) -> bytes | None:
         obj = self._object(path)
@@ -76,10 +89,10 @@ class GitRevision:
         return data
 
     def list_dir(self, path: str) -> list[str] | None:
-        obj = self._object(path)
-        if not isinstance(obj, Tree):
+        full = f"{self.prefix}{path}".strip("/")
+        if not isinstance(self._lookup(full), Tree):
             return None
-        return sorted(item.name for item in obj)
+        return sorted(self._entries(full))
 
     def display(self, path: str) -> str:
         return f"{self.label}:{path}"
