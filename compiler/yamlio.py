@@ -9,6 +9,7 @@ that later stages can point at the exact place a problem comes from.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
@@ -224,7 +225,9 @@ class _Composer:
         if first is not None:
             self._fail(mark, f"duplicate key {event.value!r} (first defined on line {first})")
         top.first_line[event.value] = mark[0]
-        top.key = (event.value, mark)
+        # One string per distinct key: a fleet's values files repeat the same keys
+        # thousands of times, and every copy of the values shares them.
+        top.key = (sys.intern(event.value), mark)
 
     def _on_alias(self, event: yaml.AliasEvent) -> None:
         if self._awaiting_key():
