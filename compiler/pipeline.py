@@ -12,11 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from compiler import gitio, layout
+from compiler import layout
 from compiler.load import LoadedEnvironment, Source, Specs, WorkTree, load_specs
 from compiler.plan import Plan
 from compiler.planner import EnvInputs, plan_environment
-from compiler.render.outputs import render_environment
 
 
 @dataclass(frozen=True)
@@ -35,6 +34,8 @@ def load_target(root: Path, envs: Sequence[str] = ()) -> Specs:
 
 def load_base(root: Path, rev: str, names: Sequence[str]) -> Specs | None:
     """The specs at ``rev`` for those of ``names`` that exist there (None when none do)."""
+    from compiler import gitio  # GitPython loads only when a command reads git: validate does not
+
     source = gitio.base_source(root, rev)
     present = [n for n in names if source.read(f"environments/{n}/environment.yaml") is not None]
     if not present:
@@ -56,6 +57,13 @@ def compile_repo(root: Path, envs: Sequence[str] = (), base: str = "HEAD") -> Co
         plans[name] = plan_environment(inputs, prints[name]["combined"])
         files[name] = render_environment(plans[name], prints[name])
     return Compiled(plans, files, prints)
+
+
+def render_environment(plan: Plan, prints: dict[str, str]) -> dict[str, bytes]:
+    """Every output file of one plan; the renderers (and jinja) load on first use, as validate needs none."""
+    from compiler.render.outputs import render_environment as render
+
+    return render(plan, prints)
 
 
 def env_inputs(name: str, target: Specs, base: Specs | None) -> EnvInputs:
