@@ -9,6 +9,7 @@ that later stages can point at the exact place a problem comes from.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -39,6 +40,8 @@ YAML_TAG = "tag:yaml.org,2002:"
 SCALAR_TAGS = frozenset(YAML_TAG + name for name in ("null", "bool", "int", "float", "str", "timestamp"))
 COLLECTION_TAGS = frozenset((None, "!", YAML_TAG + "map", YAML_TAG + "seq"))
 MERGE_TAG = YAML_TAG + "merge"
+STR_TAG, INT_TAG, BOOL_TAG, NULL_TAG = (YAML_TAG + name for name in ("str", "int", "bool", "null"))
+MAP_TAG, SEQ_TAG = YAML_TAG + "map", YAML_TAG + "seq"
 DUMP_WIDTH = 1 << 30  # long strings are never folded onto several lines
 
 Path = tuple[str | int, ...]
@@ -326,12 +329,44 @@ class _Dumper(_BaseDumper):
         # Anchors would make a reviewer chase &id001 across a manifest: write every object out.
         return True
 
+    def represent(self, data: Any) -> None:
+        # The generic representer dispatches on every object's type through several
+        # calls, which took as long as libyaml's emitting; plain data gets the very
+        # same nodes from _node in one pass.
+        node = self._node(data) if self.default_flow_style is not None else self.represent_data(data)
+        self.serialize(node)
+        self.represented_objects = {}
+        self.object_keeper = []
+        self.alias_key = None
+
+    def _node(self, data: Any) -> yaml.Node:
+        kind = type(data)
+        if kind is str:
+            return yaml.ScalarNode(STR_TAG, data, style="|" if "\n" in data else self.default_style)
+        if kind is dict:
+            pairs = list(data.items())
+            if self.sort_keys:
+                with contextlib.suppress(TypeError):  # keys of mixed types stay in their order, as PyYAML does
+                    pairs = sorted(pairs)
+            value = [(self._node(key), self._node(item)) for key, item in pairs]
+            return yaml.MappingNode(MAP_TAG, value, flow_style=self.default_flow_style)
+        if kind is list or kind is tuple:
+            items = [self._node(item) for item in data]
+            return yaml.SequenceNode(SEQ_TAG, items, flow_style=self.default_flow_style)
+        if kind is bool:
+            return yaml.ScalarNode(BOOL_TAG, "true" if data else "false", style=self.default_style)
+        if kind is int:
+            return yaml.ScalarNode(INT_TAG, str(data), style=self.default_style)
+        if data is None:
+            return yaml.ScalarNode(NULL_TAG, "null", style=self.default_style)
+        return self.represent_data(data)  # floats, dates and anything else, as PyYAML represents them
+
 
 def _represent_str(dumper: SafeRepresenter, data: str) -> yaml.ScalarNode:
     # Multi-line text reads best as a literal block; the emitter falls back to
     # quoting when a block cannot hold the string exactly.
     style = "|" if "\n" in data else None
-    return dumper.represent_scalar(YAML_TAG + "str", data, style=style)
+    return dumper.represent_scalar(STR_TAG, data, style=style)
 
 
 _Dumper.add_representer(str, _represent_str)
