@@ -23,8 +23,23 @@ def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str
         if isinstance(old, Mapping) and isinstance(value, Mapping):
             merged[key] = deep_merge(old, value)
         else:
-            merged[key] = copy.deepcopy(value)
+            merged[key] = _copy(value)
     return merged
+
+
+def _copy(value: Any) -> Any:
+    """A deep copy; plain YAML data (dicts, lists, immutable scalars) without ``copy.deepcopy``'s bookkeeping."""
+    kind = type(value)
+    if kind is dict:
+        return {key: _copy(item) for key, item in value.items()}
+    if kind is list:
+        return [_copy(item) for item in value]
+    if kind in _IMMUTABLE:
+        return value
+    return copy.deepcopy(value)
+
+
+_IMMUTABLE = frozenset((str, int, float, bool, type(None)))
 
 
 def set_path(values: dict[str, Any], path: str, value: Any) -> None:
@@ -65,18 +80,23 @@ def effective_values(
     merged: dict[str, Any] = {}
     for path in values_files(env, region):
         merged = deep_merge(merged, documents[path])
-    return apply_owned_fields(merged, env, region, image_tag)
+    _set_owned_fields(merged, env, region, image_tag)  # merged shares nothing with the documents
+    return merged
 
 
 def apply_owned_fields(
     values: dict[str, Any], env: EnvironmentSpec, region: RegionSpec, image_tag: str
 ) -> dict[str, Any]:
     """``values`` with the fields the spec owns set: every image tag path and the replica count."""
-    owned = copy.deepcopy(values)
-    for path in env.image.paths:
-        set_path(owned, path, image_tag)
-    set_path(owned, env.paths.replicas, region.replicas)
+    owned: dict[str, Any] = _copy(values)
+    _set_owned_fields(owned, env, region, image_tag)
     return owned
+
+
+def _set_owned_fields(values: dict[str, Any], env: EnvironmentSpec, region: RegionSpec, image_tag: str) -> None:
+    for path in env.image.paths:
+        set_path(values, path, image_tag)
+    set_path(values, env.paths.replicas, region.replicas)
 
 
 def leaf_paths(values: Mapping[str, Any], prefix: str = "") -> Iterable[tuple[str, Any]]:
