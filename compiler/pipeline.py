@@ -5,9 +5,11 @@ Writing (or comparing) the result is the caller's business: see writer.py.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,18 +47,39 @@ def load_base(root: Path, rev: str, names: Sequence[str]) -> Specs | None:
 
 def compile_repo(root: Path, envs: Sequence[str] = (), base: str = "HEAD") -> Compiled:
     """Plan and render every selected environment: base from git at ``base``, target from the work tree."""
-    target = load_target(root, envs)
-    names = sorted(target.environments)
-    base_specs = load_base(root, base, names)
-    plans: dict[str, Plan] = {}
-    files: dict[str, dict[str, bytes]] = {}
-    prints: dict[str, dict[str, str]] = {}
-    for name in names:
-        inputs = env_inputs(name, target, base_specs)
-        prints[name] = fingerprints(inputs)
-        plans[name] = plan_environment(inputs, prints[name]["combined"])
-        files[name] = render_environment(plans[name], prints[name])
-    return Compiled(plans, files, prints)
+    with _kept_out_of_collections() as keep:
+        target = load_target(root, envs)
+        names = sorted(target.environments)
+        base_specs = load_base(root, base, names)
+        keep()
+        plans: dict[str, Plan] = {}
+        files: dict[str, dict[str, bytes]] = {}
+        prints: dict[str, dict[str, str]] = {}
+        for name in names:
+            inputs = env_inputs(name, target, base_specs)
+            prints[name] = fingerprints(inputs)
+            plans[name] = plan_environment(inputs, prints[name]["combined"])
+            files[name] = render_environment(plans[name], prints[name])
+            keep()
+        return Compiled(plans, files, prints)
+
+
+@contextmanager
+def _kept_out_of_collections() -> Iterator[Callable[[], None]]:
+    """``keep()`` spares what exists so far from the cyclic collector's full passes, until the block ends.
+
+    The loaded specs, plans and rendered files all live until the compile
+    returns, and every full pass walked all of them again: a fleet's compile
+    grew faster than the fleet. Where the caller froze objects itself, the
+    collector is left alone.
+    """
+    if gc.get_freeze_count():
+        yield lambda: None
+        return
+    try:
+        yield gc.freeze
+    finally:
+        gc.unfreeze()
 
 
 def render_environment(plan: Plan, prints: dict[str, str]) -> dict[str, bytes]:
