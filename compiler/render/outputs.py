@@ -15,18 +15,20 @@ VALUES_HEADER = "# Effective values helm receives for this region (secrets remov
 
 def render_environment(plan: Plan, fingerprints: dict[str, str]) -> dict[str, bytes]:
     """All output files of one environment's plan."""
-    files: dict[str, str] = {
-        "plan.md": render_plan_md(plan),
-        "plan.json": render_plan_json(plan, fingerprints),
-        **render_scripts(plan),
-    }
+    # Each file is encoded as soon as it is made, and each manifest's documents are
+    # dropped once dumped: a fleet's environment would otherwise hold all of its
+    # output twice, as text and as bytes, with every document besides.
+    texts = {"plan.md": render_plan_md(plan), "plan.json": render_plan_json(plan, fingerprints), **render_scripts(plan)}
+    files = {path: text.encode("utf-8") for path, text in texts.items()}
     for change in plan.regions:
         if change.target is not None:
             values = strip_secrets(change.target.values, change.target.env.secrets)
-            files[f"values/{change.name}.yaml"] = VALUES_HEADER + dump_yaml(values)
+            files[f"values/{change.name}.yaml"] = (VALUES_HEADER + dump_yaml(values)).encode("utf-8")
         if change.base is not None and change.change != "noop":
             values = strip_secrets(change.base.values, change.base.env.secrets)
-            files[f"rollback/values/{change.name}.yaml"] = VALUES_HEADER + dump_yaml(values)
-    for path, docs in render_gitops(plan).items():
-        files[path] = dump_all_yaml(docs) if len(docs) > 1 else dump_yaml(docs[0])
-    return {path: text.encode("utf-8") for path, text in files.items()}
+            files[f"rollback/values/{change.name}.yaml"] = (VALUES_HEADER + dump_yaml(values)).encode("utf-8")
+    manifests = render_gitops(plan)
+    for path in list(manifests):
+        docs = manifests.pop(path)
+        files[path] = (dump_all_yaml(docs) if len(docs) > 1 else dump_yaml(docs[0])).encode("utf-8")
+    return files
