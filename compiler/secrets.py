@@ -11,6 +11,8 @@ from compiler.models import Secrets
 # secret; `tokenTTL` or `keyPrefix` configure one. Neither holds a secret value.
 REFERENCE_SUFFIXES = ("name", "file", "path", "ref", "mount", "ttl", "prefix", "enabled", "length", "timeout")
 REFERENCE_PREFIXES = ("existing", "use")
+# Kubernetes fields named just `key` (tolerations, selectors, secretKeyRef) name a key, they hold no secret.
+PLAIN_KEYS = frozenset({"key"})
 
 
 def is_secret_path(path: str, secrets: Secrets) -> bool:
@@ -26,7 +28,7 @@ def _is_secret(path: str, paths: tuple[str, ...], words: tuple[str, ...]) -> boo
         if path == marked or path.startswith(marked + "."):
             return True
     last = path.rsplit(".", 1)[-1].lower()
-    if last.endswith(REFERENCE_SUFFIXES) or last.startswith(REFERENCE_PREFIXES):
+    if last in PLAIN_KEYS or last.endswith(REFERENCE_SUFFIXES) or last.startswith(REFERENCE_PREFIXES):
         return False
     return any(word in last for word in words)
 

@@ -30,6 +30,8 @@ def test_is_secret_path_secret_words_and_marked_paths(path: str) -> None:
         "x.useToken",
         "tenant.redis.host",
         "tenant.redis.authz",
+        "tenant.tolerations.0.key",
+        "x.valueFrom.secretKeyRef.key",
     ],
 )
 def test_is_secret_path_references_and_settings_are_not_secret(path: str) -> None:
