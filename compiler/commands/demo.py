@@ -44,12 +44,12 @@ def run(target: Path) -> int:
 
 
 def _where_to_look(target: Path, envs: list[str]) -> str:
-    lines = ["", f"Demo repository: {target}", f"  git -C {target} diff            the pending change (the PR)"]
-    for env in envs:
-        lines.append(f"  {target}/generated/{env}/plan.md      the reviewer's plan for {env}")
-    lines += [
-        f"  {target}/generated/prod/upgrade.sh   the helm/kubectl steps (--dry-run prints them)",
-        f"  {target}/generated/prod/rollback.sh  the matching rollback",
-        f"  rollplan check --root {target}        confirms generated/ matches the specs",
+    rows = [(f"git -C {target} diff", "the pending change (what the PR holds)")]
+    rows += [(f"{target}/generated/{env}/plan.md", f"the reviewer's plan for {env}") for env in envs]
+    rows += [
+        (f"{target}/generated/prod/upgrade.sh --dry-run", "the helm/kubectl steps, printed"),
+        (f"{target}/generated/prod/rollback.sh --dry-run", "the matching rollback"),
+        (f"rollplan check --root {target}", "confirms generated/ matches the specs"),
     ]
-    return "\n".join(lines)
+    width = max(len(command) for command, _ in rows)
+    return "\n".join(["", f"Demo repository: {target}", *(f"  {c.ljust(width)}  {d}" for c, d in rows)])
