@@ -131,7 +131,6 @@ class Plan:
     environment: str
     service: str
     fingerprint: str
-    base_revision: str
     env: EnvironmentSpec
     base_env: EnvironmentSpec | None
     regions: tuple[RegionChange, ...]
@@ -142,7 +141,3 @@ class Plan:
     urgent: bool = False
     irreversible: tuple[str, ...] = field(default=())
     """Releases on the way whose database migration cannot be undone: the rollback restores the backup first."""
-
-    @property
-    def present_regions(self) -> tuple[RegionChange, ...]:
-        return tuple(r for r in self.regions if r.target is not None and r.change != "uninstall")

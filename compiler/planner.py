@@ -51,7 +51,6 @@ def plan_environment(inputs: EnvInputs, fingerprint: str) -> Plan:
         environment=inputs.name,
         service=env.service,
         fingerprint=fingerprint,
-        base_revision="",
         env=env,
         base_env=inputs.base.spec if inputs.base else None,
         regions=tuple(r.change for r in regions),

@@ -135,7 +135,6 @@ def make_plan(
         environment=environment,
         service="tenant",
         fingerprint=_fingerprint(environment, regions, absent, base_version, target_version, release, namespace),
-        base_revision="HEAD",
         env=env,
         base_env=base_env,
         regions=changes,

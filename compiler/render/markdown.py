@@ -14,7 +14,7 @@ from compiler.templating import render
 MAX_CELL = 60
 
 
-def render_plan_md(plan: Plan) -> str:
+def render_plan_md(plan: Plan, gitops: list[str] | None = None) -> str:
     """The Markdown plan of one environment."""
     changed = [r for r in plan.regions if r.change != "noop"]
     return render(
@@ -34,7 +34,7 @@ def render_plan_md(plan: Plan) -> str:
             for r in changed
             if r.base is not None and r.target is not None
         ],
-        gitops=gitops_notes(plan),
+        gitops=gitops_notes(plan) if gitops is None else gitops,
     )
 
 
@@ -91,15 +91,7 @@ def _diff_row(entry: DiffEntry) -> dict[str, str]:
 
 
 def _step(step: Step) -> dict[str, Any]:
-    return {
-        "phase": step.phase,
-        "region": step.region,
-        "description": step.description,
-        "risk": step.risk,
-        "pause": step.pause,
-        "argv": step.argv,
-        "command": shell_join(step.argv) if step.argv is not None else "",
-    }
+    return {**step.as_dict(), "command": shell_join(step.argv) if step.argv is not None else ""}
 
 
 def _mermaid(plan: Plan) -> str:
