@@ -18,9 +18,13 @@ from compiler.render.deployments import Deployment, forward_deployments, rollbac
 Documents = dict[str, list[dict[str, Any]]]
 
 
-def render_gitops(plan: Plan) -> Documents:
-    """Every GitOps file of the plan: ``argocd/``, ``flux/``, ``rollback/…`` and ``alerts.yaml``."""
-    forward, rollback = forward_deployments(plan), rollback_deployments(plan)
+def render_gitops(plan: Plan, forward: tuple[Deployment, ...] | None = None) -> Documents:
+    """Every GitOps file of the plan: ``argocd/``, ``flux/``, ``rollback/…`` and ``alerts.yaml``.
+
+    ``forward`` is ``forward_deployments(plan)`` when the caller has it already.
+    """
+    forward = forward_deployments(plan) if forward is None else forward
+    rollback = rollback_deployments(plan)
     files: Documents = {}
     files |= _prefixed("argocd/", _argocd_files(plan, forward))
     files |= _prefixed("flux/", _flux_files(plan, forward))
@@ -58,9 +62,9 @@ def _prefixed(prefix: str, files: Documents) -> Documents:
     return {prefix + path: docs for path, docs in files.items()}
 
 
-def gitops_notes(plan: Plan) -> list[str]:
+def gitops_notes(plan: Plan, forward: tuple[Deployment, ...] | None = None) -> list[str]:
     """Markdown paragraphs for plan.md: order enforcement, rollback, removed regions."""
-    forward = forward_deployments(plan)
+    forward = forward_deployments(plan) if forward is None else forward
     notes = [_argocd_note(plan, forward), *_flux_notes(plan, forward), _rollback_note(plan)]
     notes += [_removal_note(plan, name) for name in _removed(plan)]
     secret_paths = sorted({p for d in forward for p in d.secret_paths})

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from compiler.plan import Plan
-from compiler.render.gitops import render_gitops
+from compiler.render.deployments import forward_deployments, secret_rules
+from compiler.render.gitops import gitops_notes, render_gitops
 from compiler.render.markdown import render_plan_md
 from compiler.render.planjson import render_plan_json
 from compiler.render.shell import render_scripts
@@ -18,16 +19,22 @@ def render_environment(plan: Plan, fingerprints: dict[str, str]) -> dict[str, by
     # Each file is encoded as soon as it is made, and each manifest's documents are
     # dropped once dumped: a fleet's environment would otherwise hold all of its
     # output twice, as text and as bytes, with every document besides.
-    texts = {"plan.md": render_plan_md(plan), "plan.json": render_plan_json(plan, fingerprints), **render_scripts(plan)}
+    forward = forward_deployments(plan)
+    texts = {
+        "plan.md": render_plan_md(plan, gitops_notes(plan, forward)),
+        "plan.json": render_plan_json(plan, fingerprints),
+        **render_scripts(plan),
+    }
+    rules = secret_rules(plan)  # the same rules as the manifests: secret on either side is secret
     files = {path: text.encode("utf-8") for path, text in texts.items()}
     for change in plan.regions:
         if change.target is not None:
-            values = strip_secrets(change.target.values, change.target.env.secrets)
+            values = strip_secrets(change.target.values, rules)
             files[f"values/{change.name}.yaml"] = (VALUES_HEADER + dump_yaml(values)).encode("utf-8")
         if change.base is not None and change.change != "noop":
-            values = strip_secrets(change.base.values, change.base.env.secrets)
+            values = strip_secrets(change.base.values, rules)
             files[f"rollback/values/{change.name}.yaml"] = (VALUES_HEADER + dump_yaml(values)).encode("utf-8")
-    manifests = render_gitops(plan)
+    manifests = render_gitops(plan, forward)
     for path in list(manifests):
         docs = manifests.pop(path)
         files[path] = (dump_all_yaml(docs) if len(docs) > 1 else dump_yaml(docs[0])).encode("utf-8")
