@@ -45,9 +45,9 @@ if str(REPO) not in sys.path:  # run as a script from a checkout: import the com
     sys.path.insert(0, str(REPO))
 
 import compiler.render.outputs  # noqa: E402, F401 - loaded up front: the timed compile measures work, not imports
-from compiler import gitio  # noqa: E402
 from compiler.commands.compile import write_all  # noqa: E402
 from compiler.pipeline import compile_repo  # noqa: E402
+from compiler.repo import gitio  # noqa: E402
 
 BASE_VERSION = "100.0.1000071"
 TARGET_VERSION = "100.0.1000071.2"  # an image-only hotfix: the chart stays, every image tag moves

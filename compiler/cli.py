@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from compiler import output
+from compiler import console
 from compiler.errors import RollplanError, UsageError
 
 EXIT_INTERNAL = 4
@@ -107,18 +107,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _dispatch(args, as_json)
     except RollplanError as err:
         if as_json:
-            output.document(output.error_document(err))
+            console.document(console.error_document(err))
         else:
-            output.error(err)
+            console.error(err)
         return err.exit_code
     except KeyboardInterrupt:
-        output.progress("interrupted")
+        console.progress("interrupted")
         return 130
     except Exception as exc:
-        output.internal_error(exc, debug)
+        console.internal_error(exc, debug)
         if as_json:
             message = f"internal error: {type(exc).__name__}: {exc}"
-            output.document({"ok": False, "exit_code": EXIT_INTERNAL, "message": message})
+            console.document({"ok": False, "exit_code": EXIT_INTERNAL, "message": message})
         return EXIT_INTERNAL
 
 

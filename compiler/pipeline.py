@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from compiler import layout
-from compiler.load import LoadedEnvironment, Source, Specs, WorkTree, load_specs
-from compiler.plan import Plan
-from compiler.planner import EnvInputs, plan_environment
+from compiler.plan.model import Plan
+from compiler.plan.planner import EnvInputs, plan_environment
+from compiler.repo import layout
+from compiler.spec.load import LoadedEnvironment, Source, Specs, WorkTree, load_specs
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ def load_target(root: Path, envs: Sequence[str] = ()) -> Specs:
 
 def load_base(root: Path, rev: str, names: Sequence[str]) -> Specs | None:
     """The specs at ``rev`` for those of ``names`` that exist there (None when none do)."""
-    from compiler import gitio  # GitPython loads only when a command reads git: validate does not
+    from compiler.repo import gitio  # GitPython loads only when a command reads git: validate does not
 
     source = gitio.base_source(root, rev)
     present = [n for n in names if source.read(f"environments/{n}/environment.yaml") is not None]

@@ -7,8 +7,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from helmbin import ToolUnavailable, find_helm, find_kubectl
-from kube_stub import KubeStub, kube_stub
+from support.helmbin import ToolUnavailable, find_helm, find_kubectl
+from support.kube_stub import KubeStub, kube_stub
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from demorepo import build_demo, copy_repo, git, replace_text, rollplan
+from support.demorepo import build_demo, copy_repo, git, replace_text, rollplan
 
 from compiler import pipeline
 from compiler.commands.demo import EXAMPLE_PARTS, example_root
@@ -382,8 +382,9 @@ def test_cli_json_errors_say_whether_input_was_invalid_or_the_plan_blocked(
 ) -> None:
     import json as _json
 
+    from support import scenarios
+
     from compiler.cli import main
-    from tests import scenarios
 
     root = scenarios.blocked_redis(tmp_path / "blocked", version="100.0.1000076")
     assert main(["compile", "--root", str(root), "--format", "json"]) == 1

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import scenarios
+from support import scenarios
 
 from compiler.pipeline import compile_repo
 

@@ -19,7 +19,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-import scenarios
+from support import scenarios
 
 from compiler.commands.compile import write_all
 from compiler.pipeline import compile_repo

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import scenarios
+from support import scenarios
 
 from compiler.errors import PlanBlocked
 from compiler.pipeline import compile_repo

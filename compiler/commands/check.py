@@ -6,10 +6,11 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from compiler import layout, output
+from compiler import console
 from compiler.errors import StaleFiles, StaleOutput
 from compiler.pipeline import compile_repo, orphan_dirs, output_dir
-from compiler.writer import compare
+from compiler.repo import layout
+from compiler.repo.writer import compare
 
 
 def run(root: Path, envs: Sequence[str], base: str, *, as_json: bool) -> int:
@@ -32,9 +33,9 @@ def run(root: Path, envs: Sequence[str], base: str, *, as_json: bool) -> int:
         raise StaleOutput(stale, note="\n".join(notes))
     if as_json:
         nothing: dict[str, list[str]] = {"changed": [], "missing": [], "extra": []}
-        output.document({"ok": True, "environments": sorted(compiled.files), "stale": nothing})
+        console.document({"ok": True, "environments": sorted(compiled.files), "stale": nothing})
     else:
-        output.result(f"generated/ is up to date ({', '.join(sorted(compiled.files))})")
+        console.result(f"generated/ is up to date ({', '.join(sorted(compiled.files))})")
     return 0
 
 

@@ -7,16 +7,17 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from compiler import gitio, layout, output
+from compiler import console
 from compiler.pipeline import Compiled, compile_repo, orphan_dirs, output_dir
-from compiler.plan import Plan
-from compiler.writer import write_folders
+from compiler.plan.model import Plan
+from compiler.repo import gitio, layout
+from compiler.repo.writer import write_folders
 
 
 def run(
     root: Path, envs: Sequence[str], base: str, *, as_json: bool, commit: bool = False, branch: str | None = None
 ) -> int:
-    output.progress(f"compiling against base {base} …")
+    console.progress(f"compiling against base {base} …")
     compiled = compile_repo(root, envs, base)
     request = None
     if commit:
@@ -31,14 +32,14 @@ def run(
         written.append(f"{layout.GENERATED}/{orphan.name}/ (removed: no such environment)")
     commit_id = gitio.commit_generated(request) if request is not None else None
     if as_json:
-        output.document({"ok": True, "plans": [plan_summary(p) for p in compiled.plans.values()], "changed": written,
+        console.document({"ok": True, "plans": [plan_summary(p) for p in compiled.plans.values()], "changed": written,
                          "commit": commit_id, "branch": request.branch if commit_id and request else None})  # fmt: skip
         return 0
     for plan in compiled.plans.values():
-        output.result(summary_line(plan))
-    output.result("\n".join(f"wrote {p}" for p in written) if written else "generated/ is up to date")
+        console.result(summary_line(plan))
+    console.result("\n".join(f"wrote {p}" for p in written) if written else "generated/ is up to date")
     if request is not None:
-        output.result(f"committed {commit_id[:12]} on branch {request.branch} (not pushed)" if commit_id
+        console.result(f"committed {commit_id[:12]} on branch {request.branch} (not pushed)" if commit_id
                       else "nothing new to commit under generated/")  # fmt: skip
     return 0
 

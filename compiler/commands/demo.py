@@ -5,11 +5,12 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from compiler import gitio, output
+from compiler import console
 from compiler.commands.compile import summary_line, write_all
-from compiler.demo_change import apply_demo_change
 from compiler.errors import UsageError
 from compiler.pipeline import compile_repo
+from compiler.repo import gitio
+from compiler.repo.example import apply_demo_change
 
 EXAMPLE_PARTS = ("environments", "release-notes", "schemas")
 
@@ -30,16 +31,16 @@ def run(target: Path) -> int:
     for part in EXAMPLE_PARTS:
         if (source / part).is_dir():
             shutil.copytree(source / part, target / part)
-    output.progress(f"copied the example into {target}")
+    console.progress(f"copied the example into {target}")
     gitio.init_with_commit(target, "Deployed state: prod at 100.0.1000067, staging at 100.0.1000071")
-    output.progress("committed the deployed state as HEAD")
+    console.progress("committed the deployed state as HEAD")
     changed = apply_demo_change(target)
-    output.progress("applied the pending change: " + ", ".join(changed))
+    console.progress("applied the pending change: " + ", ".join(changed))
     compiled = compile_repo(target, (), "HEAD")
     write_all(target, compiled)
     for plan in compiled.plans.values():
-        output.result(summary_line(plan))
-    output.result(_where_to_look(target, sorted(compiled.plans)))
+        console.result(summary_line(plan))
+    console.result(_where_to_look(target, sorted(compiled.plans)))
     return 0
 
 

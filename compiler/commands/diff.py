@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from compiler import output
+from compiler import console
 from compiler.pipeline import compile_repo
 from compiler.render.planjson import plan_document
 
@@ -15,7 +15,7 @@ def run(root: Path, envs: Sequence[str], base: str, *, as_json: bool) -> int:
     compiled = compile_repo(root, envs, base)
     if as_json:
         docs = {env: plan_document(p, compiled.fingerprints[env])["regions"] for env, p in compiled.plans.items()}
-        output.document({"ok": True, "environments": docs})
+        console.document({"ok": True, "environments": docs})
         return 0
     lines: list[str] = []
     for env, plan in compiled.plans.items():
@@ -30,5 +30,5 @@ def run(root: Path, envs: Sequence[str], base: str, *, as_json: bool) -> int:
                 sign = {"added": "+", "removed": "-", "changed": "~"}[entry.op]
                 detail = {"added": new, "removed": old, "changed": f"{old} → {new}"}[entry.op]
                 lines.append(f"  {sign} {entry.path}: {detail}")
-    output.result("\n".join(lines) if lines else "no regions")
+    console.result("\n".join(lines) if lines else "no regions")
     return 0

@@ -7,10 +7,10 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from compiler import output
+from compiler import console
 from compiler.errors import StaleFiles, StaleOutput
-from compiler.models import EnvironmentSpec, RegionSpec, ReleaseNote
-from compiler.writer import compare, write_folder
+from compiler.repo.writer import compare, write_folder
+from compiler.spec.models import EnvironmentSpec, RegionSpec, ReleaseNote
 
 SCHEMA_DIR = "schemas"
 MODELS: dict[str, type[BaseModel]] = {
@@ -55,8 +55,8 @@ def _others(folder: Path, files: dict[str, bytes]) -> dict[str, bytes]:
 
 def _report(as_json: bool, changed: list[str], *, checked: bool) -> None:
     if as_json:
-        output.document({"ok": True, "changed": changed})
+        console.document({"ok": True, "changed": changed})
     elif checked:
-        output.result("schemas are up to date")
+        console.result("schemas are up to date")
     else:
-        output.result("\n".join(f"wrote {p}" for p in changed) if changed else "schemas are up to date")
+        console.result("\n".join(f"wrote {p}" for p in changed) if changed else "schemas are up to date")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from compiler import output
+from compiler import console
 from compiler.pipeline import load_target
 
 
@@ -17,9 +17,9 @@ def run(root: Path, envs: Sequence[str], *, as_json: bool) -> int:
     }
     notes = sum(len(v) for v in specs.release_notes.values())
     if as_json:
-        output.document({"ok": True, "environments": summary, "release_notes": notes})
+        console.document({"ok": True, "environments": summary, "release_notes": notes})
         return 0
     for name, info in summary.items():
-        output.result(f"{name}: {len(info['regions'])} region(s), version {info['version']}: ok")
-    output.result(f"{len(summary)} environment(s), {notes} release note(s): valid")
+        console.result(f"{name}: {len(info['regions'])} region(s), version {info['version']}: ok")
+    console.result(f"{len(summary)} environment(s), {notes} release note(s): valid")
     return 0

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from compiler.names import base_labels, object_name
-from compiler.plan import Plan
+from compiler.plan.model import Plan
+from compiler.render.names import base_labels, object_name
 
 API_VERSION = "monitoring.coreos.com/v1"
 # Absent metrics: long enough to ride out a scrape or two during a normal pod restart.

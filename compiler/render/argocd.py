@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from compiler.layout import env_dir
-from compiler.models import ArgoCD, Chart
-from compiler.names import (
+from compiler.plan.model import Plan
+from compiler.render.deployments import Deployment
+from compiler.render.names import (
     LABEL_PRIMARY,
     LABEL_REGION,
     LABEL_WAVE,
@@ -18,8 +18,8 @@ from compiler.names import (
     environment_object_name,
     region_labels,
 )
-from compiler.plan import Plan
-from compiler.render.deployments import Deployment
+from compiler.repo.layout import env_dir
+from compiler.spec.models import ArgoCD, Chart
 
 API_VERSION = "argoproj.io/v1alpha1"
 SYNC_WAVE = "argocd.argoproj.io/sync-wave"

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from compiler.errors import InputError
-from compiler.models import Chart, Secrets
-from compiler.names import region_object_name
-from compiler.plan import Plan, RegionChange, RegionState
-from compiler.secrets import secret_leaves, strip_secrets
+from compiler.plan.model import Plan, RegionChange, RegionState
+from compiler.render.names import region_object_name
+from compiler.resolve.secrets import secret_leaves, strip_secrets
+from compiler.spec.models import Chart, Secrets
 
 # File names the renderers use beside the per-region files `<region>.yaml`.
 RESERVED_FILE_STEMS = ("parent", "kustomization", "applicationset")

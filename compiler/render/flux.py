@@ -11,10 +11,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from compiler.models import Flux
-from compiler.names import object_name, region_labels
-from compiler.plan import Plan
+from compiler.plan.model import Plan
 from compiler.render.deployments import Deployment
+from compiler.render.names import object_name, region_labels
+from compiler.spec.models import Flux
 
 SOURCE_API = "source.toolkit.fluxcd.io/v1"
 HELM_API = "helm.toolkit.fluxcd.io/v2"

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from compiler.layout import env_dir
-from compiler.plan import Plan
+from compiler.plan.model import Plan
 from compiler.render import argocd, flux
 from compiler.render.alerts import render_alerts
 from compiler.render.deployments import Deployment, forward_deployments, rollback_deployments
+from compiler.repo.layout import env_dir
 
 Documents = dict[str, list[dict[str, Any]]]
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from compiler import argv
-from compiler.plan import DiffEntry, Plan, RegionChange, Release, Step
+from compiler.plan import argv
+from compiler.plan.model import DiffEntry, Plan, RegionChange, Release, Step
 from compiler.render.gitops import gitops_notes
 from compiler.render.shell import shell_join
-from compiler.templating import render
+from compiler.render.templating import render
 
 MAX_CELL = 60
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from compiler.plan import FORMAT_VERSION, DiffEntry, Plan, RegionChange
+from compiler.plan.model import FORMAT_VERSION, DiffEntry, Plan, RegionChange
 
 
 def plan_document(plan: Plan, fingerprints: dict[str, str]) -> dict[str, Any]:

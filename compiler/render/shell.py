@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from compiler.plan import Plan, Step
-from compiler.templating import render, shell_quote
+from compiler.plan.model import Plan, Step
+from compiler.render.templating import render, shell_quote
 
 TEMPLATE = "script.sh.j2"
 FINGERPRINT_CHARS = 12

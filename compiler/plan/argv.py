@@ -1,0 +1,81 @@
+"""The helm and kubectl command lines a plan runs, as argv lists.
+
+Every command names its cluster and namespace explicitly (C-9a), and uses
+only flags that helm 3.12+ and helm 4 both accept.
+"""
+
+from __future__ import annotations
+
+from compiler.plan.model import RegionState
+
+
+def chart_args(state: RegionState) -> tuple[str, ...]:
+    """The chart reference and version flags for ``helm upgrade --install``."""
+    chart = state.env.chart
+    version = ("--version", state.release.chart_version)
+    if chart.path is not None:
+        return (chart.path,)
+    assert chart.repository is not None
+    if chart.repository.startswith("oci://"):
+        return (f"{chart.repository.rstrip('/')}/{chart.name}", *version)
+    return (chart.name, "--repo", chart.repository, *version)
+
+
+def helm_target(state: RegionState) -> tuple[str, ...]:
+    return ("--kube-context", state.context, "-n", state.namespace)
+
+
+def kubectl_target(state: RegionState) -> tuple[str, ...]:
+    return ("--context", state.context, "-n", state.namespace)
+
+
+def helm_upgrade(
+    state: RegionState, values_file: str, *, timeout: int, sets: tuple[tuple[str, str], ...] = ()
+) -> tuple[str, ...]:
+    """``helm upgrade --install`` of ``state``'s release with one values file and optional ``--set``s."""
+    set_args: list[str] = []
+    for path, value in sets:
+        set_args += ["--set", f"{path}={value}"]
+    return (
+        "helm", "upgrade", "--install", state.release_name, *chart_args(state),
+        *helm_target(state), "-f", values_file, *set_args, "--timeout", f"{timeout}s",
+    )  # fmt: skip
+
+
+def helm_history(state: RegionState) -> tuple[str, ...]:
+    return ("helm", "history", state.release_name, *helm_target(state), "--max", "5")
+
+
+def helm_rollback(state: RegionState, revision: str | None = None) -> tuple[str, ...]:
+    rev = (revision,) if revision else ()
+    return ("helm", "rollback", state.release_name, *rev, *helm_target(state))
+
+
+def helm_uninstall(state: RegionState) -> tuple[str, ...]:
+    return ("helm", "uninstall", state.release_name, *helm_target(state))
+
+
+def can_install(state: RegionState) -> tuple[str, ...]:
+    return ("kubectl", *kubectl_target(state), "auth", "can-i", "create", "statefulsets")
+
+
+def rollout_status(state: RegionState, timeout: int) -> tuple[str, ...]:
+    return (
+        "kubectl", *kubectl_target(state), "rollout", "status",
+        f"statefulset/{state.release_name}", f"--timeout={timeout}s",
+    )  # fmt: skip
+
+
+def scale(state: RegionState, replicas: int) -> tuple[str, ...]:
+    return ("kubectl", *kubectl_target(state), "scale", f"statefulset/{state.release_name}", f"--replicas={replicas}")
+
+
+def wait_deleted(state: RegionState, timeout: int) -> tuple[str, ...]:
+    return (
+        "kubectl", *kubectl_target(state), "wait", "--for=delete",
+        f"pod/{state.release_name}-0", f"--timeout={timeout}s",
+    )  # fmt: skip
+
+
+def sleep(seconds: int) -> tuple[str, ...]:
+    return ("sleep", str(seconds))

@@ -1,0 +1,143 @@
+"""The plan: what the planner produces and every renderer reads.
+
+Plain frozen dataclasses: built once by the planner, never mutated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from compiler.spec.models import EnvironmentSpec, RegionSpec
+
+Phase = Literal[
+    "preflight", "backup", "gate", "scale", "maintenance", "upgrade", "restart", "verify", "uninstall", "restore"
+]
+ChangeKind = Literal["install", "upgrade", "image-only", "config", "uninstall", "noop"]
+DiffOp = Literal["added", "removed", "changed"]
+
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Release:
+    """What a region runs: the vendor version and the chart version and image tag it resolves to."""
+
+    version: str
+    chart_version: str
+    image_tag: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"version": self.version, "chart_version": self.chart_version, "image_tag": self.image_tag}
+
+
+@dataclass(frozen=True)
+class RegionState:
+    """One side (base or target) of one region, fully resolved.
+
+    ``values`` is the effective values document helm receives, secrets included:
+    renderers must use :func:`compiler.resolve.secrets.strip_secrets` before writing it.
+    ``values_files`` are the repo-relative files merged into it, in order.
+    """
+
+    env: EnvironmentSpec
+    region: RegionSpec
+    release: Release
+    values: dict[str, Any]
+    values_files: tuple[str, ...]
+
+    @property
+    def name(self) -> str:
+        return self.region.name
+
+    @property
+    def context(self) -> str:
+        return self.region.cluster.context
+
+    @property
+    def namespace(self) -> str:
+        return self.env.namespace
+
+    @property
+    def release_name(self) -> str:
+        return self.env.release
+
+
+@dataclass(frozen=True)
+class DiffEntry:
+    """One changed values path. For a secret path ``old``/``new`` are never filled in."""
+
+    path: str
+    op: DiffOp
+    old: Any = None
+    new: Any = None
+    secret: bool = False
+
+
+@dataclass(frozen=True)
+class RegionChange:
+    """What happens to one region, base → target. ``wave`` is its 0-based rollout position."""
+
+    name: str
+    primary: bool
+    change: ChangeKind
+    wave: int
+    base: RegionState | None
+    target: RegionState | None
+    diff: tuple[DiffEntry, ...] = ()
+    risks: tuple[str, ...] = ()
+
+    @property
+    def current(self) -> RegionState:
+        """The target state, or the base for a region being removed."""
+        state = self.target or self.base
+        assert state is not None, "a region change has at least one side"
+        return state
+
+
+@dataclass(frozen=True)
+class Step:
+    """One plan step. ``argv`` is None for a manual step; ``pause`` asks for confirmation before it runs."""
+
+    id: str
+    phase: Phase
+    region: str | None
+    argv: tuple[str, ...] | None
+    description: str
+    risk: str | None = None
+    pause: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "phase": self.phase,
+            "region": self.region,
+            "argv": list(self.argv) if self.argv is not None else None,
+            "description": self.description,
+            "risk": self.risk,
+            "pause": self.pause,
+        }
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The whole plan of one environment.
+
+    ``regions`` are in rollout order (primary first). ``steps`` is the forward
+    plan, ``uninstall`` removes absent regions (primary last), ``rollback``
+    undoes both, in execution order.
+    """
+
+    environment: str
+    service: str
+    fingerprint: str
+    env: EnvironmentSpec
+    base_env: EnvironmentSpec | None
+    regions: tuple[RegionChange, ...]
+    steps: tuple[Step, ...]
+    uninstall: tuple[Step, ...]
+    rollback: tuple[Step, ...]
+    risks: tuple[str, ...] = ()
+    urgent: bool = False
+    irreversible: tuple[str, ...] = field(default=())
+    """Releases on the way whose database migration cannot be undone: the rollback restores the backup first."""

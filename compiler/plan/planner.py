@@ -1,0 +1,308 @@
+"""Plan one environment: region changes, blocking rules, forward, uninstall and rollback steps."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from compiler.errors import Location, PlanBlocked, Problem
+from compiler.plan import argv, rules
+from compiler.plan.diff import Signals, signals, values_diff
+from compiler.plan.model import Plan, RegionChange, RegionState, Step
+from compiler.plan.steps import Side, StepList, apply_state, database_gate, stop_region, uninstall_region
+from compiler.repo import layout
+from compiler.resolve.states import region_states
+from compiler.resolve.values import leaf_paths
+from compiler.spec.load import LoadedEnvironment, Specs
+from compiler.spec.models import ReleaseNote
+
+
+@dataclass(frozen=True)
+class EnvInputs:
+    """Both sides of one environment. ``base`` is None when the environment is new."""
+
+    name: str
+    target: LoadedEnvironment
+    target_specs: Specs
+    base: LoadedEnvironment | None
+    base_specs: Specs | None
+
+
+@dataclass(frozen=True)
+class Region:
+    """A region change plus what the rules derived from it."""
+
+    change: RegionChange
+    sig: Signals | None
+    notes: tuple[ReleaseNote, ...]
+
+
+def plan_environment(inputs: EnvInputs, fingerprint: str) -> Plan:
+    """The plan of one environment; raises PlanBlocked when policy or prerequisites forbid it."""
+    env = inputs.target.spec
+    notes = inputs.target_specs.release_notes.get(env.service, {})
+    target = region_states(inputs.target, inputs.target_specs)
+    base = region_states(inputs.base, inputs.base_specs) if inputs.base and inputs.base_specs else {}
+    order = _order(inputs, base)
+    found = [_region(name, wave, base.get(name), target.get(name), notes) for wave, name in enumerate(order)]
+    regions = [r for r in found if r is not None]
+    env_risks = _check(inputs, regions, notes)
+    urgent = any(n.critical_security_fix for r in regions if r.change.change != "noop" for n in r.notes[-1:])
+    return Plan(
+        environment=inputs.name,
+        service=env.service,
+        fingerprint=fingerprint,
+        env=env,
+        base_env=inputs.base.spec if inputs.base else None,
+        regions=tuple(r.change for r in regions),
+        steps=tuple(_forward(inputs.name, regions)),
+        uninstall=tuple(_uninstall(regions)),
+        rollback=tuple(_rollback(inputs.name, regions)),
+        risks=tuple(env_risks),
+        urgent=urgent,
+        irreversible=_irreversible(regions),
+    )
+
+
+def _order(inputs: EnvInputs, base: Mapping[str, RegionState]) -> list[str]:
+    """Rollout order of every region known on either side (removed region files go last)."""
+    order = rules.rollout_order(inputs.target.spec, inputs.target.regions)
+    return order + sorted(n for n in base if n not in order)
+
+
+def _between(notes: Mapping[str, ReleaseNote], old: str | None, new: str) -> tuple[ReleaseNote, ...]:
+    """Releases after ``old`` up to and including ``new``, by date: what an upgrade goes through."""
+    ordered = rules.releases_by_date(notes)
+    versions = [n.version for n in ordered]
+    end = versions.index(new) + 1 if new in versions else len(versions)
+    start = versions.index(old) + 1 if old in versions else end - 1
+    return tuple(ordered[max(0, min(start, end - 1)) : end])
+
+
+def _region(
+    name: str, wave: int, base: RegionState | None, target: RegionState | None, notes: Mapping[str, ReleaseNote]
+) -> Region | None:
+    if base is None and target is None:
+        return None
+    primary = (target or base).region.primary  # type: ignore[union-attr]
+    if target is None:
+        assert base is not None
+        change = RegionChange(name, primary, "uninstall", wave, base, None, (), ("data loss: release removed",))
+        return Region(change, None, ())
+    if base is None:
+        passed = _between(notes, None, target.release.version)
+        risks = rules.note_risks(passed[-1], set()) if passed else []
+        change = RegionChange(name, primary, "install", wave, None, target, (), tuple(risks))
+        return Region(change, None, passed)
+    return _existing(name, primary, wave, base, target, notes)
+
+
+def _existing(
+    name: str, primary: bool, wave: int, base: RegionState, target: RegionState, notes: Mapping[str, ReleaseNote]
+) -> Region:
+    diff = values_diff(base.values, target.values, target.env)
+    sig = signals(diff, target.env) if diff else None
+    release_changed = base.release != target.release
+    chart = target.env.chart.model_copy(update={"version": None})
+    source_changed = chart != base.env.chart.model_copy(update={"version": None})
+    kind = rules.classify(
+        release_changed=release_changed,
+        chart_changed=base.release.chart_version != target.release.chart_version or source_changed,
+        tags_only=sig is not None and sig.tags_only,
+        other_changed=(sig is not None and not sig.tags_only) or source_changed,
+    )
+    passed = _between(notes, base.release.version, target.release.version) if release_changed else ()
+    risks: list[str] = []
+    if kind != "noop":
+        replicas = 1 if sig is not None and sig.redis else min(base.region.replicas, target.region.replicas)
+        risks.append(rules.degradation_risk(target.release_name, replicas))
+        paths = {p for p, _ in leaf_paths(target.values)}
+        for note in passed:
+            risks += rules.note_risks(note, paths, target=note is passed[-1])
+        if sig is not None:
+            risks += rules.signal_risks(sig, target.release_name)
+    change = RegionChange(name, primary, kind, wave, base, target, diff, tuple(dict.fromkeys(risks)))
+    return Region(change, sig, passed)
+
+
+def _check(inputs: EnvInputs, regions: list[Region], notes: Mapping[str, ReleaseNote]) -> list[str]:
+    """Blocking rules: N-2 support window and third-party prerequisites. Returns the loud risks."""
+    problems: list[Problem] = []
+    risks: list[str] = []
+    loaded = inputs.target
+    for region in regions:
+        change = region.change
+        if change.target is None or change.change == "noop":
+            continue
+        if change.base is None or change.base.release != change.target.release:
+            found, loud = _support(loaded, change, notes)
+            problems += found
+            risks += loud
+        region_file = loaded.region_files[change.name]
+        note = notes[change.target.release.version]
+        for problem in rules.check_prerequisites(change.target.region, note, Location(region_file)):
+            where = loaded.locate(region_file, problem.path.split("."))
+            problems.append(Problem(where, problem.path, problem.message))
+    if problems:
+        raise PlanBlocked(list(dict.fromkeys(problems)))
+    return list(dict.fromkeys(risks))
+
+
+def _support(
+    loaded: LoadedEnvironment, change: RegionChange, notes: Mapping[str, ReleaseNote]
+) -> tuple[list[Problem], list[str]]:
+    """The N-2 rule for one region. Going back to an older release (a rollback) is never blocked by it."""
+    assert change.target is not None
+    pinned = change.target.region.pin is not None
+    file = loaded.region_files[change.name] if pinned else loaded.spec_file
+    field = "pin.version" if pinned else "version"
+    where = loaded.locate(file, field.split("."))
+    version = change.target.release.version
+    found, loud = rules.check_support(version, notes, loaded.spec, where, field)
+    base = change.base.release.version if change.base else None
+    if found and base is not None and base in notes and notes[version].released < notes[base].released:
+        return [], [f"DOWNGRADE of {change.name} to {version}, outside the vendor's N-2 support window"]
+    if pinned:
+        found = [Problem(p.location, p.path, f"region {change.name}: {p.message}") for p in found]
+    return found, loud
+
+
+def _forward(env_name: str, regions: list[Region]) -> list[Step]:
+    sl = StepList(prefix="")
+    changing = [r for r in regions if r.change.change in ("install", "upgrade", "image-only", "config")]
+    backed_up = False
+    for index, region in enumerate(changing):
+        change, state = region.change, region.change.current
+        if not backed_up and change.base is not None:
+            _backup(sl, state, change.name if change.primary else None)
+            backed_up = True
+        _preflight(sl, change)
+        if region.sig is not None and region.sig.database:
+            database_gate(sl, state, "new")
+        before = Side(change.base, layout.rollback_values_file(env_name, change.name)) if change.base else None
+        to = Side(state, layout.values_file(env_name, change.name))
+        image_only = change.change == "image-only"
+        apply_state(sl, to, region.sig, image_only=image_only, what=_describe(change), before=before, redis="new")
+        _provisioning(sl, region)
+        pause = state.env.rollout.pause_between_regions
+        if pause and index < len(changing) - 1:
+            sl.add("gate", change.name, argv.sleep(pause), f"wait {pause}s before the next region", slug="pause")
+    return sl.steps
+
+
+def _provisioning(sl: StepList, region: Region) -> None:
+    """A release that requires provisioning changes gets a manual step once its region is verified."""
+    if not region.change.primary:
+        return
+    for note in region.notes:
+        if note.provisioning_changes:
+            sl.add("gate", region.change.name, None,
+                   f"release {note.version} requires provisioning changes: apply them now as its release note "
+                   "describes, then continue", slug="provisioning", pause=True)  # fmt: skip
+
+
+def _backup(sl: StepList, state: RegionState, region: str | None) -> None:
+    command = state.env.backup.command
+    sl.add(
+        "backup", region, command,
+        "back up the Tenant Service database before the primary region changes"
+        + ("" if command else " (manual: take and verify a backup, then continue)"),
+        slug="database-backup", pause=command is None,
+    )  # fmt: skip
+
+
+def _preflight(sl: StepList, change: RegionChange) -> None:
+    state = change.current
+    if change.base is None:
+        sl.add(
+            "preflight",
+            change.name,
+            argv.can_install(state),
+            f"check that {state.context} lets us create the StatefulSet in {state.namespace}",
+            slug="preflight",
+        )
+        return
+    sl.add(
+        "preflight",
+        change.name,
+        argv.helm_history(state),
+        f"show the deployed revisions of {state.release_name} (the fast-path rollback target)",
+        slug="preflight",
+    )
+
+
+def _describe(change: RegionChange) -> str:
+    to = change.current.release
+    if change.base is None:
+        return f"install {to.version} (chart {to.chart_version}) in {change.name}"
+    frm = change.base.release
+    if change.change == "config":
+        return f"apply the changed values in {change.name} (release {to.version} unchanged)"
+    return (
+        f"{change.change} {change.name}: {frm.version} → {to.version} (chart {frm.chart_version} → {to.chart_version})"
+    )
+
+
+def _uninstall(regions: list[Region]) -> list[Step]:
+    sl = StepList(prefix="uninstall-")
+    removed = [r for r in regions if r.change.change == "uninstall"]
+    removed.sort(key=lambda r: (r.change.primary, -r.change.wave))
+    for region in removed:
+        state = region.change.current
+        if region.change.primary:
+            _backup(sl, state, region.change.name)
+        uninstall_region(sl, region.change, state.env.rollout.verify_timeout)
+    return sl.steps
+
+
+def _rollback(env_name: str, regions: list[Region]) -> list[Step]:
+    sl = StepList(prefix="rollback-")
+    changed = [r for r in regions if r.change.change != "noop"]
+    irreversible = _irreversible(regions)
+    if irreversible:
+        for region in changed:
+            if region.change.target is not None:
+                stop_region(sl, region.change.target, "no writes may reach the database while it is restored")
+        _restore(sl, changed[0].change.current, irreversible)
+    forward = [r for r in changed if r.change.change != "uninstall"]
+    removed = sorted(
+        (r for r in changed if r.change.change == "uninstall"), key=lambda r: (r.change.primary, -r.change.wave)
+    )
+    for region in [*reversed(removed), *reversed(forward)]:
+        _rollback_region(sl, env_name, region)
+    return sl.steps
+
+
+def _irreversible(regions: list[Region]) -> tuple[str, ...]:
+    """Releases some region passes through whose database migration cannot be undone."""
+    passed = {n.version: n for r in regions if r.change.change != "noop" for n in r.notes}
+    return tuple(sorted(v for v, note in passed.items() if note.database_migration == "irreversible"))
+
+
+def _restore(sl: StepList, state: RegionState, versions: tuple[str, ...]) -> None:
+    command = state.env.backup.restore_command
+    sl.add(
+        "restore", None, command,
+        f"restore the database backup taken before the upgrade: the migration of {', '.join(versions)} "
+        "cannot be undone by an older release",
+        slug="database-restore", pause=True, risk="writes made since the backup are lost",
+    )  # fmt: skip
+
+
+def _rollback_region(sl: StepList, env_name: str, region: Region) -> None:
+    change = region.change
+    if change.base is None:
+        assert change.target is not None
+        uninstall_region(sl, change, change.target.env.rollout.verify_timeout)
+        return
+    base = change.base
+    if region.sig is not None and region.sig.database:
+        database_gate(sl, base, "previous")
+    if change.change == "uninstall":
+        sl.add("preflight", change.name, argv.can_install(base),
+               f"check that {base.context} lets us reinstall in {base.namespace}", slug="preflight")  # fmt: skip
+    what = f"restore {change.name} to {base.release.version} (chart {base.release.chart_version}) and its values"
+    before = Side(change.target, layout.values_file(env_name, change.name)) if change.target else None
+    to = Side(base, layout.rollback_values_file(env_name, change.name))
+    image_only = change.change == "image-only"
+    apply_state(sl, to, region.sig, image_only=image_only, what=what, before=before, redis="previous")

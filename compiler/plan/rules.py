@@ -1,0 +1,134 @@
+"""The Tenant Service planning rules (C-8, C-9) as small pure functions.
+
+Each rule reads resolved, frozen inputs and returns data: an order, a list
+of problems that block the plan, or the risks a reviewer must see.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from packaging.specifiers import SpecifierSet
+from packaging.version import InvalidVersion, Version
+
+from compiler.errors import Location, Problem
+from compiler.plan.diff import Signals
+from compiler.plan.model import ChangeKind
+from compiler.spec.models import EnvironmentSpec, RegionSpec, ReleaseNote
+
+SUPPORTED_BEHIND_NEWEST = 2
+"""The vendor supports the newest release and the two before it (N-2)."""
+
+
+def rollout_order(env: EnvironmentSpec, regions: Sequence[RegionSpec]) -> list[str]:
+    """Primary first, then ``rollout.order``, then the remaining regions by name."""
+    names = sorted(r.name for r in regions)
+    primary = [r.name for r in regions if r.primary]
+    listed = [n for n in env.rollout.order if n in names and n not in primary]
+    rest = [n for n in names if n not in primary and n not in listed]
+    return [*primary, *listed, *rest]
+
+
+def releases_by_date(notes: Mapping[str, ReleaseNote]) -> list[ReleaseNote]:
+    """Release notes oldest first, by release date (never by version string)."""
+    return sorted(notes.values(), key=lambda note: (note.released, note.version))
+
+
+def support_window(notes: Mapping[str, ReleaseNote]) -> tuple[str, ...]:
+    """The versions the vendor supports: the newest release and the two before it."""
+    ordered = releases_by_date(notes)
+    return tuple(note.version for note in ordered[-(SUPPORTED_BEHIND_NEWEST + 1) :])
+
+
+def check_support(
+    version: str, notes: Mapping[str, ReleaseNote], env: EnvironmentSpec, where: Location, field: str
+) -> tuple[list[Problem], list[str]]:
+    """Block (or, when the environment allows it, warn loudly) a target outside N-2."""
+    window = support_window(notes)
+    if version in window:
+        return [], []
+    message = (
+        f"version {version} is outside the vendor's N-2 support window (supported: {', '.join(window)}; "
+        "rule: support-window)"
+    )
+    if env.rollout.allow_unsupported_version:
+        return [], [f"UNSUPPORTED: {message}; allowed by rollout.allow_unsupported_version"]
+    return [Problem(where, field, message + "; set rollout.allow_unsupported_version: true to proceed anyway")], []
+
+
+def check_prerequisites(region: RegionSpec, note: ReleaseNote, where: Location) -> list[Problem]:
+    """Every third-party requirement of the release must be met by the region's installed version."""
+    problems: list[Problem] = []
+    for component, spec in sorted(note.requires.items()):
+        installed = region.third_party.get(component)
+        field = f"third_party.{component}"
+        if installed is None:
+            message = f"region {region.name}: {component} version unknown, release {note.version} requires {spec}"
+            problems.append(Problem(where, field, message + " (rule: third-party-prerequisite)"))
+            continue
+        try:
+            ok = SpecifierSet(spec).contains(Version(installed), prereleases=True)
+        except InvalidVersion:
+            problems.append(Problem(where, field, f"installed version {installed!r} is not a version number"))
+            continue
+        if not ok:
+            message = (
+                f"region {region.name}: {component} {installed} is installed, release {note.version} requires "
+                f"{spec}; upgrade {component} first (rule: third-party-prerequisite)"
+            )
+            problems.append(Problem(where, field, message))
+    return problems
+
+
+def classify(*, release_changed: bool, chart_changed: bool, tags_only: bool, other_changed: bool) -> ChangeKind:
+    """The change kind of a region deployed on both sides.
+
+    ``tags_only``: the values diff touches the image tag paths and nothing else;
+    ``other_changed``: any values or chart-source change besides that.
+    """
+    if release_changed:
+        return "image-only" if not chart_changed and tags_only and not other_changed else "upgrade"
+    return "config" if other_changed or tags_only else "noop"
+
+
+def degradation_risk(release: str, replicas: int) -> str:
+    """The window in which the master pod restarts (writes unavailable), or a full outage."""
+    if replicas <= 1:
+        return f"full outage: {release}-0 is the only replica and restarts during the upgrade"
+    return f"writes unavailable while {release}-0 (master) restarts; reads served by the other {replicas - 1} pod(s)"
+
+
+def note_risks(note: ReleaseNote, values_paths: set[str], *, target: bool = True) -> list[str]:
+    """Risks a release note carries for a region whose values hold ``values_paths``.
+
+    ``target`` is False for a release the upgrade passes through: its migration
+    and key changes still apply, its urgency does not.
+    """
+    risks: list[str] = []
+    if note.critical_security_fix and target:
+        risks.append(f"URGENT: release {note.version} is a critical security fix")
+    if note.database_migration == "irreversible":
+        risks.append(f"irreversible database migration in {note.version}: rollback restores the backup first")
+    elif note.database_migration == "reversible":
+        risks.append(f"database migration in {note.version} (reversible)")
+    if note.provisioning_changes:
+        risks.append(f"release {note.version} requires provisioning changes: read its release note")
+    stale = sorted(p for p in note.values_keys.removed if p in values_paths)
+    stale += sorted(r.old for r in note.values_keys.renamed if r.old in values_paths)
+    if stale:
+        risks.append(f"values keys removed or renamed in {note.version} are still set: {', '.join(stale)}")
+    return risks
+
+
+def signal_risks(sig: Signals, release: str) -> list[str]:
+    """Risks of what the values diff changes."""
+    risks: list[str] = []
+    if sig.database:
+        risks.append("backend move: the new database must be ready first; writes degraded during the switch")
+    if sig.redis:
+        risks.append(
+            f"Redis connection change: scaled to 1 replica for the maintenance; full outage as {release}-0 restarts"
+        )
+    if sig.secret_refs:
+        risks.append("secret references change: the referenced Secrets must exist in the cluster first")
+    return risks

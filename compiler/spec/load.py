@@ -1,0 +1,420 @@
+"""Strict loading of every spec in a repository (C-5): parse, validate, cross-check.
+
+All problems of a run are collected and raised together as one InputError.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import posixpath
+import stat
+import types
+import typing
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
+
+from compiler.errors import InputError, Location, Problem
+from compiler.resolve.secrets import is_secret_path
+from compiler.spec.models import EnvironmentSpec, RegionSpec, ReleaseNote, Secrets
+from compiler.spec.types import DNS1123_LABEL
+from compiler.spec.yamlio import MAX_FILE_BYTES, Document, load_document
+
+ENVIRONMENTS = "environments"
+RELEASE_NOTES = "release-notes"
+SPEC_FILE = "environment.yaml"
+
+M = TypeVar("M", bound=BaseModel)
+FieldPath = tuple[str | int, ...]
+
+
+class Source(Protocol):
+    """Where spec files are read from: the working tree, or a git revision.
+
+    Paths are repository-relative and '/'-separated. ``read`` and ``list_dir``
+    return None for what does not exist and may raise InputError for an entry
+    they refuse to read.
+    """
+
+    def read(self, path: str) -> bytes | None: ...
+
+    def list_dir(self, path: str) -> list[str] | None: ...
+
+    def display(self, path: str) -> str: ...
+
+
+class WorkTree:
+    """The files under ``root``. Nothing outside ``root`` is ever read, through symlinks neither."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+
+    def read(self, path: str) -> bytes | None:
+        real = self._resolve(path)
+        if real is None:
+            return None
+        try:
+            if not stat.S_ISREG(real.stat().st_mode):
+                raise InputError.single(file=path, line=1, column=1, message="not a regular file")
+            with real.open("rb") as handle:
+                return handle.read(MAX_FILE_BYTES + 1)  # one byte more is enough to refuse it
+        except OSError as err:
+            raise InputError.single(file=path, line=1, column=1, message=f"cannot read: {err.strerror}") from None
+
+    def list_dir(self, path: str) -> list[str] | None:
+        real = self._resolve(path)
+        if real is None or not real.is_dir():
+            return None
+        return sorted(os.listdir(real))
+
+    def display(self, path: str) -> str:
+        return path
+
+    def _resolve(self, path: str) -> Path | None:
+        normal = posixpath.normpath(path)
+        if posixpath.isabs(normal) or normal == ".." or normal.startswith("../"):
+            raise InputError.single(file=path, line=1, column=1, message="path leaves the repository")
+        candidate = self.root / normal
+        try:
+            real = candidate.resolve()
+        except (OSError, RuntimeError):  # a symlink loop
+            raise InputError.single(file=path, line=1, column=1, message="cannot resolve (symlink loop?)") from None
+        if not real.is_relative_to(self.root):
+            raise InputError.single(file=path, line=1, column=1, message="symlink to a place outside the repository")
+        return real if real.exists() else None
+
+
+@dataclass(frozen=True)
+class LoadedEnvironment:
+    """One environment as written: its spec, its regions (sorted by name) and their files."""
+
+    name: str
+    spec: EnvironmentSpec
+    regions: tuple[RegionSpec, ...]
+    spec_file: str
+    region_files: Mapping[str, str]
+    documents: Mapping[str, Document] = field(default_factory=dict, repr=False, compare=False)
+
+    def locate(self, file: str, path: Sequence[str | int]) -> Location:
+        """Where ``path`` is written in one of this environment's spec files (line 0 when unknown)."""
+        doc = self.documents.get(file)
+        return doc.locate(path) if doc is not None else Location(file)
+
+
+@dataclass(frozen=True)
+class Specs:
+    """Everything one run loaded, validated and cross-checked."""
+
+    environments: Mapping[str, LoadedEnvironment]
+    release_notes: Mapping[str, Mapping[str, ReleaseNote]]
+    values: Mapping[str, dict[str, Any]]
+
+
+@dataclass
+class _Run:
+    """The source being read and the problems found so far."""
+
+    source: Source
+    problems: list[Problem] = field(default_factory=list)
+    absent: set[str] = field(default_factory=set)
+
+    def add(self, doc: Document, path: Sequence[str | int], message: str) -> None:
+        self.problems.append(Problem(doc.locate(path), _dotted(path), message))
+
+    def list_dir(self, path: str) -> list[str]:
+        try:
+            return self.source.list_dir(path) or []
+        except InputError as err:
+            self.problems.extend(err.problems)
+            return []
+
+    def document(self, path: str) -> Document | None:
+        """The parsed file, or None when it is absent (noted in ``absent``) or broken (noted as a problem)."""
+        try:
+            raw = self.source.read(path)
+            if raw is None:
+                self.absent.add(path)
+                return None
+            return load_document(raw, self.source.display(path))
+        except InputError as err:
+            self.problems.extend(err.problems)
+            return None
+
+    def model(self, doc: Document, model: type[M]) -> M | None:
+        try:
+            return model.model_validate(doc.data)
+        except ValidationError as err:
+            self.problems.extend(_problem(doc, model, detail) for detail in err.errors(include_url=False))
+            return None
+
+
+def load_specs(source: Source, only: Sequence[str] = ()) -> Specs:
+    """Load, validate and cross-check the specs of ``source`` (all environments, or ``only`` these)."""
+    run = _Run(source)
+    notes = _load_release_notes(run)
+    environments: dict[str, LoadedEnvironment] = {}
+    values: dict[str, dict[str, Any]] = {}
+    for name in _environment_names(run, only):
+        loaded = _load_environment(run, name, notes)
+        if loaded is not None:
+            environments[name] = loaded[0]
+            values.update(_load_values(run, loaded[0].spec.secrets, loaded[1]))
+    if run.problems:
+        raise InputError(sorted(set(run.problems)))  # a file shared by environments is checked once per environment
+    return Specs(environments, notes, values)
+
+
+def _environment_names(run: _Run, only: Sequence[str]) -> list[str]:
+    names = [
+        name
+        for name in run.list_dir(ENVIRONMENTS)
+        if not name.startswith(".") and SPEC_FILE in run.list_dir(f"{ENVIRONMENTS}/{name}")
+    ]
+    where = Location(run.source.display(ENVIRONMENTS))
+    if not names:
+        run.problems.append(Problem(where, "", f"no {ENVIRONMENTS}/<env>/{SPEC_FILE} found"))
+    unknown = [name for name in only if name not in names]
+    for name in unknown:
+        known = ", ".join(names) or "none"
+        run.problems.append(Problem(where, "", f"unknown environment {name!r} (known: {known})"))
+    return [name for name in names if name in only] if only else names
+
+
+_Reference = tuple[str, Document, FieldPath]
+"""A values file path, and the document and field path that name it."""
+
+
+def _load_environment(
+    run: _Run, name: str, notes: Mapping[str, Mapping[str, ReleaseNote]]
+) -> tuple[LoadedEnvironment, list[_Reference]] | None:
+    spec_file = f"{ENVIRONMENTS}/{name}/{SPEC_FILE}"
+    doc = run.document(spec_file)
+    regions, complete = _load_regions(run, name, spec_file)
+    if doc is None:
+        return None
+    if len(name) > 63 or not DNS1123_LABEL.match(name):
+        run.add(doc, (), f"environment name {name!r} (its folder name) is not a DNS-1123 label")
+    spec = run.model(doc, EnvironmentSpec)
+    if spec is None:
+        return None
+    _check_versions(run, doc, spec, regions, notes.get(spec.service, {}))
+    references: list[_Reference] = [(path, doc, ("values", index)) for index, path in enumerate(spec.values)]
+    for region, region_doc, _ in regions.values():
+        references += [(path, region_doc, ("values", index)) for index, path in enumerate(region.values)]
+    if complete and _check_primary(run, doc, regions):
+        _check_order(run, doc, spec, regions)
+    loaded = LoadedEnvironment(
+        name=name,
+        spec=spec,
+        regions=tuple(region for region, _, _ in sorted(regions.values(), key=lambda r: r[0].name)),
+        spec_file=spec_file,
+        region_files={region.name: path for region, _, path in regions.values()},
+        documents={spec_file: doc, **{path: region_doc for _, region_doc, path in regions.values()}},
+    )
+    return loaded, references
+
+
+_Regions = dict[str, tuple[RegionSpec, Document, str]]
+
+
+def _load_regions(run: _Run, env: str, spec_file: str) -> tuple[_Regions, bool]:
+    """The regions that loaded cleanly, and whether every region file did."""
+    folder = f"{ENVIRONMENTS}/{env}/regions"
+    regions: _Regions = {}
+    complete = True
+    for entry in run.list_dir(folder):
+        path = f"{folder}/{entry}"
+        if entry.endswith(".yml"):
+            run.problems.append(Problem(Location(run.source.display(path), 1, 1), "", "region files end in .yaml"))
+        if not entry.endswith(".yaml"):
+            continue
+        doc = run.document(path)
+        region = run.model(doc, RegionSpec) if doc else None
+        if doc is None or region is None:
+            complete = False
+            continue
+        stem = entry.removesuffix(".yaml")
+        if region.name != stem:
+            run.add(doc, ("name",), f"region name {region.name!r} must equal the file name {stem!r}")
+            complete = False
+            continue
+        regions[region.name] = (region, doc, path)
+    if not regions and complete:
+        where = Location(run.source.display(spec_file), 1, 1)
+        run.problems.append(Problem(where, "", f"no regions: expected {folder}/<region>.yaml"))
+    return regions, complete
+
+
+def _check_primary(run: _Run, env_doc: Document, regions: _Regions) -> bool:
+    """Whether exactly one region is primary; a problem otherwise (unless there are no regions)."""
+    primaries = [(doc, path) for region, doc, path in regions.values() if region.primary]
+    if len(primaries) == 1 or not regions:
+        return len(primaries) == 1
+    if not primaries:
+        files = ", ".join(sorted(run.source.display(path) for _, _, path in regions.values()))
+        run.add(env_doc, (), f"no primary region: set 'primary: true' in exactly one of {files}")
+        return False
+    files = ", ".join(sorted(run.source.display(path) for _, path in primaries))
+    for doc, _ in primaries:
+        run.add(doc, ("primary",), f"{len(primaries)} primary regions ({files}); exactly one is allowed")
+    return False
+
+
+def _check_order(run: _Run, doc: Document, spec: EnvironmentSpec, regions: _Regions) -> None:
+    primary = next((name for name, (region, _, _) in regions.items() if region.primary), None)
+    seen: set[str] = set()
+    for index, name in enumerate(spec.rollout.order):
+        where = ("rollout", "order", index)
+        if name not in regions:
+            run.add(doc, where, f"unknown region {name!r} (regions: {', '.join(sorted(regions))})")
+        elif name == primary:
+            run.add(doc, where, f"{name!r} is the primary region, which always goes first: do not list it")
+        elif name in seen:
+            run.add(doc, where, f"region {name!r} is listed twice")
+        seen.add(name)
+
+
+def _check_versions(
+    run: _Run, doc: Document, spec: EnvironmentSpec, regions: _Regions, notes: Mapping[str, ReleaseNote]
+) -> None:
+    """Every version the environment or a region pin names has a release note."""
+    pins = [(region_doc, region.pin.version) for region, region_doc, _ in regions.values() if region.pin]
+    for where, path, version in [(doc, "version", spec.version), *((d, "pin.version", v) for d, v in pins)]:
+        if version not in notes:
+            note = f"{RELEASE_NOTES}/{spec.service}/{version}.yaml"
+            run.add(where, path.split("."), f"no release note {note} for version {version!r}")
+
+
+def _load_release_notes(run: _Run) -> dict[str, dict[str, ReleaseNote]]:
+    notes: dict[str, dict[str, ReleaseNote]] = {}
+    for service in run.list_dir(RELEASE_NOTES):
+        for entry in run.list_dir(f"{RELEASE_NOTES}/{service}"):
+            if not entry.endswith(".yaml"):
+                continue
+            doc = run.document(f"{RELEASE_NOTES}/{service}/{entry}")
+            note = run.model(doc, ReleaseNote) if doc else None
+            if doc is None or note is None:
+                continue
+            stem = entry.removesuffix(".yaml")
+            if note.version != stem:
+                run.add(doc, ("version",), f"version {note.version!r} must equal the file name {stem!r}")
+            if note.service != service:
+                run.add(doc, ("service",), f"service {note.service!r} must equal the folder name {service!r}")
+            notes.setdefault(note.service, {})[note.version] = note
+    return notes
+
+
+def _load_values(run: _Run, secrets: Secrets, references: list[_Reference]) -> dict[str, dict[str, Any]]:
+    """The values files one environment references, each checked against its secret rules."""
+    values: dict[str, dict[str, Any]] = {}
+    for path, owner, where in references:
+        if path in values:
+            continue
+        doc = run.document(path)
+        if doc is None:
+            if path in run.absent:
+                run.add(owner, where, f"values file {path} not found")
+            continue
+        values[path] = doc.data
+        for secret_path in _plaintext_secrets(doc.data, secrets):
+            run.add(doc, secret_path, "plaintext secret: reference a Kubernetes Secret instead")
+    return values
+
+
+def _plaintext_secrets(data: Any, secrets: Secrets, path: FieldPath = ()) -> Iterator[FieldPath]:
+    """Paths of secret values written out in a values document."""
+    children: Iterator[tuple[str | int, Any]]
+    if isinstance(data, dict):
+        children = iter(data.items())
+    elif isinstance(data, list):
+        children = enumerate(data)
+    else:
+        return
+    for key, value in children:
+        child = (*path, key)
+        if isinstance(key, str) and _is_written_out(value) and is_secret_path(_dotted(child), secrets):
+            yield child
+        else:
+            yield from _plaintext_secrets(value, secrets, child)
+
+
+def _is_written_out(value: Any) -> bool:
+    # A boolean never is a secret (`useToken: true`); an empty or null value holds none.
+    if isinstance(value, list):
+        return any(_is_written_out(item) for item in value)
+    return value not in (None, "") and not isinstance(value, bool | dict)
+
+
+def _dotted(path: Sequence[str | int]) -> str:
+    return ".".join(str(part) for part in path)
+
+
+def _problem(doc: Document, model: type[BaseModel], detail: ErrorDetails) -> Problem:
+    loc = detail["loc"]
+    kind = detail["type"]
+    if kind == "extra_forbidden":
+        expected = ", ".join(_keys_at(model, loc[:-1])) or "none"
+        return Problem(doc.locate_key(loc), _dotted(loc), f"unknown key (expected one of: {expected})")
+    if kind == "missing":
+        return Problem(doc.locate(loc), _dotted(loc), "required key is missing")
+    message = _PLAIN_MESSAGES.get(kind) or detail["msg"].removeprefix("Value error, ")
+    if kind.endswith(("_type", "_parsing")):
+        message += f" (found {_found(detail.get('input'))})"
+    return Problem(doc.locate(loc), _dotted(loc), message)
+
+
+# pydantic speaks of tuples and model classes; a YAML author writes lists and mappings.
+_PLAIN_MESSAGES = {
+    "model_type": "Input should be a mapping",
+    "model_attributes_type": "Input should be a mapping",
+    "dict_type": "Input should be a mapping",
+    "tuple_type": "Input should be a list",
+    "list_type": "Input should be a list",
+}
+
+
+def _found(value: object) -> str:
+    """The kind of a value, never the value itself: it might be a secret."""
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number; quote it to make it text"
+    kinds: dict[type, str] = {str: "a string", dict: "a mapping", list: "a list", datetime.date: "a date"}
+    return "null" if value is None else kinds.get(type(value), "a value of another type")
+
+
+def _keys_at(model: type[BaseModel], loc: Sequence[str | int]) -> list[str]:
+    """The keys a mapping accepts at ``loc`` under ``model``, as written in YAML (aliases)."""
+    annotation: Any = model
+    for part in loc:
+        annotation = _step(annotation, part)
+    target = _as_model(annotation)
+    if target is None:
+        return []
+    return sorted(info.alias or name for name, info in target.model_fields.items())
+
+
+def _step(annotation: Any, part: str | int) -> Any:
+    target = _as_model(annotation)
+    if target is not None:
+        fields = {info.alias or name: info for name, info in target.model_fields.items()}
+        return fields[part].annotation if part in fields else None
+    args = typing.get_args(annotation)
+    if typing.get_origin(annotation) in (tuple, list) and args:
+        return args[0]
+    if typing.get_origin(annotation) is dict and len(args) == 2:
+        return args[1]
+    return None
+
+
+def _as_model(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return next((arg for arg in typing.get_args(annotation) if _as_model(arg)), None)
+    return None

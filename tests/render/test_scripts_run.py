@@ -1,0 +1,138 @@
+"""The compiled scripts run for real, from the repository root, against recording stand-ins.
+
+Every program a plan runs (helm, kubectl, sleep, …) is shadowed on PATH by a
+stand-in that appends its argv to a log. The log must equal the non-null argv
+of plan.json's steps, in order.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from support import scenarios
+
+from compiler.commands.compile import write_all
+from compiler.pipeline import compile_repo
+
+STEP_LISTS = {"upgrade.sh": "steps", "rollback.sh": "rollback", "uninstall.sh": "uninstall"}
+
+# Records argv (program name first) as one JSON line. A `-f FILE` that does not
+# exist relative to the working directory fails the call: the scripts pass
+# repo-relative values files and must be run from the repository root.
+STAND_IN = """\
+import json, os, sys
+args = sys.argv[1:]
+with open(os.environ["RECORD_LOG"], "a", encoding="utf-8") as log:
+    log.write(json.dumps([os.path.basename(sys.argv[0]), *args]) + "\\n")
+missing = [args[i + 1] for i, a in enumerate(args[:-1]) if a == "-f" and not os.path.isfile(args[i + 1])]
+if missing:
+    sys.stderr.write(f"stand-in: no such values file {missing}\\n")
+    sys.exit(3)
+"""
+
+CASES = [
+    ("demo", "prod", "upgrade.sh"),
+    ("demo", "prod", "rollback.sh"),
+    ("demo", "staging", "upgrade.sh"),
+    ("demo", "staging", "rollback.sh"),
+    ("redis_move_primary", "prod", "upgrade.sh"),
+    ("irreversible", "prod", "rollback.sh"),
+    ("region_removed", "prod", "uninstall.sh"),
+]
+
+
+@pytest.fixture(scope="module")
+def repos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    built: dict[str, Path] = {}
+    for name in sorted({case[0] for case in CASES}):
+        root = scenarios.GOLDEN[name](tmp_path_factory.mktemp(name) / "repo")
+        write_all(root, compile_repo(root))
+        built[name] = root
+    return built
+
+
+def plan_json(root: Path, env: str) -> dict[str, Any]:
+    doc: dict[str, Any] = json.loads((root / "generated" / env / "plan.json").read_text(encoding="utf-8"))
+    return doc
+
+
+def expected_argvs(root: Path, env: str, script: str) -> list[list[str]]:
+    return [s["argv"] for s in plan_json(root, env)[STEP_LISTS[script]] if s["argv"] is not None]
+
+
+def stand_ins(folder: Path, programs: set[str]) -> Path:
+    folder.mkdir(exist_ok=True)
+    for program in programs:
+        path = folder / program
+        path.write_text(f"#!{sys.executable}\n{STAND_IN}", encoding="utf-8")
+        path.chmod(0o755)
+    return folder
+
+
+def run_script(
+    root: Path, env: str, script: str, tmp: Path, *args: str, cwd: Path | None = None
+) -> tuple[subprocess.CompletedProcess[str], list[list[str]]]:
+    """Run ``generated/<env>/<script>`` from ``cwd`` (default: the repository root); the recorded calls."""
+    programs = {argv[0] for script_name in STEP_LISTS for argv in expected_argvs(root, env, script_name)}
+    bin_dir = stand_ins(tmp / "bin", programs)
+    log = tmp / "calls.jsonl"
+    bash = shutil.which("bash")
+    assert bash is not None
+    script_path = Path("generated", env, script) if cwd is None else root / "generated" / env / script
+    result = subprocess.run(
+        [bash, str(script_path), *args], cwd=cwd or root, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+        timeout=60, check=False, env={"PATH": f"{bin_dir}:/usr/bin:/bin", "RECORD_LOG": str(log), "LANG": "C.UTF-8"},
+    )  # fmt: skip
+    calls = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()] if log.exists() else []
+    return result, calls
+
+
+@pytest.mark.parametrize(("scenario", "env", "script"), CASES, ids=["-".join(c) for c in CASES])
+def test_scripts_run_with_yes_calls_exactly_the_plan_argv_in_order(
+    repos: dict[str, Path], tmp_path: Path, scenario: str, env: str, script: str
+) -> None:
+    root = repos[scenario]
+    expected = expected_argvs(root, env, script)
+    assert expected, "a case with no command proves nothing"
+    result, calls = run_script(root, env, script, tmp_path, "--yes")
+    assert result.returncode == 0, result.stderr
+    assert calls == expected
+
+
+def test_scripts_run_demo_programs_are_only_helm_kubectl_and_sleep(repos: dict[str, Path]) -> None:
+    root = repos["demo"]
+    programs = {argv[0] for env in ("prod", "staging") for s in STEP_LISTS for argv in expected_argvs(root, env, s)}
+    assert programs == {"helm", "kubectl", "sleep"}
+
+
+def test_scripts_run_dry_run_calls_nothing(repos: dict[str, Path], tmp_path: Path) -> None:
+    result, calls = run_script(repos["demo"], "prod", "upgrade.sh", tmp_path, "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert calls == []
+    assert "helm upgrade --install t100" in result.stdout
+
+
+def test_scripts_run_without_yes_stops_at_the_first_confirmation(repos: dict[str, Path], tmp_path: Path) -> None:
+    root = repos["demo"]
+    result, calls = run_script(root, "prod", "upgrade.sh", tmp_path)
+    assert result.returncode == 1
+    # Everything before the primary region's health gate ran; nothing after it.
+    steps = plan_json(root, "prod")["steps"]
+    gate = next(i for i, s in enumerate(steps) if s["id"] == "westus2-health-gate")
+    assert calls == [s["argv"] for s in steps[:gate] if s["argv"] is not None]
+    assert f"--from {gate + 1}" in result.stderr
+
+
+def test_scripts_run_from_another_directory_find_their_values_files(repos: dict[str, Path], tmp_path: Path) -> None:
+    root = repos["demo"]
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    result, calls = run_script(root, "prod", "upgrade.sh", tmp_path, "--yes", cwd=elsewhere)
+    assert result.returncode == 0, result.stderr
+    assert calls == expected_argvs(root, "prod", "upgrade.sh")

@@ -1,0 +1,1 @@
+"""Helpers the tests share: repository builders, plan factories, real helm binaries."""

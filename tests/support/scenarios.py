@@ -1,0 +1,182 @@
+"""Scenario repositories: the worked example as a real git repository, plus one pending change.
+
+Each builder copies ``environments/`` and ``release-notes/`` of this checkout
+into ``root``, commits them (optionally after ``BASE`` edits: what is
+deployed), then applies its change to the working tree and returns ``root``.
+Compiling ``root`` against HEAD plans exactly that change. Edits are exact
+text replacements, as in the demo, so a broken edit fails loudly.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from compiler.repo import gitio
+from compiler.repo.example import TextEdit, apply_demo_change, apply_edit
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE_PARTS = ("environments", "release-notes")
+
+PROD_ENV = "environments/prod/environment.yaml"
+STAGING_ENV = "environments/staging/environment.yaml"
+PROD_VERSION = "version: '100.0.1000067'\n"
+STAGING_VERSION = "version: '100.0.1000071'\n"
+
+SUPPORTED = "100.0.1000076"
+"""A release inside the N-2 window: values-only changes are planned on top of it (the example's 67 is older)."""
+
+Builder = Callable[[Path], Path]
+
+
+def apply_edits(root: Path, edits: Sequence[TextEdit]) -> None:
+    """Apply ``edits`` to the files under ``root``, in order."""
+    for edit in edits:
+        path = root / edit.file
+        path.write_text(apply_edit(path.read_text(encoding="utf-8"), edit), encoding="utf-8")
+
+
+def example_repo(root: Path, base_edits: Sequence[TextEdit] = (), base_without: Sequence[str] = ()) -> Path:
+    """A git repository at ``root`` whose HEAD is the example (with ``base_edits``): the deployed state.
+
+    Files of ``base_without`` (repo-relative) are left out of that commit and
+    put back afterwards: in the working tree only, they are what gets installed.
+    """
+    root.mkdir(parents=True, exist_ok=True)
+    for part in EXAMPLE_PARTS:
+        shutil.copytree(REPO_ROOT / part, root / part)
+    apply_edits(root, base_edits)
+    held_back = {path: (root / path).read_bytes() for path in base_without}
+    for path in held_back:
+        (root / path).unlink()
+    gitio.init_with_commit(root, "Deployed state")
+    for path, data in held_back.items():
+        (root / path).write_bytes(data)
+    return root
+
+
+def prod_version(version: str) -> TextEdit:
+    return TextEdit(PROD_ENV, PROD_VERSION, f"version: '{version}'\n")
+
+
+def staging_version(version: str) -> TextEdit:
+    return TextEdit(STAGING_ENV, STAGING_VERSION, f"version: '{version}'\n")
+
+
+def demo(root: Path) -> Path:
+    """The change `rollplan demo` builds: prod 67 → 76 everywhere, eastus memory, staging image-only hotfix."""
+    example_repo(root)
+    apply_demo_change(root)
+    return root
+
+
+def one_replica(root: Path) -> Path:
+    """centralus runs a single replica (deployed so), and prod upgrades to 100.0.1000076: a full outage there."""
+    single = TextEdit("environments/prod/regions/centralus.yaml", "replicas: 2\n", "replicas: 1\n")
+    example_repo(root, [single])
+    apply_edits(root, [prod_version(SUPPORTED)])
+    return root
+
+
+REDIS_MOVE = TextEdit(
+    "environments/prod/values/regions/westus2.yaml",
+    "    homedc: westus2\n",
+    "    homedc: westus2\n"
+    "  redis:\n"
+    "    # westus2 moves to a new Redis instance: its host is another key of the mounted t100-redis Secret.\n"
+    "    hostFile: /opt/genesys/tenant/etc/secrets/redis/redis-host-b\n",
+)
+
+
+def redis_move_primary(root: Path) -> Path:
+    """prod deployed at 100.0.1000076; the primary region's Redis connection host changes: the Redis choreography."""
+    example_repo(root, [prod_version(SUPPORTED)])
+    apply_edits(root, [REDIS_MOVE])
+    return root
+
+
+DATABASE_MOVE = TextEdit(
+    "environments/prod/values/tenant-chart.yaml",
+    "    dbhost: /opt/genesys/tenant/etc/secrets/pgdb/db-hostname\n",
+    "    dbhost: /opt/genesys/tenant/etc/secrets/pgdb/db-hostname-pg16\n",
+)
+
+
+def database_move(root: Path) -> Path:
+    """prod deployed at 100.0.1000076; every region moves to a new database host: a backend move."""
+    example_repo(root, [prod_version(SUPPORTED)])
+    apply_edits(root, [DATABASE_MOVE])
+    return root
+
+
+def irreversible(root: Path) -> Path:
+    """prod upgrades to 100.0.1000079, whose database migration cannot be undone."""
+    example_repo(root)
+    apply_edits(root, [prod_version("100.0.1000079")])
+    return root
+
+
+def region_removed(root: Path) -> Path:
+    """prod eastus gets ``state: absent``: an uninstall."""
+    example_repo(root)
+    absent = TextEdit("environments/prod/regions/eastus.yaml", "replicas: 3\n", "replicas: 3\nstate: absent\n")
+    apply_edits(root, [absent])
+    return root
+
+
+def blocked_redis(root: Path, version: str = "100.0.1000073") -> Path:
+    """staging to a release that needs Redis >=7.2; staging's westus2 has 7.0.15."""
+    example_repo(root)
+    apply_edits(root, [staging_version(version)])
+    return root
+
+
+def blocked_n2(root: Path, *, allow: bool = False) -> Path:
+    """prod to 100.0.1000071, older than the newest three releases; ``allow`` sets rollout.allow_unsupported_version."""
+    example_repo(root)
+    edits = [prod_version("100.0.1000071")]
+    if allow:
+        edits.append(TextEdit(PROD_ENV, "  pause_between_regions: 600\n",
+                              "  pause_between_regions: 600\n  allow_unsupported_version: true\n"))  # fmt: skip
+    apply_edits(root, edits)
+    return root
+
+
+def unchanged(root: Path) -> Path:
+    """The example with no pending change: every region is a noop."""
+    return example_repo(root)
+
+
+def region_added(root: Path) -> Path:
+    """prod deployed at 100.0.1000076 without centralus; the change adds centralus: an install."""
+    listed = TextEdit(PROD_ENV, "    - eastus\n    - centralus\n", "    - eastus\n")
+    example_repo(root, [prod_version(SUPPORTED), listed], ["environments/prod/regions/centralus.yaml"])
+    apply_edits(root, [TextEdit(PROD_ENV, listed.new, listed.old)])
+    return root
+
+
+def environment_added(root: Path) -> Path:
+    """staging is not deployed at all in the base: the whole environment is an install."""
+    files = sorted(p.relative_to(REPO_ROOT).as_posix() for p in (REPO_ROOT / "environments/staging").rglob("*.yaml"))
+    return example_repo(root, [staging_version("100.0.1000071.2")], files)
+
+
+def all_removed(root: Path) -> Path:
+    """Every prod region, the primary included, gets ``state: absent``: the primary must go last."""
+    example_repo(root)
+    edits = [TextEdit(f"environments/prod/regions/{name}.yaml", f"replicas: {n}\n", f"replicas: {n}\nstate: absent\n")
+             for name, n in (("westus2", 3), ("eastus", 3), ("centralus", 2))]  # fmt: skip
+    apply_edits(root, edits)
+    return root
+
+
+GOLDEN: dict[str, Builder] = {
+    "demo": demo,
+    "one_replica": one_replica,
+    "redis_move_primary": redis_move_primary,
+    "database_move": database_move,
+    "irreversible": irreversible,
+    "region_removed": region_removed,
+}
+"""The scenarios whose whole generated/ tree is kept under tests/golden/<name>/."""
