@@ -27,6 +27,8 @@ class Compiled:
     plans: dict[str, Plan]
     files: dict[str, dict[str, bytes]]  # env → {path relative to generated/<env>/: bytes}
     fingerprints: dict[str, dict[str, str]]
+    rollout: dict[str, bytes] | None = None
+    """generated/rollout.json and the top-level scripts; None when only some environments were compiled."""
 
 
 def load_target(root: Path, envs: Sequence[str] = ()) -> Specs:
@@ -61,7 +63,7 @@ def compile_repo(root: Path, envs: Sequence[str] = (), base: str = "HEAD") -> Co
             plans[name] = plan_environment(inputs, prints[name]["combined"])
             files[name] = render_environment(plans[name], prints[name])
             keep()
-        return Compiled(plans, files, prints)
+        return Compiled(plans, files, prints, None if envs else render_rollout(plans))
 
 
 @contextmanager
@@ -87,6 +89,13 @@ def render_environment(plan: Plan, prints: dict[str, str]) -> dict[str, bytes]:
     from compiler.render.outputs import render_environment as render
 
     return render(plan, prints)
+
+
+def render_rollout(plans: dict[str, Plan]) -> dict[str, bytes]:
+    """The top-level files of every environment (the order they roll out in, and the scripts that keep it)."""
+    from compiler.render.rollout import render_rollout as render
+
+    return render(plans)
 
 
 def env_inputs(name: str, target: Specs, base: Specs | None) -> EnvInputs:

@@ -96,7 +96,8 @@ def trees(source: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, d
 
 def in_process(source: Path) -> dict[str, bytes]:
     compiled = compile_repo(source)
-    return {f"{env}/{path}": data for env, files in compiled.files.items() for path, data in files.items()}
+    found = {f"{env}/{path}": data for env, files in compiled.files.items() for path, data in files.items()}
+    return {**found, **(compiled.rollout or {})}
 
 
 def test_determinism_every_variant_writes_identical_bytes(source: Path, trees: dict[str, dict[str, bytes]]) -> None:

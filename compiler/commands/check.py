@@ -10,7 +10,7 @@ from compiler import console
 from compiler.errors import StaleFiles, StaleOutput
 from compiler.pipeline import compile_repo, orphan_dirs, output_dir
 from compiler.repo import layout
-from compiler.repo.writer import compare
+from compiler.repo.writer import compare, compare_files
 
 
 def run(root: Path, envs: Sequence[str], base: str, *, as_json: bool) -> int:
@@ -25,6 +25,10 @@ def run(root: Path, envs: Sequence[str], base: str, *, as_json: bool) -> int:
         note = _base_note(root, env, compiled.fingerprints[env], base)
         if found and note:
             notes.append(note)
+    if compiled.rollout is not None:
+        found = compare_files(root / layout.GENERATED, compiled.rollout, layout.GENERATED)
+        stale.changed += found.changed
+        stale.missing += found.missing
     for orphan in orphan_dirs(root, compiled, envs):
         stale.extra += sorted(f"{layout.GENERATED}/{p.relative_to(root / layout.GENERATED).as_posix()}"
                               for p in orphan.rglob("*") if p.is_file())  # fmt: skip

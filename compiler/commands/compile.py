@@ -11,7 +11,7 @@ from compiler import console
 from compiler.pipeline import Compiled, compile_repo, orphan_dirs, output_dir
 from compiler.plan.model import Plan
 from compiler.repo import gitio, layout
-from compiler.repo.writer import write_folders
+from compiler.repo.writer import write_files, write_folders
 
 
 def run(
@@ -23,6 +23,7 @@ def run(
     if commit:
         plans = list(compiled.plans.values())
         folders = tuple(layout.env_dir(p.environment) for p in plans)
+        folders += tuple(f"{layout.GENERATED}/{path}" for path in sorted(compiled.rollout or {}))
         request = gitio.CommitRequest(root, folders, branch or default_branch(plans), commit_message(plans))
         gitio.check_can_commit(request)
     written = write_all(root, compiled)
@@ -75,7 +76,11 @@ def commit_message(plans: list[Plan]) -> str:
 def write_all(root: Path, compiled: Compiled) -> list[str]:
     """Write every environment's folder, all or none: each is rendered and built before the first is swapped in."""
     changed = write_folders({output_dir(root, env): files for env, files in compiled.files.items()})
-    return [f"{layout.env_dir(env)}/{p}" for env in compiled.files for p in changed[output_dir(root, env)]]
+    written = [f"{layout.env_dir(env)}/{p}" for env in compiled.files for p in changed[output_dir(root, env)]]
+    if compiled.rollout is not None:
+        top = write_files(root / layout.GENERATED, compiled.rollout)
+        written += [f"{layout.GENERATED}/{p}" for p in top]
+    return written
 
 
 def plan_summary(plan: Plan) -> dict[str, Any]:

@@ -134,7 +134,7 @@ IN_PROGRESS = {
 
 @dataclass(frozen=True)
 class CommitRequest:
-    """What `compile --commit` asks for: these folders (repo-root relative), on this new branch."""
+    """What `compile --commit` asks for: these folders or files (repo-root relative), on this new branch."""
 
     root: Path
     folders: tuple[str, ...]
@@ -152,9 +152,10 @@ def check_can_commit(request: CommitRequest) -> None:
             raise GitError(f"{what} is in progress: finish or abort it before 'rollplan compile --commit'")
     prefix = _prefix(repo, request.root)
     allowed = tuple(f"{prefix}{folder}/" for folder in request.folders)
+    exact = {f"{prefix}{folder}" for folder in request.folders}
     # --no-renames: a file moved into generated/ is also a deletion outside it.
     staged = [p for p in repo.git.diff("--cached", "--name-only", "--no-renames", "-z").split("\0") if p]
-    unrelated = sorted(p for p in staged if not p.startswith(allowed))
+    unrelated = sorted(p for p in staged if not p.startswith(allowed) and p not in exact)
     if unrelated:
         listed = ", ".join(unrelated[:5]) + (" …" if len(unrelated) > 5 else "")
         folders = ", ".join(f"{folder}/" for folder in request.folders)

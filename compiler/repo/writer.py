@@ -38,6 +38,33 @@ def compare(folder: Path, files: Mapping[str, bytes], prefix: str) -> StaleFiles
     return stale
 
 
+def compare_files(folder: Path, files: Mapping[str, bytes], prefix: str) -> StaleFiles:
+    """Like :func:`compare`, for the named files of ``folder`` only (the rest of it is not theirs)."""
+    stale = StaleFiles()
+    for path, data in sorted(files.items()):
+        current = folder / path
+        if not (current.exists() or current.is_symlink()):
+            stale.missing.append(f"{prefix}/{path}")
+        elif not _same(current, path, data):
+            stale.changed.append(f"{prefix}/{path}")
+    return stale
+
+
+def write_files(folder: Path, files: Mapping[str, bytes]) -> list[str]:
+    """Write the named files of ``folder`` whose bytes or mode differ, each replaced whole; returns their paths."""
+    changed = [path for path, data in sorted(files.items()) if not _same(folder / path, path, data)]
+    for path in changed:
+        target = folder / path
+        staging = target.parent / f".{target.name}.rollplan-new"
+        try:
+            staging.write_bytes(files[path])
+            staging.chmod(_mode(path))
+            os.replace(staging, target)
+        finally:
+            staging.unlink(missing_ok=True)
+    return changed
+
+
 def write_folder(folder: Path, files: Mapping[str, bytes]) -> list[str]:
     """Make ``folder`` hold exactly ``files``; returns the paths whose bytes changed (or were removed)."""
     return write_folders({folder: files})[folder]

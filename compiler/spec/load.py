@@ -22,6 +22,7 @@ from pydantic_core import ErrorDetails
 from compiler.errors import InputError, Location, Problem
 from compiler.resolve.secrets import is_secret_path
 from compiler.spec.models import EnvironmentSpec, RegionSpec, ReleaseNote, Secrets
+from compiler.spec.needs import needs_problems
 from compiler.spec.types import DNS1123_LABEL
 from compiler.spec.yamlio import MAX_FILE_BYTES, Document, load_document
 
@@ -122,6 +123,8 @@ class _Run:
     source: Source
     problems: list[Problem] = field(default_factory=list)
     absent: set[str] = field(default_factory=set)
+    environments: list[str] = field(default_factory=list)
+    """Every environment of the source, also those a run with ``only`` does not load."""
 
     def add(self, doc: Document, path: Sequence[str | int], message: str) -> None:
         self.problems.append(Problem(doc.locate(path), _dotted(path), message))
@@ -164,6 +167,7 @@ def load_specs(source: Source, only: Sequence[str] = ()) -> Specs:
         if loaded is not None:
             environments[name] = loaded[0]
             values.update(_load_values(run, loaded[0].spec.secrets, loaded[1]))
+    run.problems.extend(needs_problems(environments, run.environments))
     if run.problems:
         raise InputError(sorted(set(run.problems)))  # a file shared by environments is checked once per environment
     return Specs(environments, notes, values)
@@ -175,6 +179,7 @@ def _environment_names(run: _Run, only: Sequence[str]) -> list[str]:
         for name in run.list_dir(ENVIRONMENTS)
         if not name.startswith(".") and SPEC_FILE in run.list_dir(f"{ENVIRONMENTS}/{name}")
     ]
+    run.environments = names
     where = Location(run.source.display(ENVIRONMENTS))
     if not names:
         run.problems.append(Problem(where, "", f"no {ENVIRONMENTS}/<env>/{SPEC_FILE} found"))

@@ -158,6 +158,10 @@ class EnvironmentSpec(Spec):
     chart: Chart
     image: Image = Image()
     values: tuple[RepoPath, ...] = Field(default=(), description="Values files shared by all regions, in order.")
+    needs: tuple[DnsLabel, ...] = Field(
+        default=(),
+        description="Environments whose rollout must complete and verify before this one starts.",
+    )
     rollout: Rollout = Rollout()
     backup: Backup = Backup()
     gitops: GitOps = GitOps()
