@@ -71,6 +71,8 @@ def test_check_fresh_demo_output_passes(repo: Path, capsys: Capture) -> None:
         ("missing", "generated/prod/flux/eastus.yaml"),
         ("extra", "generated/staging/argocd/extra.yaml"),
         ("extra", "generated/prod/notes/left-over.txt"),
+        ("changed", "generated/upgrade.sh"),
+        ("missing", "generated/rollout.json"),
     ],
 )
 def test_check_stale_file_exits_3_naming_it(repo: Path, capsys: Capture, kind: str, path: str) -> None:
@@ -146,6 +148,18 @@ def test_check_json_carries_the_base_note(pr_repo: Path, capsys: Capture) -> Non
     run = rollplan(capsys, "check", "--root", str(pr_repo), "--env", "prod", "--format", "json")
     assert run.code == 3
     assert json.loads(run.out)["note"].startswith("prod: plan.json was compiled against another base than HEAD")
+
+
+def test_check_and_compile_with_env_leave_the_top_level_files_alone(repo: Path, capsys: Capture) -> None:
+    # The top-level plan covers every environment: a run limited to one neither judges nor rewrites it.
+    rollout = repo / "generated/rollout.json"
+    rollout.write_bytes(rollout.read_bytes() + b" ")
+    assert rollplan(capsys, "check", "--root", str(repo), "--env", "prod").code == 0
+    assert rollplan(capsys, "compile", "--root", str(repo), "--env", "prod").code == 0
+    assert rollout.read_bytes().endswith(b"}\n ")
+    assert rollplan(capsys, "check", "--root", str(repo)).code == 3
+    assert rollplan(capsys, "compile", "--root", str(repo)).code == 0
+    assert rollplan(capsys, "check", "--root", str(repo)).code == 0
 
 
 # --- compile --commit ----------------------------------------------------------------------------------------------

@@ -181,6 +181,7 @@ def test_writer_scripts_are_executable_and_the_rest_is_not(repo: Path) -> None:
             assert mode == (0o755 if path.suffix == ".sh" else 0o644), f"{path.name}: {oct(mode)}"
 
 
+TOP_LEVEL = ["prod", "rollback.sh", "rollout.json", "staging", "upgrade.sh"]
 LEFTOVERS = (".prod.rollplan-new", ".prod.rollplan-old", ".staging.rollplan-new")
 
 
@@ -197,7 +198,7 @@ def test_writer_cleans_leftovers_of_a_crashed_run(repo: Path, with_change: bool)
     if with_change:
         scenarios.apply_edits(repo, [PROD_MEMORY, STAGING_LOG_LEVEL])
     compile_and_write(repo)
-    assert sorted(p.name for p in generated.iterdir()) == ["prod", "rollback.sh", "rollout.json", "staging", "upgrade.sh"]
+    assert sorted(p.name for p in generated.iterdir()) == TOP_LEVEL
 
 
 def test_writer_recovers_from_a_crash_between_the_two_renames(repo: Path) -> None:
@@ -206,7 +207,7 @@ def test_writer_recovers_from_a_crash_between_the_two_renames(repo: Path) -> Non
     expected = files_only(snapshot(generated), generated)
     (generated / "prod").rename(generated / ".prod.rollplan-old")
     assert compile_and_write(repo)
-    assert sorted(p.name for p in generated.iterdir()) == ["prod", "rollback.sh", "rollout.json", "staging", "upgrade.sh"]
+    assert sorted(p.name for p in generated.iterdir()) == TOP_LEVEL
     after = files_only(snapshot(generated), generated)
     assert {p: v[0] for p, v in after.items()} == {p: v[0] for p, v in expected.items()}
 

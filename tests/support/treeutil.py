@@ -84,3 +84,26 @@ def minimal_repo_files() -> dict[str, str]:
             "  redis: '>=7.0'\n"
         ),
     }
+
+
+def multi_env_files(needs: dict[str, list[str]]) -> dict[str, str]:
+    """The minimal repository's environment copied under each name of ``needs``, each with its `needs:` list.
+
+    Each environment's spec file ends with its needs, one per line, so an entry
+    ``needs[i]`` of environment E sits at line ``NEEDS_LINE + 1 + i``.
+    """
+    base = minimal_repo_files()
+    files: dict[str, str] = {NOTE_FILE: base[NOTE_FILE]}
+    for env, wanted in needs.items():
+        for path, text in base.items():
+            if not path.startswith("environments/prod/"):
+                continue
+            text = text.replace("environments/prod/", f"environments/{env}/").replace("prod-", f"{env}-")
+            if path == ENV_FILE:
+                text += "needs:" + ("".join(f"\n  - {name}" for name in wanted) if wanted else " []") + "\n"
+            files[path.replace("environments/prod/", f"environments/{env}/")] = text
+    return files
+
+
+NEEDS_LINE = minimal_repo_files()[ENV_FILE].count("\n") + 1
+"""The line of `needs:` in a spec file made by :func:`multi_env_files`."""
