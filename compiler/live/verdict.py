@@ -64,7 +64,7 @@ def describe(live: LiveRelease | None, rules: Secrets) -> str:
         return "no release"
     found = live_print(live, rules)
     status = "" if live.status == DEPLOYED else f", status {live.status}"
-    return f"{found.short()} (revision {live.revision}{status})"
+    return f"{found.short()}, revision {live.revision}{status}"
 
 
 def expectation(fp: Fingerprint | None) -> str:
@@ -108,7 +108,7 @@ def _message(mode: Mode, action: Action, state: LiveState, expected: Expected, f
         return f"{who} is at the plan's base ({found}): nothing to restore, skipping its rollback steps"
     if mode != "forward" and state == "base":
         return f"{who} is at the plan's base ({found}); restored anyway: the database restore concerns every region"
-    where = {"base": "the plan's base", "target": "the plan's target", "between": "between base and target",
+    where = {"base": "at the plan's base", "target": "at the plan's target", "between": "between base and target",
              "absent": "not installed"}.get(state, state)  # fmt: skip
     return f"{who} is {where} ({found}): proceeding"
 
