@@ -166,10 +166,8 @@ def _dispatch(args: argparse.Namespace, as_json: bool) -> int:
         return demo.run(args.dir)
     if command == "preflight":
         from compiler.commands import preflight
-        from compiler.spec.models import Secrets
 
-        words = tuple(w for w in args.secret_words.split(",") if w)
-        secrets = Secrets(paths=tuple(args.secret_path), words=words)
+        secrets = preflight.secret_rules(args.secret_path, args.secret_words)
         return preflight.run(args.region, args.mode, args.base, args.target, secrets, args.query)
     root: Path = args.root
     if not root.is_dir():

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from pydantic import ValidationError
+
 from compiler import console
 from compiler.errors import RollplanError, UsageError
 from compiler.live.fingerprint import parse_token
@@ -39,6 +41,14 @@ def run(region: str, mode: Mode, base: str, target: str, secrets: Secrets, query
     console.progress(f"    {verdict.message}")
     console.result(verdict.action)
     return 0
+
+
+def secret_rules(paths: Sequence[str], words: str) -> Secrets:
+    """The plan's secret rules from ``--secret-path`` (repeated) and ``--secret-words`` (comma-separated)."""
+    try:
+        return Secrets(paths=tuple(paths), words=tuple(w for w in words.split(",") if w))
+    except ValidationError as exc:
+        raise UsageError(f"--secret-path: {exc.errors()[0]['msg']}") from exc
 
 
 def parse_queries(words: Sequence[str]) -> Queries:

@@ -121,7 +121,7 @@ def test_e2e_live_upgrade_stops_before_a_drifted_region(
     assert done.returncode == 3, done.stdout + done.stderr
     assert live.changes() == [("upgrade", USW1)]
     assert "error: use1: release t100 runs" in done.stderr
-    assert "nothing in use1 was changed" in done.stderr
+    assert "the live check of use1 did not pass (exit status 3); nothing in use1 was changed" in done.stderr
 
 
 def test_e2e_live_upgrade_stops_on_another_chart_version(
