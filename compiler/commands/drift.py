@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from compiler import console
-from compiler.live.fingerprint import Fingerprint
+from compiler.live.fingerprint import Fingerprint, differing_paths
 from compiler.live.helm import Queries, read_release
 from compiler.live.verdict import Expected, classify, describe, expectation, live_print
 from compiler.pipeline import compile_repo
@@ -50,6 +50,8 @@ def _row(plan: Plan, change: RegionChange) -> dict[str, Any]:
         "live_text": describe(live, rules),
         "expected_text": expectation(change.base_print),
         "state": _label(found, change),
+        "values_differ_at": differing_paths(change.base.values, live.values, rules)
+        if live is not None and change.base is not None and found != "base" else [],
     }  # fmt: skip
 
 
@@ -68,4 +70,11 @@ def _table(env: str, rows: list[dict[str, Any]]) -> str:
     cells = [HEADERS, *((r["region"], r["expected_text"], r["live_text"], r["state"]) for r in rows)]
     widths = [max(len(row[i]) for row in cells) for i in range(len(HEADERS))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in cells]
-    return f"environment {env}\n" + "\n".join(lines)
+    notes = [f"{r['region']}: values differ from the base at {_paths(r['values_differ_at'])}"
+             for r in rows if r["state"] == "drifted" and r["values_differ_at"]]  # fmt: skip
+    return f"environment {env}\n" + "\n".join([*lines, *notes])
+
+
+def _paths(paths: list[str], shown: int = 5) -> str:
+    more = f" and {len(paths) - shown} more" if len(paths) > shown else ""
+    return ", ".join(paths[:shown]) + more

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from compiler.resolve.secrets import strip_secrets
+from compiler.resolve.values import leaf_paths
 from compiler.spec.models import Secrets
 
 ABSENT = "none"
@@ -22,6 +23,7 @@ ABSENT = "none"
 ANY_CHART = "*"
 _SEP = "@"
 _EXACT_FLOAT_LIMIT = 2**53
+_MISSING = object()
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,13 @@ def values_digest(values: dict[str, Any], rules: Secrets) -> str:
     text = json.dumps(_canonical(strip_secrets(values, rules)), sort_keys=True, ensure_ascii=False,
                       separators=(",", ":"))  # fmt: skip
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def differing_paths(expected: dict[str, Any], found: dict[str, Any], rules: Secrets) -> list[str]:
+    """Dotted values paths (never values) where ``found`` differs from ``expected``, secret paths left out."""
+    ours = dict(leaf_paths(_canonical(strip_secrets(expected, rules))))
+    theirs = dict(leaf_paths(_canonical(strip_secrets(found, rules))))
+    return sorted(p for p in ours.keys() | theirs.keys() if ours.get(p, _MISSING) != theirs.get(p, _MISSING))
 
 
 def fingerprint(chart_version: str, values: dict[str, Any], rules: Secrets) -> Fingerprint:

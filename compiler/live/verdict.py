@@ -22,6 +22,8 @@ Mode = Literal["forward", "rollback", "rollback-all"]
 Action = Literal["proceed", "skip", "stop"]
 MODES: tuple[Mode, ...] = ("forward", "rollback", "rollback-all")
 DEPLOYED = "deployed"
+# `helm uninstall --keep-history` leaves the release's records behind with this status: nothing runs.
+UNINSTALLED = "uninstalled"
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,7 @@ def live_print(live: LiveRelease, rules: Secrets) -> Fingerprint:
 
 def classify(expected: Expected, live: LiveRelease | None, rules: Secrets) -> LiveState:
     """Where the live release stands against the plan. Base wins when base and target look alike."""
-    if live is None:
+    if live is None or live.status == UNINSTALLED:
         return "absent"
     found = live_print(live, rules)
     finished = live.status == DEPLOYED
@@ -60,7 +62,7 @@ def classify(expected: Expected, live: LiveRelease | None, rules: Secrets) -> Li
 
 
 def describe(live: LiveRelease | None, rules: Secrets) -> str:
-    if live is None:
+    if live is None or live.status == UNINSTALLED:
         return "no release"
     found = live_print(live, rules)
     status = "" if live.status == DEPLOYED else f", status {live.status}"

@@ -178,12 +178,14 @@ def test_e2e_live_drift_reports_each_region(
     rows = json.loads(done.stdout)["environments"]["prod"]
     assert {r["region"]: r["state"] for r in rows} == {
         "usw1": "already at target", "use1": "in sync", "euw1": "drifted"}  # fmt: skip
+    assert {r["region"]: r["values_differ_at"] for r in rows}["euw1"] == ["tenant.general.location"]
     assert live.changes() == []
     text = run_rollplan(live, "drift", "--root", str(repo.root))
     assert text.returncode == 3
     lines = {line.split()[0]: line for line in text.stdout.splitlines()[2:]}
     assert lines["euw1"].endswith("drifted") and lines["use1"].endswith("in sync")
     assert f"chart {OLD}" in lines["euw1"]
+    assert "euw1: values differ from the base at tenant.general.location" in text.stdout
 
 
 def test_e2e_live_drift_in_sync_exits_zero(

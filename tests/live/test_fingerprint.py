@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from compiler.live.fingerprint import ANY_CHART, Fingerprint, parse_token, token, union_rules, values_digest
+from compiler.live.fingerprint import (
+    ANY_CHART,
+    Fingerprint,
+    differing_paths,
+    parse_token,
+    token,
+    union_rules,
+    values_digest,
+)
 from compiler.spec.models import Secrets
 
 RULES = Secrets(paths=("tenant.redis.auth",))
@@ -60,3 +68,9 @@ def test_fingerprint_any_chart_matches_values_only() -> None:
 def test_fingerprint_union_rules_takes_both_sides() -> None:
     rules = union_rules([Secrets(paths=("a.b",), words=("pwd",)), Secrets(paths=("c",), words=("token",))])
     assert (rules.paths, rules.words) == (("a.b", "c"), ("pwd", "token"))
+
+
+def test_fingerprint_differing_paths_names_paths_not_secrets() -> None:
+    live = {"images": {"tenant": {"tag": "1.2"}}, "tenant": {"deployment": {"replicaCount": 3.0}, "redis": {
+        "port": 6380, "password": "hunter2"}}, "extra": {"on": True}}  # fmt: skip
+    assert differing_paths(VALUES, live, RULES) == ["extra.on", "tenant.redis.port"]

@@ -84,3 +84,9 @@ def test_verdict_chart_kept_in_the_repository_compares_values_only() -> None:
     local = Expected("use1", "t100", base, target)
     assert classify(local, release("7.7", TARGET_VALUES), RULES) == "target"
     assert classify(local, release("7.7", {"other": 1}), RULES) == "between"
+
+
+def test_verdict_uninstalled_with_history_counts_as_no_release() -> None:
+    kept = release("2.0", TARGET_VALUES, "uninstalled")
+    assert classify(UPGRADE, kept, RULES) == "absent"
+    assert decide("forward", Expected("use1", "t100", None, TARGET), kept, RULES).action == "proceed"
