@@ -13,7 +13,7 @@ from functools import partial
 from pathlib import Path
 
 import pytest
-from support.e2e_support import CONTEXTS, NEW, OLD, REGIONS, Compiled, Spec, build_repo, spec_files
+from support.e2e_support import CONTEXTS, NEW, OLD, REGIONS, Compiled, Region, Spec, build_repo, spec_files
 from support.kube_stub import KubeStub
 from support.live_support import Live, Seeds, live_env, run_rollplan, run_script, with_repository_chart
 
@@ -38,6 +38,12 @@ def repository_chart_repo(tmp_path_factory: pytest.TempPathFactory, tenant_chart
 
 def _repository_files(spec: Spec) -> dict[str, str]:
     return with_repository_chart(spec_files(spec), "https://charts.example.test/tenant")
+
+
+@pytest.fixture(scope="module")
+def removal_repo(tmp_path_factory: pytest.TempPathFactory, tenant_chart: Path) -> Compiled:
+    target = tuple(Region(r.name, r.replicas, r.primary, "absent" if r.name == "euw1" else "present") for r in REGIONS)
+    return build_repo(tmp_path_factory.mktemp("live") / "removal", tenant_chart, Spec(NEW), Spec(NEW, target))
 
 
 @pytest.fixture
@@ -197,3 +203,15 @@ def test_e2e_live_drift_in_sync_exits_zero(
     done = run_rollplan(live, "drift", "--root", str(repo.root))
     assert done.returncode == 0, done.stderr
     assert done.stdout.count("in sync") == 3
+
+
+@pytest.mark.parametrize(("seed", "removed"), [("base", True), ("absent", False)])
+def test_e2e_live_uninstall_rerun_skips_a_region_already_gone(
+    helm: Path, tmp_path: Path, live: Live, removal_repo: Compiled, seed: str, removed: bool
+) -> None:
+    repo, seeds = removal_repo, _seeds(helm, live, removal_repo, tmp_path)
+    live.seed(EUW1, seeds.at_base("euw1") if seed == "base" else [])
+    done = run_script(live, repo, "uninstall.sh", "--yes")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert live.changes() == ([("uninstall", EUW1)] if removed else [])
+    assert ("skipped: euw1 needs no change here" in done.stdout) is not removed
