@@ -13,31 +13,43 @@ from typing import Any
 
 from compiler import console
 from compiler.live.fingerprint import Fingerprint, differing_paths
-from compiler.live.helm import Queries, read_release
+from compiler.live.helm import LiveQueryError, Queries, read_release
 from compiler.live.verdict import Expected, classify, describe, expectation, live_print
 from compiler.pipeline import compile_repo
 from compiler.plan import argv, guard
 from compiler.plan.model import Plan, RegionChange
 
 EXIT_DRIFTED = 3
+EXIT_UNREADABLE = 1
+UNREADABLE = "not readable"
 HEADERS = ("region", "expected base", "live", "state")
 
 
 def run(root: Path, envs: Sequence[str], base: str, *, as_json: bool) -> int:
     compiled = compile_repo(root, envs, base)
     rows = {env: [_row(plan, change) for change in plan.regions] for env, plan in compiled.plans.items()}
-    drifted = any(row["state"] == "drifted" for env_rows in rows.values() for row in env_rows)
+    states = {row["state"] for env_rows in rows.values() for row in env_rows}
+    drifted = "drifted" in states
     if as_json:
-        console.document({"ok": not drifted, "drifted": drifted, "environments": rows})
+        ok = not drifted and UNREADABLE not in states
+        console.document({"ok": ok, "drifted": drifted, "environments": rows})
     else:
         console.result("\n\n".join(_table(env, env_rows) for env, env_rows in rows.items()) or "no environments")
-    return EXIT_DRIFTED if drifted else 0
+    # One unreachable cluster does not hide the others: every region is reported, then the worst outcome wins.
+    return EXIT_UNREADABLE if UNREADABLE in states else EXIT_DRIFTED if drifted else 0
 
 
 def _row(plan: Plan, change: RegionChange) -> dict[str, Any]:
     rules = guard.plan_rules(plan.env, plan.base_env)
     state = change.base or change.current  # where the release runs now
-    live = read_release(Queries(argv.helm_get(state, "metadata"), argv.helm_get(state, "values")))
+    try:
+        live = read_release(Queries(argv.helm_get(state, "metadata"), argv.helm_get(state, "values")))
+    except LiveQueryError as err:
+        console.progress(f"error: {change.name}: {err}")
+        return {"region": change.name, "context": state.context, "expected_base": _print(change.base_print),
+                "expected_target": _print(change.target_print), "live": None, "live_text": "?",
+                "expected_text": expectation(change.base_print), "state": UNREADABLE, "values_differ_at": [],
+                "error": str(err)}  # fmt: skip
     found = classify(Expected(change.name, state.release_name, change.base_print, change.target_print), live, rules)
     return {
         "region": change.name,
