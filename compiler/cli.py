@@ -34,8 +34,9 @@ examples:
   rollplan compile --env prod --base origin/main
   rollplan check --base origin/main       in CI: exit 3 when generated/ is stale
   rollplan diff --env prod                the redacted values diff per region
+  rollplan drift --env prod               read-only: does every cluster run the plan's base?
 
-exit codes: 0 ok, 1 invalid input or blocked plan, 2 usage, 3 stale output, 4 internal error
+exit codes: 0 ok, 1 invalid input or blocked plan, 2 usage, 3 stale output or live drift, 4 internal error
 """
 
 
@@ -76,6 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _common(sub.add_parser("check", help="exit 3 when generated/ does not match a fresh compile"))
     _common(sub.add_parser("diff", help="print the redacted values diff per region"))
+    _common(sub.add_parser("drift", help="compare each region's live release with the plan's base (exit 3 on drift)"))
+    _preflight_parser(sub.add_parser("preflight", help="check one region's live release (run by the scripts)"))
     schema = sub.add_parser("schema", help="write schemas/*.schema.json from the spec models")
     _common(schema, base=False, envs=False)
     schema.add_argument("--check", action="store_true", help="exit 3 when the schema files are out of date")
@@ -84,6 +87,20 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--debug", action="store_true", help="show the traceback of an internal error")
     demo.add_argument("--format", choices=("text",), default="text", help=argparse.SUPPRESS)
     return parser
+
+
+def _preflight_parser(parser: argparse.ArgumentParser) -> None:
+    from compiler.live.verdict import MODES
+
+    parser.add_argument("--region", required=True, help="region the check guards")
+    parser.add_argument("--mode", choices=MODES, default="forward", help="the script's direction")
+    parser.add_argument("--base", required=True, metavar="CHART@SHA256", help="the base fingerprint, or none")
+    parser.add_argument("--target", required=True, metavar="CHART@SHA256", help="the target fingerprint, or none")
+    parser.add_argument("--secret-words", default="", metavar="W,W", help="key words that make a value secret")
+    parser.add_argument("--secret-path", action="append", default=[], metavar="PATH", help="a secret values path")
+    parser.add_argument("query", nargs=argparse.REMAINDER, help="-- helm get metadata ... -- helm get values ...")
+    parser.add_argument("--format", choices=("text",), default="text", help=argparse.SUPPRESS)
+    parser.add_argument("--debug", action="store_true", help="show the traceback of an internal error")
 
 
 def _version() -> str:
@@ -147,6 +164,11 @@ def _dispatch(args: argparse.Namespace, as_json: bool) -> int:
         from compiler.commands import demo
 
         return demo.run(args.dir)
+    if command == "preflight":
+        from compiler.commands import preflight
+
+        secrets = preflight.secret_rules(args.secret_path, args.secret_words)
+        return preflight.run(args.region, args.mode, args.base, args.target, secrets, args.query)
     root: Path = args.root
     if not root.is_dir():
         raise UsageError(f"--root {root}: not a directory")
@@ -166,6 +188,10 @@ def _dispatch(args: argparse.Namespace, as_json: bool) -> int:
         from compiler.commands import check
 
         return check.run(root, args.env, args.base, as_json=as_json)
+    if command == "drift":
+        from compiler.commands import drift
+
+        return drift.run(root, args.env, args.base, as_json=as_json)
     from compiler.commands import diff
 
     return diff.run(root, args.env, args.base, as_json=as_json)

@@ -79,3 +79,24 @@ def wait_deleted(state: RegionState, timeout: int) -> tuple[str, ...]:
 
 def sleep(seconds: int) -> tuple[str, ...]:
     return ("sleep", str(seconds))
+
+
+def helm_get(state: RegionState, what: str) -> tuple[str, ...]:
+    """``helm get metadata|values`` of ``state``'s release as JSON: what the live checks read."""
+    return ("helm", "get", what, state.release_name, *helm_target(state), "-o", "json")
+
+
+def live_check(
+    state: RegionState, region: str, mode: str, base: str, target: str, secrets: tuple[tuple[str, ...], tuple[str, ...]]
+) -> tuple[str, ...]:
+    """``rollplan preflight``: compare the live release with the fingerprint tokens ``base`` and ``target``.
+
+    The helm queries it runs follow ``--``, so that they are in the plan like every other command.
+    """
+    paths, words = secrets
+    path_args = [word for path in paths for word in ("--secret-path", path)]
+    return (
+        "rollplan", "preflight", "--region", region, "--mode", mode, "--base", base, "--target", target,
+        "--secret-words", ",".join(words), *path_args,
+        "--", *helm_get(state, "metadata"), "--", *helm_get(state, "values"),
+    )  # fmt: skip

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from compiler.live.fingerprint import Fingerprint
 from compiler.spec.models import EnvironmentSpec, RegionSpec
 
 Phase = Literal[
@@ -86,6 +87,9 @@ class RegionChange:
     target: RegionState | None
     diff: tuple[DiffEntry, ...] = ()
     risks: tuple[str, ...] = ()
+    base_print: Fingerprint | None = None
+    """What the base release looks like live (chart version, values hash); None for an install."""
+    target_print: Fingerprint | None = None
 
     @property
     def current(self) -> RegionState:

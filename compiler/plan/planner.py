@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from compiler.errors import Location, PlanBlocked, Problem
-from compiler.plan import argv, rules
+from compiler.plan import argv, guard, rules
 from compiler.plan.diff import Signals, signals, values_diff
 from compiler.plan.model import Plan, RegionChange, RegionState, Step
 from compiler.plan.steps import Side, StepList, apply_state, database_gate, stop_region, uninstall_region
@@ -14,7 +14,7 @@ from compiler.repo import layout
 from compiler.resolve.states import region_states
 from compiler.resolve.values import leaf_paths
 from compiler.spec.load import LoadedEnvironment, Specs
-from compiler.spec.models import ReleaseNote
+from compiler.spec.models import ReleaseNote, Secrets
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,8 @@ def plan_environment(inputs: EnvInputs, fingerprint: str) -> Plan:
     base = region_states(inputs.base, inputs.base_specs) if inputs.base and inputs.base_specs else {}
     order = _order(inputs, base)
     found = [_region(name, wave, base.get(name), target.get(name), notes) for wave, name in enumerate(order)]
-    regions = [r for r in found if r is not None]
+    secrets = guard.plan_rules(env, inputs.base.spec if inputs.base else None)
+    regions = [replace(r, change=guard.with_prints(r.change, secrets)) for r in found if r is not None]
     env_risks = _check(inputs, regions, notes)
     urgent = any(n.critical_security_fix for r in regions if r.change.change != "noop" for n in r.notes[-1:])
     return Plan(
@@ -55,9 +56,9 @@ def plan_environment(inputs: EnvInputs, fingerprint: str) -> Plan:
         env=env,
         base_env=inputs.base.spec if inputs.base else None,
         regions=tuple(r.change for r in regions),
-        steps=tuple(_forward(inputs.name, regions)),
-        uninstall=tuple(_uninstall(regions)),
-        rollback=tuple(_rollback(inputs.name, regions)),
+        steps=tuple(_forward(inputs.name, regions, secrets)),
+        uninstall=tuple(_uninstall(regions, secrets)),
+        rollback=tuple(_rollback(inputs.name, regions, secrets)),
         risks=tuple(env_risks),
         urgent=urgent,
         irreversible=_irreversible(regions),
@@ -167,12 +168,14 @@ def _support(
     return found, loud
 
 
-def _forward(env_name: str, regions: list[Region]) -> list[Step]:
+def _forward(env_name: str, regions: list[Region], secrets: Secrets) -> list[Step]:
     sl = StepList(prefix="")
     changing = [r for r in regions if r.change.change in ("install", "upgrade", "image-only", "config")]
     backed_up = False
     for index, region in enumerate(changing):
         change, state = region.change, region.change.current
+        # Before the backup too: a rerun must not back up a database the primary already migrated.
+        guard.live_check(sl, change, "forward", secrets)
         if not backed_up and change.base is not None:
             _backup(sl, state, change.name if change.primary else None)
             backed_up = True
@@ -243,23 +246,27 @@ def _describe(change: RegionChange) -> str:
     )
 
 
-def _uninstall(regions: list[Region]) -> list[Step]:
+def _uninstall(regions: list[Region], secrets: Secrets) -> list[Step]:
     sl = StepList(prefix="uninstall-")
     removed = [r for r in regions if r.change.change == "uninstall"]
     removed.sort(key=lambda r: (r.change.primary, -r.change.wave))
     for region in removed:
         state = region.change.current
+        guard.live_check(sl, region.change, "forward", secrets)
         if region.change.primary:
             _backup(sl, state, region.change.name)
         uninstall_region(sl, region.change, state.env.rollout.verify_timeout)
     return sl.steps
 
 
-def _rollback(env_name: str, regions: list[Region]) -> list[Step]:
+def _rollback(env_name: str, regions: list[Region], secrets: Secrets) -> list[Step]:
     sl = StepList(prefix="rollback-")
     changed = [r for r in regions if r.change.change != "noop"]
     irreversible = _irreversible(regions)
     if irreversible:
+        # Every region is checked before the first is stopped: the restore that follows concerns them all.
+        for region in changed:
+            guard.live_check(sl, region.change, "rollback-all", secrets)
         for region in changed:
             if region.change.target is not None:
                 stop_region(sl, region.change.target, "no writes may reach the database while it is restored")
@@ -269,6 +276,8 @@ def _rollback(env_name: str, regions: list[Region]) -> list[Step]:
         (r for r in changed if r.change.change == "uninstall"), key=lambda r: (r.change.primary, -r.change.wave)
     )
     for region in [*reversed(removed), *reversed(forward)]:
+        if not irreversible:
+            guard.live_check(sl, region.change, "rollback", secrets)
         _rollback_region(sl, env_name, region)
     return sl.steps
 

@@ -40,6 +40,10 @@ def _region(change: RegionChange) -> dict[str, Any]:
         "to": change.target.release.as_dict() if change.target else None,
         "risks": list(change.risks),
         "diff": [_diff(d) for d in change.diff],
+        "live": {
+            "base": change.base_print.as_dict() if change.base_print else None,
+            "target": change.target_print.as_dict() if change.target_print else None,
+        },
     }
 
 

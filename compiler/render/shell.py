@@ -16,6 +16,9 @@ TEMPLATE = "script.sh.j2"
 FINGERPRINT_CHARS = 12
 # Inside single quotes these are data, but shellcheck warns about them (SC2016, SC1003).
 SHELLCHECK_SUSPECTS = ("$", "`", "\\")
+# What a live check that finds a region done skips: everything that changes it. Checks, verification and
+# gates still run, so a rerun still proves the region healthy before the next one starts.
+CHANGE_PHASES = frozenset({"backup", "scale", "maintenance", "upgrade", "restart", "uninstall", "restore"})
 
 
 def shell_join(argv: Sequence[str]) -> str:
@@ -49,10 +52,35 @@ def _script(plan: Plan, script: str, kind: str, steps: Sequence[Step]) -> str:
         fingerprint=_one_line(plan.fingerprint.removeprefix("sha256:")[:FINGERPRINT_CHARS]),
         steps=steps,
         literal_steps=_literal_steps(steps),
+        live_checks=live_checks(steps),
+        skippable=skippable_steps(steps),
         help=_help(script, title, len(steps)),
         confirm_release=plan.env.release if uninstalling else None,
         data_loss=_data_loss_warning(plan, steps) if uninstalling else [],
     )
+
+
+def live_checks(steps: Sequence[Step]) -> set[int]:
+    """Numbers (1-based) of the steps that check a region's live release (``rollplan preflight``)."""
+    return {n for n, step in enumerate(steps, start=1) if step.phase == "preflight" and _is_live_check(step)}
+
+
+def skippable_steps(steps: Sequence[Step]) -> set[int]:
+    """Numbers of the steps that change a region and follow its live check: skipped when it finds the region done."""
+    found: set[int] = set()
+    checked: set[str] = set()
+    for number, step in enumerate(steps, start=1):
+        if step.region is None:
+            continue
+        if step.phase == "preflight" and _is_live_check(step):
+            checked.add(step.region)
+        elif step.phase in CHANGE_PHASES and step.region in checked:
+            found.add(number)
+    return found
+
+
+def _is_live_check(step: Step) -> bool:
+    return step.argv is not None and tuple(step.argv[:2]) == ("rollplan", "preflight")
 
 
 def _literal_steps(steps: Sequence[Step]) -> set[int]:

@@ -68,7 +68,9 @@ def test_planner_primary_region_first_then_rollout_order(plans: dict[str, dict[s
 
 def test_planner_backup_before_the_primary_upgrade(plans: dict[str, dict[str, Plan]]) -> None:
     plan = prod(plans, "demo")
-    backup = plan.steps[0]
+    check, backup = plan.steps[:2]
+    # The live check comes first: a rerun after the primary was upgraded must not back up its migrated database.
+    assert (check.id, check.phase) == ("westus2-live-check", "preflight")
     assert (backup.phase, backup.region) == ("backup", "westus2")
     assert backup.argv is not None and "pg_dump" in backup.argv
     assert [s.phase for s in plan.steps].count("backup") == 1
@@ -123,12 +125,12 @@ def test_planner_upgrade_with_new_chart_uses_no_set(plans: dict[str, dict[str, P
 def test_planner_region_absent_at_base_is_an_install(plans: dict[str, dict[str, Plan]]) -> None:
     plan = prod(plans, "region_added")
     assert kinds(plan) == {"westus2": "noop", "eastus": "noop", "centralus": "install"}
-    assert [s.id for s in plan.steps] == [
-        "centralus-preflight", "centralus-upgrade", "centralus-rollout-status", "centralus-health-gate"]  # fmt: skip
-    assert plan.steps[0].argv is not None and "can-i" in plan.steps[0].argv
+    assert [s.id for s in plan.steps] == ["centralus-live-check", "centralus-preflight", "centralus-upgrade",
+                                          "centralus-rollout-status", "centralus-health-gate"]  # fmt: skip
+    assert plan.steps[1].argv is not None and "can-i" in plan.steps[1].argv
     # Undoing an install is an uninstall, behind the data-loss confirmation.
-    assert [s.phase for s in plan.rollback] == ["gate", "uninstall", "verify"]
-    assert plan.rollback[1].argv is not None and plan.rollback[1].argv[:2] == ("helm", "uninstall")
+    assert [s.phase for s in plan.rollback] == ["preflight", "gate", "uninstall", "verify"]
+    assert plan.rollback[2].argv is not None and plan.rollback[2].argv[:2] == ("helm", "uninstall")
 
 
 def test_planner_environment_absent_at_base_installs_without_backup(plans: dict[str, dict[str, Plan]]) -> None:
@@ -143,8 +145,8 @@ def test_planner_state_absent_is_an_uninstall_with_data_loss_warning(plans: dict
     plan = prod(plans, "region_removed")
     assert kinds(plan) == {"westus2": "noop", "eastus": "uninstall", "centralus": "noop"}
     assert plan.steps == ()
-    assert [s.phase for s in plan.uninstall] == ["gate", "uninstall", "verify"]
-    gate, uninstall = plan.uninstall[0], plan.uninstall[1]
+    assert [s.phase for s in plan.uninstall] == ["preflight", "gate", "uninstall", "verify"]
+    gate, uninstall = plan.uninstall[1], plan.uninstall[2]
     assert gate.pause and "DATA LOSS" in gate.description
     assert uninstall.argv == ("helm", "uninstall", "t100", "--kube-context", "prod-eastus", "-n", "voice")
     assert any("data loss" in risk for risk in plan.regions[1].risks)
@@ -235,11 +237,13 @@ def test_planner_one_replica_region_names_a_full_outage(plans: dict[str, dict[st
 def test_planner_irreversible_migration_rollback_starts_with_restore(plans: dict[str, dict[str, Plan]]) -> None:
     plan = prod(plans, "irreversible")
     assert plan.irreversible == ("100.0.1000079",)
-    # Every region is stopped first so nothing writes while the backup is restored, then the restore.
-    stops = plan.rollback[:3]
+    # Every region is checked, then stopped so nothing writes while the backup is restored, then the restore.
+    checks, stops = plan.rollback[:3], plan.rollback[3:6]
+    assert [(s.phase, s.argv[:2] if s.argv else None) for s in checks] == [("preflight", ("rollplan", "preflight"))] * 3
+    assert all(s.argv is not None and s.argv[s.argv.index("--mode") + 1] == "rollback-all" for s in checks)
     assert [(s.phase, s.argv[-1] if s.argv else None) for s in stops] == [("scale", "--replicas=0")] * 3
     assert [s.region for s in stops] == ["westus2", "eastus", "centralus"]
-    first = plan.rollback[3]
+    first = plan.rollback[6]
     assert (first.phase, first.region, first.pause) == ("restore", None, True)
     assert first.argv is not None and "pg_restore" in first.argv
     assert [s.phase for s in plan.rollback].count("restore") == 1
@@ -269,7 +273,7 @@ def test_planner_rollback_runs_in_reverse_region_order(plans: dict[str, dict[str
     for scenario in ("demo", "database_move", "irreversible"):
         plan = prod(plans, scenario)
         # irreversible: stopping every region and restoring the database come before the regions
-        restored = plan.rollback[4:] if scenario == "irreversible" else plan.rollback
+        restored = plan.rollback[7:] if scenario == "irreversible" else plan.rollback
         assert regions_in_order(restored) == list(reversed(regions_in_order(plan.steps))), scenario
 
 

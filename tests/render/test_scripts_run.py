@@ -105,10 +105,10 @@ def test_scripts_run_with_yes_calls_exactly_the_plan_argv_in_order(
     assert calls == expected
 
 
-def test_scripts_run_demo_programs_are_only_helm_kubectl_and_sleep(repos: dict[str, Path]) -> None:
+def test_scripts_run_demo_programs_are_only_helm_kubectl_sleep_and_rollplan(repos: dict[str, Path]) -> None:
     root = repos["demo"]
     programs = {argv[0] for env in ("prod", "staging") for s in STEP_LISTS for argv in expected_argvs(root, env, s)}
-    assert programs == {"helm", "kubectl", "sleep"}
+    assert programs == {"helm", "kubectl", "sleep", "rollplan"}
 
 
 def test_scripts_run_dry_run_calls_nothing(repos: dict[str, Path], tmp_path: Path) -> None:

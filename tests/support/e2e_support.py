@@ -15,7 +15,7 @@ import shlex
 import shutil
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -183,16 +183,18 @@ class Compiled:
         return into
 
 
-def build_repo(root: Path, chart: Path, base: Spec, target: Spec) -> Compiled:
+def build_repo(
+    root: Path, chart: Path, base: Spec, target: Spec, files: Callable[[Spec], dict[str, str]] = spec_files
+) -> Compiled:
     """A GitOps repo whose HEAD deploys `base` (generated/ included) and whose working tree asks for `target`."""
     root.mkdir(parents=True)
     shutil.copytree(chart, root / CHART_PATH)
-    write_files(root, spec_files(base))
+    write_files(root, files(base))
     git(root, "init", "--quiet", "--initial-branch=main")
     commit(root, "Deployed specs")
     compile_cli(root)
     commit(root, "Deployed plan")
-    write_files(root, spec_files(target))
+    write_files(root, files(target))
     compile_cli(root)
     plan = json.loads((root / "generated" / ENV / "plan.json").read_text())
     plan_md = (root / "generated" / ENV / "plan.md").read_text()

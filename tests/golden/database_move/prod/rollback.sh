@@ -5,35 +5,36 @@
 #
 # Usage: rollback.sh [--yes] [--dry-run] [--from N]
 #
-# Runs the rollback plan of environment prod (service tenant): 12 step(s), one at a time.
+# Runs the rollback plan of environment prod (service tenant): 15 step(s), one at a time.
 # Each step prints its command before running it; a failed or refused step
 # stops the script, and --from N resumes at step N once the cause is fixed.
 #
 # Options:
 #   -y, --yes      do not stop for confirmations (manual steps are still printed)
 #   -n, --dry-run  print every step and command, run nothing
-#   --from N       start at step N (1 to 12)
+#   --from N       start at step N (1 to 15)
 #   -h, --help     show this help
 set -euo pipefail
 
-readonly TOTAL=12
+readonly TOTAL=15
 yes=0
 dry_run=0
 from=1
 current=0
+done_regions=' '
 
 usage() {
   printf '%s\n' \
     'Usage: rollback.sh [--yes] [--dry-run] [--from N]' \
     '' \
-    'Runs the rollback plan of environment prod (service tenant): 12 step(s), one at a time.' \
+    'Runs the rollback plan of environment prod (service tenant): 15 step(s), one at a time.' \
     'Each step prints its command before running it; a failed or refused step' \
     'stops the script, and --from N resumes at step N once the cause is fixed.' \
     '' \
     Options: \
     '  -y, --yes      do not stop for confirmations (manual steps are still printed)' \
     '  -n, --dry-run  print every step and command, run nothing' \
-    '  --from N       start at step N (1 to 12)' \
+    '  --from N       start at step N (1 to 15)' \
     '  -h, --help     show this help'
 }
 
@@ -154,75 +155,124 @@ run() {
   fi
 }
 
+# Runs a live check: it stops the script unless the region is where this plan
+# starts; its answer `skip` marks the region as already where the plan ends.
+check_live() {
+  local region=$1 verdict='' status=0
+  shift
+  if (( dry_run )); then
+    return 0
+  fi
+  verdict=$(command "$@") || status=$?
+  if (( status != 0 )); then
+    printf 'step %d of %d: the live check of %s did not pass (exit status %d); nothing in %s was changed.\n' \
+      "$current" "$TOTAL" "$region" "$status" "$region" >&2
+    exit "$status"
+  fi
+  if [[ "$verdict" == skip ]]; then
+    done_regions+="$region "
+  fi
+}
+
+# True, after saying so, for a change step of a region its live check found done.
+skipped() {
+  if [[ "$done_regions" == *" $1 "* ]]; then
+    printf '    skipped: %s needs no change here (see its live check)\n' "$1"
+    return 0
+  fi
+  return 1
+}
+
 step_1() {
-  begin_step 1 gate centralus 'confirm the previous database is ready and reachable from prod-centralus with the connection values this step deploys; writes are degraded while t100 switches' || return 0
+  begin_step 1 preflight centralus 'check the live t100 in centralus against the plan before it is restored (base chart 100.0.1000076, values 202709366df0, target chart 100.0.1000076, values 531e5315259f): at base, skip it; at target or in between, restore it; anything else stops the script' || return 0
+  show_command 'rollplan preflight --region centralus --mode rollback --base 100.0.1000076@202709366df0149d1c00f31202cbe2d3517ec3ab7f7ccc536c9c5a36f678ddbc --target 100.0.1000076@531e5315259f70f58434ad22d1333f9bcd0e92628e19963a26ebc73a7946a27b --secret-words key,passwd,password,pwd,secret,token --secret-path tenant.redis.password -- helm get metadata t100 --kube-context prod-centralus -n voice -o json -- helm get values t100 --kube-context prod-centralus -n voice -o json'
+  check_live centralus rollplan preflight --region centralus --mode rollback --base 100.0.1000076@202709366df0149d1c00f31202cbe2d3517ec3ab7f7ccc536c9c5a36f678ddbc --target 100.0.1000076@531e5315259f70f58434ad22d1333f9bcd0e92628e19963a26ebc73a7946a27b --secret-words key,passwd,password,pwd,secret,token --secret-path tenant.redis.password -- helm get metadata t100 --kube-context prod-centralus -n voice -o json -- helm get values t100 --kube-context prod-centralus -n voice -o json
+}
+
+step_2() {
+  begin_step 2 gate centralus 'confirm the previous database is ready and reachable from prod-centralus with the connection values this step deploys; writes are degraded while t100 switches' || return 0
   show_risk 'backend move: writes degraded during the switch'
   manual_step 'confirm the previous database is ready and reachable from prod-centralus with the connection values this step deploys; writes are degraded while t100 switches'
 }
 
-step_2() {
-  begin_step 2 upgrade centralus 'restore centralus to 100.0.1000076 (chart 100.0.1000076) and its values' || return 0
+step_3() {
+  begin_step 3 upgrade centralus 'restore centralus to 100.0.1000076 (chart 100.0.1000076) and its values' || return 0
+  skipped centralus && return 0
   show_risk 'writes unavailable while t100-0 (master) restarts; reads served by the other 1 pod(s)'
   show_command 'helm upgrade --install t100 oci://registry.example.com/genesys/charts/tenant --version 100.0.1000076 --kube-context prod-centralus -n voice -f generated/prod/rollback/values/centralus.yaml --timeout 900s'
   run helm upgrade --install t100 oci://registry.example.com/genesys/charts/tenant --version 100.0.1000076 --kube-context prod-centralus -n voice -f generated/prod/rollback/values/centralus.yaml --timeout 900s
 }
 
-step_3() {
-  begin_step 3 verify centralus 'wait until every t100 pod in centralus is Ready (fails on a pod Pending past 900s)' || return 0
+step_4() {
+  begin_step 4 verify centralus 'wait until every t100 pod in centralus is Ready (fails on a pod Pending past 900s)' || return 0
   show_command 'kubectl --context prod-centralus -n voice rollout status statefulset/t100 --timeout=900s'
   run kubectl --context prod-centralus -n voice rollout status statefulset/t100 --timeout=900s
 }
 
-step_4() {
-  begin_step 4 gate centralus 'confirm centralus is healthy: tenant_service_health_level >= 2 and tenant_redis_state == 2 for namespace voice on prod-centralus, no pod Pending; then continue' || return 0
+step_5() {
+  begin_step 5 gate centralus 'confirm centralus is healthy: tenant_service_health_level >= 2 and tenant_redis_state == 2 for namespace voice on prod-centralus, no pod Pending; then continue' || return 0
   manual_step 'confirm centralus is healthy: tenant_service_health_level >= 2 and tenant_redis_state == 2 for namespace voice on prod-centralus, no pod Pending; then continue'
 }
 
-step_5() {
-  begin_step 5 gate eastus 'confirm the previous database is ready and reachable from prod-eastus with the connection values this step deploys; writes are degraded while t100 switches' || return 0
+step_6() {
+  begin_step 6 preflight eastus 'check the live t100 in eastus against the plan before it is restored (base chart 100.0.1000076, values fa58387419e7, target chart 100.0.1000076, values 6d9f5cb9324a): at base, skip it; at target or in between, restore it; anything else stops the script' || return 0
+  show_command 'rollplan preflight --region eastus --mode rollback --base 100.0.1000076@fa58387419e77cc8925a84f4d94f873886d199137d7649c501d7e3897c6bca34 --target 100.0.1000076@6d9f5cb9324a087aeea618517957cb593d21dd8464fec7fe820b97f4068c0da2 --secret-words key,passwd,password,pwd,secret,token --secret-path tenant.redis.password -- helm get metadata t100 --kube-context prod-eastus -n voice -o json -- helm get values t100 --kube-context prod-eastus -n voice -o json'
+  check_live eastus rollplan preflight --region eastus --mode rollback --base 100.0.1000076@fa58387419e77cc8925a84f4d94f873886d199137d7649c501d7e3897c6bca34 --target 100.0.1000076@6d9f5cb9324a087aeea618517957cb593d21dd8464fec7fe820b97f4068c0da2 --secret-words key,passwd,password,pwd,secret,token --secret-path tenant.redis.password -- helm get metadata t100 --kube-context prod-eastus -n voice -o json -- helm get values t100 --kube-context prod-eastus -n voice -o json
+}
+
+step_7() {
+  begin_step 7 gate eastus 'confirm the previous database is ready and reachable from prod-eastus with the connection values this step deploys; writes are degraded while t100 switches' || return 0
   show_risk 'backend move: writes degraded during the switch'
   manual_step 'confirm the previous database is ready and reachable from prod-eastus with the connection values this step deploys; writes are degraded while t100 switches'
 }
 
-step_6() {
-  begin_step 6 upgrade eastus 'restore eastus to 100.0.1000076 (chart 100.0.1000076) and its values' || return 0
+step_8() {
+  begin_step 8 upgrade eastus 'restore eastus to 100.0.1000076 (chart 100.0.1000076) and its values' || return 0
+  skipped eastus && return 0
   show_risk 'writes unavailable while t100-0 (master) restarts; reads served by the other 2 pod(s)'
   show_command 'helm upgrade --install t100 oci://registry.example.com/genesys/charts/tenant --version 100.0.1000076 --kube-context prod-eastus -n voice -f generated/prod/rollback/values/eastus.yaml --timeout 900s'
   run helm upgrade --install t100 oci://registry.example.com/genesys/charts/tenant --version 100.0.1000076 --kube-context prod-eastus -n voice -f generated/prod/rollback/values/eastus.yaml --timeout 900s
 }
 
-step_7() {
-  begin_step 7 verify eastus 'wait until every t100 pod in eastus is Ready (fails on a pod Pending past 900s)' || return 0
+step_9() {
+  begin_step 9 verify eastus 'wait until every t100 pod in eastus is Ready (fails on a pod Pending past 900s)' || return 0
   show_command 'kubectl --context prod-eastus -n voice rollout status statefulset/t100 --timeout=900s'
   run kubectl --context prod-eastus -n voice rollout status statefulset/t100 --timeout=900s
 }
 
-step_8() {
-  begin_step 8 gate eastus 'confirm eastus is healthy: tenant_service_health_level >= 2 and tenant_redis_state == 2 for namespace voice on prod-eastus, no pod Pending; then continue' || return 0
+step_10() {
+  begin_step 10 gate eastus 'confirm eastus is healthy: tenant_service_health_level >= 2 and tenant_redis_state == 2 for namespace voice on prod-eastus, no pod Pending; then continue' || return 0
   manual_step 'confirm eastus is healthy: tenant_service_health_level >= 2 and tenant_redis_state == 2 for namespace voice on prod-eastus, no pod Pending; then continue'
 }
 
-step_9() {
-  begin_step 9 gate westus2 'confirm the previous database is ready and reachable from prod-westus2 with the connection values this step deploys; writes are degraded while t100 switches' || return 0
+step_11() {
+  begin_step 11 preflight westus2 'check the live t100 in westus2 against the plan before it is restored (base chart 100.0.1000076, values e24235487126, target chart 100.0.1000076, values 95d6810ad91f): at base, skip it; at target or in between, restore it; anything else stops the script' || return 0
+  show_command 'rollplan preflight --region westus2 --mode rollback --base 100.0.1000076@e242354871263d43cd33276d5badfe2b74257cd92aa5de13bc2f47e1ff0e2792 --target 100.0.1000076@95d6810ad91fcf5225a08a6a7257227878c89d061037a2a4e6736ec085f00578 --secret-words key,passwd,password,pwd,secret,token --secret-path tenant.redis.password -- helm get metadata t100 --kube-context prod-westus2 -n voice -o json -- helm get values t100 --kube-context prod-westus2 -n voice -o json'
+  check_live westus2 rollplan preflight --region westus2 --mode rollback --base 100.0.1000076@e242354871263d43cd33276d5badfe2b74257cd92aa5de13bc2f47e1ff0e2792 --target 100.0.1000076@95d6810ad91fcf5225a08a6a7257227878c89d061037a2a4e6736ec085f00578 --secret-words key,passwd,password,pwd,secret,token --secret-path tenant.redis.password -- helm get metadata t100 --kube-context prod-westus2 -n voice -o json -- helm get values t100 --kube-context prod-westus2 -n voice -o json
+}
+
+step_12() {
+  begin_step 12 gate westus2 'confirm the previous database is ready and reachable from prod-westus2 with the connection values this step deploys; writes are degraded while t100 switches' || return 0
   show_risk 'backend move: writes degraded during the switch'
   manual_step 'confirm the previous database is ready and reachable from prod-westus2 with the connection values this step deploys; writes are degraded while t100 switches'
 }
 
-step_10() {
-  begin_step 10 upgrade westus2 'restore westus2 to 100.0.1000076 (chart 100.0.1000076) and its values' || return 0
+step_13() {
+  begin_step 13 upgrade westus2 'restore westus2 to 100.0.1000076 (chart 100.0.1000076) and its values' || return 0
+  skipped westus2 && return 0
   show_risk 'writes unavailable while t100-0 (master) restarts; reads served by the other 2 pod(s)'
   show_command 'helm upgrade --install t100 oci://registry.example.com/genesys/charts/tenant --version 100.0.1000076 --kube-context prod-westus2 -n voice -f generated/prod/rollback/values/westus2.yaml --timeout 900s'
   run helm upgrade --install t100 oci://registry.example.com/genesys/charts/tenant --version 100.0.1000076 --kube-context prod-westus2 -n voice -f generated/prod/rollback/values/westus2.yaml --timeout 900s
 }
 
-step_11() {
-  begin_step 11 verify westus2 'wait until every t100 pod in westus2 is Ready (fails on a pod Pending past 900s)' || return 0
+step_14() {
+  begin_step 14 verify westus2 'wait until every t100 pod in westus2 is Ready (fails on a pod Pending past 900s)' || return 0
   show_command 'kubectl --context prod-westus2 -n voice rollout status statefulset/t100 --timeout=900s'
   run kubectl --context prod-westus2 -n voice rollout status statefulset/t100 --timeout=900s
 }
 
-step_12() {
-  begin_step 12 gate westus2 'confirm westus2 is healthy: tenant_service_health_level >= 2 and tenant_redis_state == 2 for namespace voice on prod-westus2, no pod Pending; then continue' || return 0
+step_15() {
+  begin_step 15 gate westus2 'confirm westus2 is healthy: tenant_service_health_level >= 2 and tenant_redis_state == 2 for namespace voice on prod-westus2, no pod Pending; then continue' || return 0
   manual_step 'confirm westus2 is healthy: tenant_service_health_level >= 2 and tenant_redis_state == 2 for namespace voice on prod-westus2, no pod Pending; then continue'
 }
 
@@ -250,6 +300,9 @@ main() {
   step_10
   step_11
   step_12
+  step_13
+  step_14
+  step_15
   if (( dry_run )); then
     printf '==> dry run finished: nothing was run.\n'
   else

@@ -5,35 +5,36 @@
 #
 # Usage: rollback.sh [--yes] [--dry-run] [--from N]
 #
-# Runs the rollback plan of environment staging (service tenant): 3 step(s), one at a time.
+# Runs the rollback plan of environment staging (service tenant): 4 step(s), one at a time.
 # Each step prints its command before running it; a failed or refused step
 # stops the script, and --from N resumes at step N once the cause is fixed.
 #
 # Options:
 #   -y, --yes      do not stop for confirmations (manual steps are still printed)
 #   -n, --dry-run  print every step and command, run nothing
-#   --from N       start at step N (1 to 3)
+#   --from N       start at step N (1 to 4)
 #   -h, --help     show this help
 set -euo pipefail
 
-readonly TOTAL=3
+readonly TOTAL=4
 yes=0
 dry_run=0
 from=1
 current=0
+done_regions=' '
 
 usage() {
   printf '%s\n' \
     'Usage: rollback.sh [--yes] [--dry-run] [--from N]' \
     '' \
-    'Runs the rollback plan of environment staging (service tenant): 3 step(s), one at a time.' \
+    'Runs the rollback plan of environment staging (service tenant): 4 step(s), one at a time.' \
     'Each step prints its command before running it; a failed or refused step' \
     'stops the script, and --from N resumes at step N once the cause is fixed.' \
     '' \
     Options: \
     '  -y, --yes      do not stop for confirmations (manual steps are still printed)' \
     '  -n, --dry-run  print every step and command, run nothing' \
-    '  --from N       start at step N (1 to 3)' \
+    '  --from N       start at step N (1 to 4)' \
     '  -h, --help     show this help'
 }
 
@@ -154,21 +155,56 @@ run() {
   fi
 }
 
+# Runs a live check: it stops the script unless the region is where this plan
+# starts; its answer `skip` marks the region as already where the plan ends.
+check_live() {
+  local region=$1 verdict='' status=0
+  shift
+  if (( dry_run )); then
+    return 0
+  fi
+  verdict=$(command "$@") || status=$?
+  if (( status != 0 )); then
+    printf 'step %d of %d: the live check of %s did not pass (exit status %d); nothing in %s was changed.\n' \
+      "$current" "$TOTAL" "$region" "$status" "$region" >&2
+    exit "$status"
+  fi
+  if [[ "$verdict" == skip ]]; then
+    done_regions+="$region "
+  fi
+}
+
+# True, after saying so, for a change step of a region its live check found done.
+skipped() {
+  if [[ "$done_regions" == *" $1 "* ]]; then
+    printf '    skipped: %s needs no change here (see its live check)\n' "$1"
+    return 0
+  fi
+  return 1
+}
+
 step_1() {
-  begin_step 1 upgrade westus2 'restore westus2 to 100.0.1000071 (chart 100.0.1000071) and its values' || return 0
+  begin_step 1 preflight westus2 'check the live t100 in westus2 against the plan before it is restored (base chart 100.0.1000071, values 78d392498499, target chart 100.0.1000071, values c1a59e8c72b2): at base, skip it; at target or in between, restore it; anything else stops the script' || return 0
+  show_command 'rollplan preflight --region westus2 --mode rollback --base 100.0.1000071@78d392498499009d2c1abdd132b812859e307b130bce9ac5dc1469f48e71f014 --target 100.0.1000071@c1a59e8c72b2f5cf962f70df904502bad7a35d58974c2dc307bf7f821f4c806a --secret-words key,passwd,password,pwd,secret,token --secret-path tenant.redis.password -- helm get metadata t100 --kube-context staging-westus2 -n voice -o json -- helm get values t100 --kube-context staging-westus2 -n voice -o json'
+  check_live westus2 rollplan preflight --region westus2 --mode rollback --base 100.0.1000071@78d392498499009d2c1abdd132b812859e307b130bce9ac5dc1469f48e71f014 --target 100.0.1000071@c1a59e8c72b2f5cf962f70df904502bad7a35d58974c2dc307bf7f821f4c806a --secret-words key,passwd,password,pwd,secret,token --secret-path tenant.redis.password -- helm get metadata t100 --kube-context staging-westus2 -n voice -o json -- helm get values t100 --kube-context staging-westus2 -n voice -o json
+}
+
+step_2() {
+  begin_step 2 upgrade westus2 'restore westus2 to 100.0.1000071 (chart 100.0.1000071) and its values' || return 0
+  skipped westus2 && return 0
   show_risk 'full outage: t100-0 is the only replica and restarts during the upgrade'
   show_command 'helm upgrade --install t100 oci://registry.example.com/genesys/charts/tenant --version 100.0.1000071 --kube-context staging-westus2 -n voice -f generated/staging/rollback/values/westus2.yaml --set images.tenant.tag=100.0.1000071 --set images.pgdbInit.tag=100.0.1000071 --set images.pulseInit.tag=100.0.1000071 --timeout 600s'
   run helm upgrade --install t100 oci://registry.example.com/genesys/charts/tenant --version 100.0.1000071 --kube-context staging-westus2 -n voice -f generated/staging/rollback/values/westus2.yaml --set images.tenant.tag=100.0.1000071 --set images.pgdbInit.tag=100.0.1000071 --set images.pulseInit.tag=100.0.1000071 --timeout 600s
 }
 
-step_2() {
-  begin_step 2 verify westus2 'wait until every t100 pod in westus2 is Ready (fails on a pod Pending past 600s)' || return 0
+step_3() {
+  begin_step 3 verify westus2 'wait until every t100 pod in westus2 is Ready (fails on a pod Pending past 600s)' || return 0
   show_command 'kubectl --context staging-westus2 -n voice rollout status statefulset/t100 --timeout=600s'
   run kubectl --context staging-westus2 -n voice rollout status statefulset/t100 --timeout=600s
 }
 
-step_3() {
-  begin_step 3 gate westus2 'confirm westus2 is healthy: tenant_service_health_level >= 2 and tenant_redis_state == 2 for namespace voice on staging-westus2, no pod Pending; then continue' || return 0
+step_4() {
+  begin_step 4 gate westus2 'confirm westus2 is healthy: tenant_service_health_level >= 2 and tenant_redis_state == 2 for namespace voice on staging-westus2, no pod Pending; then continue' || return 0
   manual_step 'confirm westus2 is healthy: tenant_service_health_level >= 2 and tenant_redis_state == 2 for namespace voice on staging-westus2, no pod Pending; then continue'
 }
 
@@ -187,6 +223,7 @@ main() {
   step_1
   step_2
   step_3
+  step_4
   if (( dry_run )); then
     printf '==> dry run finished: nothing was run.\n'
   else

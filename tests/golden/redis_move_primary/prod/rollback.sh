@@ -5,35 +5,36 @@
 #
 # Usage: rollback.sh [--yes] [--dry-run] [--from N]
 #
-# Runs the rollback plan of environment prod (service tenant): 8 step(s), one at a time.
+# Runs the rollback plan of environment prod (service tenant): 9 step(s), one at a time.
 # Each step prints its command before running it; a failed or refused step
 # stops the script, and --from N resumes at step N once the cause is fixed.
 #
 # Options:
 #   -y, --yes      do not stop for confirmations (manual steps are still printed)
 #   -n, --dry-run  print every step and command, run nothing
-#   --from N       start at step N (1 to 8)
+#   --from N       start at step N (1 to 9)
 #   -h, --help     show this help
 set -euo pipefail
 
-readonly TOTAL=8
+readonly TOTAL=9
 yes=0
 dry_run=0
 from=1
 current=0
+done_regions=' '
 
 usage() {
   printf '%s\n' \
     'Usage: rollback.sh [--yes] [--dry-run] [--from N]' \
     '' \
-    'Runs the rollback plan of environment prod (service tenant): 8 step(s), one at a time.' \
+    'Runs the rollback plan of environment prod (service tenant): 9 step(s), one at a time.' \
     'Each step prints its command before running it; a failed or refused step' \
     'stops the script, and --from N resumes at step N once the cause is fixed.' \
     '' \
     Options: \
     '  -y, --yes      do not stop for confirmations (manual steps are still printed)' \
     '  -n, --dry-run  print every step and command, run nothing' \
-    '  --from N       start at step N (1 to 8)' \
+    '  --from N       start at step N (1 to 9)' \
     '  -h, --help     show this help'
 }
 
@@ -154,51 +155,89 @@ run() {
   fi
 }
 
+# Runs a live check: it stops the script unless the region is where this plan
+# starts; its answer `skip` marks the region as already where the plan ends.
+check_live() {
+  local region=$1 verdict='' status=0
+  shift
+  if (( dry_run )); then
+    return 0
+  fi
+  verdict=$(command "$@") || status=$?
+  if (( status != 0 )); then
+    printf 'step %d of %d: the live check of %s did not pass (exit status %d); nothing in %s was changed.\n' \
+      "$current" "$TOTAL" "$region" "$status" "$region" >&2
+    exit "$status"
+  fi
+  if [[ "$verdict" == skip ]]; then
+    done_regions+="$region "
+  fi
+}
+
+# True, after saying so, for a change step of a region its live check found done.
+skipped() {
+  if [[ "$done_regions" == *" $1 "* ]]; then
+    printf '    skipped: %s needs no change here (see its live check)\n' "$1"
+    return 0
+  fi
+  return 1
+}
+
 step_1() {
-  begin_step 1 scale westus2 'scale westus2 to one replica (current release and values) before the Redis maintenance' || return 0
+  begin_step 1 preflight westus2 'check the live t100 in westus2 against the plan before it is restored (base chart 100.0.1000076, values e24235487126, target chart 100.0.1000076, values fe6e0ab33d26): at base, skip it; at target or in between, restore it; anything else stops the script' || return 0
+  show_command 'rollplan preflight --region westus2 --mode rollback --base 100.0.1000076@e242354871263d43cd33276d5badfe2b74257cd92aa5de13bc2f47e1ff0e2792 --target 100.0.1000076@fe6e0ab33d2679d53a2c2593a7abeabe7cf4c42d577810040badf3d3a4567d3a --secret-words key,passwd,password,pwd,secret,token --secret-path tenant.redis.password -- helm get metadata t100 --kube-context prod-westus2 -n voice -o json -- helm get values t100 --kube-context prod-westus2 -n voice -o json'
+  check_live westus2 rollplan preflight --region westus2 --mode rollback --base 100.0.1000076@e242354871263d43cd33276d5badfe2b74257cd92aa5de13bc2f47e1ff0e2792 --target 100.0.1000076@fe6e0ab33d2679d53a2c2593a7abeabe7cf4c42d577810040badf3d3a4567d3a --secret-words key,passwd,password,pwd,secret,token --secret-path tenant.redis.password -- helm get metadata t100 --kube-context prod-westus2 -n voice -o json -- helm get values t100 --kube-context prod-westus2 -n voice -o json
+}
+
+step_2() {
+  begin_step 2 scale westus2 'scale westus2 to one replica (current release and values) before the Redis maintenance' || return 0
+  skipped westus2 && return 0
   show_risk 'capacity reduced to a single pod'
   show_command 'helm upgrade --install t100 oci://registry.example.com/genesys/charts/tenant --version 100.0.1000076 --kube-context prod-westus2 -n voice -f generated/prod/values/westus2.yaml --set tenant.deployment.replicaCount=1 --timeout 900s'
   run helm upgrade --install t100 oci://registry.example.com/genesys/charts/tenant --version 100.0.1000076 --kube-context prod-westus2 -n voice -f generated/prod/values/westus2.yaml --set tenant.deployment.replicaCount=1 --timeout 900s
 }
 
-step_2() {
-  begin_step 2 verify westus2 'wait for the single replica' || return 0
+step_3() {
+  begin_step 3 verify westus2 'wait for the single replica' || return 0
   show_command 'kubectl --context prod-westus2 -n voice rollout status statefulset/t100 --timeout=900s'
   run kubectl --context prod-westus2 -n voice rollout status statefulset/t100 --timeout=900s
 }
 
-step_3() {
-  begin_step 3 maintenance westus2 'perform the Redis maintenance for westus2 now; continue once Redis serves the previous connection parameters' || return 0
+step_4() {
+  begin_step 4 maintenance westus2 'perform the Redis maintenance for westus2 now; continue once Redis serves the previous connection parameters' || return 0
+  skipped westus2 && return 0
   manual_step 'perform the Redis maintenance for westus2 now; continue once Redis serves the previous connection parameters'
 }
 
-step_4() {
-  begin_step 4 restart westus2 'restore westus2 to 100.0.1000076 (chart 100.0.1000076) and its values, with the previous Redis connection, at one replica' || return 0
+step_5() {
+  begin_step 5 restart westus2 'restore westus2 to 100.0.1000076 (chart 100.0.1000076) and its values, with the previous Redis connection, at one replica' || return 0
+  skipped westus2 && return 0
   show_risk 'full outage: t100-0 is the only replica and restarts during the upgrade'
   show_command 'helm upgrade --install t100 oci://registry.example.com/genesys/charts/tenant --version 100.0.1000076 --kube-context prod-westus2 -n voice -f generated/prod/rollback/values/westus2.yaml --set tenant.deployment.replicaCount=1 --timeout 900s'
   run helm upgrade --install t100 oci://registry.example.com/genesys/charts/tenant --version 100.0.1000076 --kube-context prod-westus2 -n voice -f generated/prod/rollback/values/westus2.yaml --set tenant.deployment.replicaCount=1 --timeout 900s
 }
 
-step_5() {
-  begin_step 5 verify westus2 'wait for the restarted pod' || return 0
+step_6() {
+  begin_step 6 verify westus2 'wait for the restarted pod' || return 0
   show_command 'kubectl --context prod-westus2 -n voice rollout status statefulset/t100 --timeout=900s'
   run kubectl --context prod-westus2 -n voice rollout status statefulset/t100 --timeout=900s
 }
 
-step_6() {
-  begin_step 6 scale westus2 'scale back to 3 replicas' || return 0
+step_7() {
+  begin_step 7 scale westus2 'scale back to 3 replicas' || return 0
+  skipped westus2 && return 0
   show_command 'helm upgrade --install t100 oci://registry.example.com/genesys/charts/tenant --version 100.0.1000076 --kube-context prod-westus2 -n voice -f generated/prod/rollback/values/westus2.yaml --timeout 900s'
   run helm upgrade --install t100 oci://registry.example.com/genesys/charts/tenant --version 100.0.1000076 --kube-context prod-westus2 -n voice -f generated/prod/rollback/values/westus2.yaml --timeout 900s
 }
 
-step_7() {
-  begin_step 7 verify westus2 'wait until every t100 pod in westus2 is Ready (fails on a pod Pending past 900s)' || return 0
+step_8() {
+  begin_step 8 verify westus2 'wait until every t100 pod in westus2 is Ready (fails on a pod Pending past 900s)' || return 0
   show_command 'kubectl --context prod-westus2 -n voice rollout status statefulset/t100 --timeout=900s'
   run kubectl --context prod-westus2 -n voice rollout status statefulset/t100 --timeout=900s
 }
 
-step_8() {
-  begin_step 8 gate westus2 'confirm westus2 is healthy: tenant_service_health_level >= 2 and tenant_redis_state == 2 for namespace voice on prod-westus2, no pod Pending; then continue' || return 0
+step_9() {
+  begin_step 9 gate westus2 'confirm westus2 is healthy: tenant_service_health_level >= 2 and tenant_redis_state == 2 for namespace voice on prod-westus2, no pod Pending; then continue' || return 0
   manual_step 'confirm westus2 is healthy: tenant_service_health_level >= 2 and tenant_redis_state == 2 for namespace voice on prod-westus2, no pod Pending; then continue'
 }
 
@@ -222,6 +261,7 @@ main() {
   step_6
   step_7
   step_8
+  step_9
   if (( dry_run )); then
     printf '==> dry run finished: nothing was run.\n'
   else

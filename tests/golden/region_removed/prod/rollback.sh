@@ -5,35 +5,36 @@
 #
 # Usage: rollback.sh [--yes] [--dry-run] [--from N]
 #
-# Runs the rollback plan of environment prod (service tenant): 4 step(s), one at a time.
+# Runs the rollback plan of environment prod (service tenant): 5 step(s), one at a time.
 # Each step prints its command before running it; a failed or refused step
 # stops the script, and --from N resumes at step N once the cause is fixed.
 #
 # Options:
 #   -y, --yes      do not stop for confirmations (manual steps are still printed)
 #   -n, --dry-run  print every step and command, run nothing
-#   --from N       start at step N (1 to 4)
+#   --from N       start at step N (1 to 5)
 #   -h, --help     show this help
 set -euo pipefail
 
-readonly TOTAL=4
+readonly TOTAL=5
 yes=0
 dry_run=0
 from=1
 current=0
+done_regions=' '
 
 usage() {
   printf '%s\n' \
     'Usage: rollback.sh [--yes] [--dry-run] [--from N]' \
     '' \
-    'Runs the rollback plan of environment prod (service tenant): 4 step(s), one at a time.' \
+    'Runs the rollback plan of environment prod (service tenant): 5 step(s), one at a time.' \
     'Each step prints its command before running it; a failed or refused step' \
     'stops the script, and --from N resumes at step N once the cause is fixed.' \
     '' \
     Options: \
     '  -y, --yes      do not stop for confirmations (manual steps are still printed)' \
     '  -n, --dry-run  print every step and command, run nothing' \
-    '  --from N       start at step N (1 to 4)' \
+    '  --from N       start at step N (1 to 5)' \
     '  -h, --help     show this help'
 }
 
@@ -154,27 +155,62 @@ run() {
   fi
 }
 
+# Runs a live check: it stops the script unless the region is where this plan
+# starts; its answer `skip` marks the region as already where the plan ends.
+check_live() {
+  local region=$1 verdict='' status=0
+  shift
+  if (( dry_run )); then
+    return 0
+  fi
+  verdict=$(command "$@") || status=$?
+  if (( status != 0 )); then
+    printf 'step %d of %d: the live check of %s did not pass (exit status %d); nothing in %s was changed.\n' \
+      "$current" "$TOTAL" "$region" "$status" "$region" >&2
+    exit "$status"
+  fi
+  if [[ "$verdict" == skip ]]; then
+    done_regions+="$region "
+  fi
+}
+
+# True, after saying so, for a change step of a region its live check found done.
+skipped() {
+  if [[ "$done_regions" == *" $1 "* ]]; then
+    printf '    skipped: %s needs no change here (see its live check)\n' "$1"
+    return 0
+  fi
+  return 1
+}
+
 step_1() {
-  begin_step 1 preflight eastus 'check that prod-eastus lets us reinstall in voice' || return 0
+  begin_step 1 preflight eastus 'check the live t100 in eastus against the plan before it is restored (base chart 100.0.1000067, values b35876f55941, target no release): at base, skip it; at target or in between, restore it; anything else stops the script' || return 0
+  show_command 'rollplan preflight --region eastus --mode rollback --base 100.0.1000067@b35876f559410be10519d2b3b4cbf97e791c286cb6963d41858bbc3fde052638 --target none --secret-words key,passwd,password,pwd,secret,token --secret-path tenant.redis.password -- helm get metadata t100 --kube-context prod-eastus -n voice -o json -- helm get values t100 --kube-context prod-eastus -n voice -o json'
+  check_live eastus rollplan preflight --region eastus --mode rollback --base 100.0.1000067@b35876f559410be10519d2b3b4cbf97e791c286cb6963d41858bbc3fde052638 --target none --secret-words key,passwd,password,pwd,secret,token --secret-path tenant.redis.password -- helm get metadata t100 --kube-context prod-eastus -n voice -o json -- helm get values t100 --kube-context prod-eastus -n voice -o json
+}
+
+step_2() {
+  begin_step 2 preflight eastus 'check that prod-eastus lets us reinstall in voice' || return 0
   show_command 'kubectl --context prod-eastus -n voice auth can-i create statefulsets'
   run kubectl --context prod-eastus -n voice auth can-i create statefulsets
 }
 
-step_2() {
-  begin_step 2 upgrade eastus 'restore eastus to 100.0.1000067 (chart 100.0.1000067) and its values' || return 0
+step_3() {
+  begin_step 3 upgrade eastus 'restore eastus to 100.0.1000067 (chart 100.0.1000067) and its values' || return 0
+  skipped eastus && return 0
   show_risk 'writes unavailable while t100-0 (master) restarts; reads served by the other 2 pod(s)'
   show_command 'helm upgrade --install t100 oci://registry.example.com/genesys/charts/tenant --version 100.0.1000067 --kube-context prod-eastus -n voice -f generated/prod/rollback/values/eastus.yaml --timeout 900s'
   run helm upgrade --install t100 oci://registry.example.com/genesys/charts/tenant --version 100.0.1000067 --kube-context prod-eastus -n voice -f generated/prod/rollback/values/eastus.yaml --timeout 900s
 }
 
-step_3() {
-  begin_step 3 verify eastus 'wait until every t100 pod in eastus is Ready (fails on a pod Pending past 900s)' || return 0
+step_4() {
+  begin_step 4 verify eastus 'wait until every t100 pod in eastus is Ready (fails on a pod Pending past 900s)' || return 0
   show_command 'kubectl --context prod-eastus -n voice rollout status statefulset/t100 --timeout=900s'
   run kubectl --context prod-eastus -n voice rollout status statefulset/t100 --timeout=900s
 }
 
-step_4() {
-  begin_step 4 gate eastus 'confirm eastus is healthy: tenant_service_health_level >= 2 and tenant_redis_state == 2 for namespace voice on prod-eastus, no pod Pending; then continue' || return 0
+step_5() {
+  begin_step 5 gate eastus 'confirm eastus is healthy: tenant_service_health_level >= 2 and tenant_redis_state == 2 for namespace voice on prod-eastus, no pod Pending; then continue' || return 0
   manual_step 'confirm eastus is healthy: tenant_service_health_level >= 2 and tenant_redis_state == 2 for namespace voice on prod-eastus, no pod Pending; then continue'
 }
 
@@ -194,6 +230,7 @@ main() {
   step_2
   step_3
   step_4
+  step_5
   if (( dry_run )); then
     printf '==> dry run finished: nothing was run.\n'
   else

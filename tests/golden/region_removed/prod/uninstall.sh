@@ -5,37 +5,38 @@
 #
 # Usage: uninstall.sh [--yes] [--dry-run] [--from N]
 #
-# Runs the uninstall plan of environment prod (service tenant): 3 step(s), one at a time.
+# Runs the uninstall plan of environment prod (service tenant): 4 step(s), one at a time.
 # Each step prints its command before running it; a failed or refused step
 # stops the script, and --from N resumes at step N once the cause is fixed.
 #
 # Options:
 #   -y, --yes      do not stop for confirmations (manual steps are still printed)
 #   -n, --dry-run  print every step and command, run nothing
-#   --from N       start at step N (1 to 3)
+#   --from N       start at step N (1 to 4)
 #   -h, --help     show this help
 set -euo pipefail
 
-readonly TOTAL=3
+readonly TOTAL=4
 readonly RELEASE=t100
 data_loss_confirmed=0
 yes=0
 dry_run=0
 from=1
 current=0
+done_regions=' '
 
 usage() {
   printf '%s\n' \
     'Usage: uninstall.sh [--yes] [--dry-run] [--from N]' \
     '' \
-    'Runs the uninstall plan of environment prod (service tenant): 3 step(s), one at a time.' \
+    'Runs the uninstall plan of environment prod (service tenant): 4 step(s), one at a time.' \
     'Each step prints its command before running it; a failed or refused step' \
     'stops the script, and --from N resumes at step N once the cause is fixed.' \
     '' \
     Options: \
     '  -y, --yes      do not stop for confirmations (manual steps are still printed)' \
     '  -n, --dry-run  print every step and command, run nothing' \
-    '  --from N       start at step N (1 to 3)' \
+    '  --from N       start at step N (1 to 4)' \
     '  -h, --help     show this help'
 }
 
@@ -183,22 +184,57 @@ run() {
   fi
 }
 
+# Runs a live check: it stops the script unless the region is where this plan
+# starts; its answer `skip` marks the region as already where the plan ends.
+check_live() {
+  local region=$1 verdict='' status=0
+  shift
+  if (( dry_run )); then
+    return 0
+  fi
+  verdict=$(command "$@") || status=$?
+  if (( status != 0 )); then
+    printf 'step %d of %d: the live check of %s did not pass (exit status %d); nothing in %s was changed.\n' \
+      "$current" "$TOTAL" "$region" "$status" "$region" >&2
+    exit "$status"
+  fi
+  if [[ "$verdict" == skip ]]; then
+    done_regions+="$region "
+  fi
+}
+
+# True, after saying so, for a change step of a region its live check found done.
+skipped() {
+  if [[ "$done_regions" == *" $1 "* ]]; then
+    printf '    skipped: %s needs no change here (see its live check)\n' "$1"
+    return 0
+  fi
+  return 1
+}
+
 step_1() {
-  begin_step 1 gate eastus 'DATA LOSS: uninstalling removes every Kubernetes resource of t100 in eastus (prod-eastus); data may be purged. In production, talk to the vendor'"'"'s support first. Confirm to go on' || return 0
+  begin_step 1 preflight eastus 'check the live t100 in eastus against the plan before it changes (base chart 100.0.1000067, values b35876f55941, target no release): at base, go on; at target, skip its change steps; anything else stops the script' || return 0
+  show_command 'rollplan preflight --region eastus --mode forward --base 100.0.1000067@b35876f559410be10519d2b3b4cbf97e791c286cb6963d41858bbc3fde052638 --target none --secret-words key,passwd,password,pwd,secret,token --secret-path tenant.redis.password -- helm get metadata t100 --kube-context prod-eastus -n voice -o json -- helm get values t100 --kube-context prod-eastus -n voice -o json'
+  check_live eastus rollplan preflight --region eastus --mode forward --base 100.0.1000067@b35876f559410be10519d2b3b4cbf97e791c286cb6963d41858bbc3fde052638 --target none --secret-words key,passwd,password,pwd,secret,token --secret-path tenant.redis.password -- helm get metadata t100 --kube-context prod-eastus -n voice -o json -- helm get values t100 --kube-context prod-eastus -n voice -o json
+}
+
+step_2() {
+  begin_step 2 gate eastus 'DATA LOSS: uninstalling removes every Kubernetes resource of t100 in eastus (prod-eastus); data may be purged. In production, talk to the vendor'"'"'s support first. Confirm to go on' || return 0
   show_risk destructive
   manual_step 'DATA LOSS: uninstalling removes every Kubernetes resource of t100 in eastus (prod-eastus); data may be purged. In production, talk to the vendor'"'"'s support first. Confirm to go on'
 }
 
-step_2() {
-  begin_step 2 uninstall eastus 'uninstall t100 from eastus' || return 0
+step_3() {
+  begin_step 3 uninstall eastus 'uninstall t100 from eastus' || return 0
+  skipped eastus && return 0
   show_risk 'data loss: the release and its resources are removed'
   confirm_data_loss
   show_command 'helm uninstall t100 --kube-context prod-eastus -n voice'
   run helm uninstall t100 --kube-context prod-eastus -n voice
 }
 
-step_3() {
-  begin_step 3 verify eastus 'wait until t100-0 is gone' || return 0
+step_4() {
+  begin_step 4 verify eastus 'wait until t100-0 is gone' || return 0
   show_command 'kubectl --context prod-eastus -n voice wait --for=delete pod/t100-0 --timeout=900s'
   run kubectl --context prod-eastus -n voice wait --for=delete pod/t100-0 --timeout=900s
 }
@@ -218,6 +254,7 @@ main() {
   step_1
   step_2
   step_3
+  step_4
   if (( dry_run )); then
     printf '==> dry run finished: nothing was run.\n'
   else

@@ -1,0 +1,87 @@
+"""The one place rollplan runs helm itself: read-only queries of a live release.
+
+`helm get metadata -o json` gives the chart version and status, `helm get values
+-o json` the user-supplied values; both print the same JSON on helm 3 and helm 4.
+A release that does not exist is an answer (None), not an error.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from compiler.errors import RollplanError
+
+QUERY_TIMEOUT = 120
+# What helm 3 and 4 print when the release (or every revision of it) is not in the namespace.
+_NOT_FOUND = "release: not found"
+
+
+class LiveQueryError(RollplanError):
+    """helm could not tell what runs: unreachable cluster, no helm, unreadable output (exit 1)."""
+
+
+@dataclass(frozen=True)
+class LiveRelease:
+    """What `helm get` reports about the newest revision of a release."""
+
+    chart: str
+    chart_version: str
+    status: str
+    revision: int
+    values: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Queries:
+    """The two helm commands that read one region's release, as argv."""
+
+    metadata: tuple[str, ...]
+    values: tuple[str, ...]
+
+
+def read_release(queries: Queries) -> LiveRelease | None:
+    """The live release the queries name, or None when there is none."""
+    metadata = _run(queries.metadata)
+    if metadata is None:
+        return None
+    values = _run(queries.values)
+    if values is None:  # removed between the two queries
+        return None
+    if not isinstance(metadata, dict) or not isinstance(values, dict | None):
+        raise LiveQueryError(f"{_show(queries.metadata)}: unexpected output, expected a JSON object")
+    try:
+        return LiveRelease(
+            chart=str(metadata["chart"]),
+            chart_version=str(metadata["version"]),
+            status=str(metadata.get("status", "")),
+            revision=int(metadata.get("revision", 0)),
+            values=values or {},
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise LiveQueryError(f"{_show(queries.metadata)}: no chart {exc} in its output") from exc
+
+
+def _run(argv: Sequence[str]) -> Any:
+    try:
+        done = subprocess.run(list(argv), capture_output=True, text=True, timeout=QUERY_TIMEOUT, check=False)
+    except FileNotFoundError as exc:
+        raise LiveQueryError(f"{argv[0]}: not found on PATH; the live release cannot be checked") from exc
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise LiveQueryError(f"{_show(argv)}: {exc}") from exc
+    if done.returncode != 0:
+        if _NOT_FOUND in done.stderr:
+            return None
+        tail = " | ".join(done.stderr.strip().splitlines()[-2:]) or f"exit status {done.returncode}"
+        raise LiveQueryError(f"{_show(argv)} failed: {tail}")
+    try:
+        return json.loads(done.stdout or "null")
+    except ValueError as exc:
+        raise LiveQueryError(f"{_show(argv)}: output is not JSON ({exc})") from exc
+
+
+def _show(argv: Sequence[str]) -> str:
+    return " ".join(argv[:4])

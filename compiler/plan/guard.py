@@ -1,0 +1,61 @@
+"""Live checks: each region's release is compared with the plan before anything changes it.
+
+Every region that changes gets a ``preflight`` step running ``rollplan preflight``
+first: forward, it goes on from the base, skips a region already at the target
+(a rerun resumes), and stops on anything else; in the rollback it skips a region
+still at the base and restores the others.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from compiler.live.fingerprint import ANY_CHART, Fingerprint, fingerprint, token, union_rules
+from compiler.plan import argv
+from compiler.plan.model import RegionChange, RegionState
+from compiler.plan.steps import StepList
+from compiler.spec.models import EnvironmentSpec, Secrets
+
+
+def plan_rules(env: EnvironmentSpec, base_env: EnvironmentSpec | None) -> Secrets:
+    """The secret rules of both sides, as the values files apply them."""
+    return union_rules([env.secrets] + ([base_env.secrets] if base_env is not None else []))
+
+
+def with_prints(change: RegionChange, rules: Secrets) -> RegionChange:
+    return replace(change, base_print=_print(change.base, rules), target_print=_print(change.target, rules))
+
+
+def _print(state: RegionState | None, rules: Secrets) -> Fingerprint | None:
+    if state is None:
+        return None
+    # helm reports a repository chart's version from its Chart.yaml, which the plan does not read.
+    chart = ANY_CHART if state.env.chart.path is not None else state.release.chart_version
+    return fingerprint(chart, state.values, rules)
+
+
+def live_check(sl: StepList, change: RegionChange, mode: str, rules: Secrets) -> None:
+    """The preflight step that guards ``change`` in one direction (forward, rollback, rollback-all)."""
+    state = change.current if mode == "forward" else (change.base or change.current)
+    expected = f"base {_show(change.base_print)}, target {_show(change.target_print)}"
+    what = "before it changes" if mode == "forward" else "before it is restored"
+    sl.add(
+        "preflight", change.name,
+        argv.live_check(state, change.name, mode, token(change.base_print), token(change.target_print),
+                        (rules.paths, rules.words)),
+        f"check the live {state.release_name} in {change.name} against the plan {what} ({expected}): "
+        + _outcomes(mode),
+        slug="live-check",
+    )  # fmt: skip
+
+
+def _show(fp: Fingerprint | None) -> str:
+    return fp.short() if fp is not None else "no release"
+
+
+def _outcomes(mode: str) -> str:
+    if mode == "forward":
+        return "at base, go on; at target, skip its change steps; anything else stops the script"
+    if mode == "rollback":
+        return "at base, skip it; at target or in between, restore it; anything else stops the script"
+    return "restore it unless it runs something the plan never deployed, which stops the script"
