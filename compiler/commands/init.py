@@ -75,7 +75,8 @@ def _write(target: Path, path: str, text: str) -> None:
 def scaffold(env: str, regions: list[str], service: str, version: str, branch: str) -> dict[str, str]:
     """Every file of the scaffold, by repo-relative path."""
     files = {
-        "rollplan.yaml": f"# The branch the GitOps controller applies: plans are compiled against it.\n"
+        "rollplan.yaml": "# yaml-language-server: $schema=schemas/rollplan.schema.json\n"
+        "# The branch the GitOps controller applies: plans are compiled against it.\n"
         f"deployed_branch: {branch}\n",
         f"environments/{env}/environment.yaml": _environment(env, service, version),
         f"environments/{env}/values/common.yaml": f"# Helm values shared by every region of {env}.\n{{}}\n",
