@@ -40,8 +40,11 @@ def run(target: Path, *, env: str, regions: str, service: str, version: str, bra
         raise UsageError(f"{target} is not empty: pass --force to write the scaffold into it anyway")
     target.mkdir(parents=True, exist_ok=True)
     files = scaffold(env, names, service, version, branch)
+    for path in files:
+        _refuse_symlinks(target, target / path)
     for path, text in files.items():
-        _write(target, path, text)
+        (target / path).parent.mkdir(parents=True, exist_ok=True)
+        (target / path).write_text(text, encoding="utf-8")
     made = gitio.init_repository(target, branch)
     console.result("\n".join([
         f"scaffolded {env} ({', '.join(names)}) in {target}" + (" (git init)" if made else ""),
@@ -60,16 +63,13 @@ def _check_names(env: str, regions: list[str], version: str) -> None:
         raise UsageError(f"--version {version!r}: expected a vendor version such as 1.0.0")
 
 
-def _write(target: Path, path: str, text: str) -> None:
-    """One scaffold file; never through a symlink (--force into a repository must not write outside it)."""
-    dest = target / path
+def _refuse_symlinks(target: Path, dest: Path) -> None:
+    """--force into an existing tree must not write outside it through a symlink."""
     for part in (dest, *dest.parents):
         if part == target:
-            break
+            return
         if part.is_symlink():
             raise UsageError(f"{part} is a symlink: rollplan init does not write through it")
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    dest.write_text(text, encoding="utf-8")
 
 
 def scaffold(env: str, regions: list[str], service: str, version: str, branch: str) -> dict[str, str]:
