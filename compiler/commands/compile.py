@@ -49,8 +49,9 @@ def run(
         return 0
     if verbosity < 0:
         return 0
-    lines = [summary.environment_line(plan) for plan in compiled.plans.values()]
-    lines += [summary.totals_line(compiled.plans.values()), f"base: {chosen.described}"]
+    lines = [console.style(summary.environment_line(p), "yellow") if p.urgent else summary.environment_line(p)
+             for p in compiled.plans.values()]  # fmt: skip
+    lines += [console.style(summary.totals_line(compiled.plans.values()), "bold"), f"base: {chosen.described}"]
     lines += [f"wrote {p}" for p in written] if verbosity > 0 and written else [summary.written_line(written)]
     if request is not None:
         lines.append(f"committed {commit_id[:12]} on branch {request.branch} (not pushed)" if commit_id
