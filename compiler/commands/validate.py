@@ -38,7 +38,8 @@ def run(root: Path, envs: Sequence[str], base: str | None = None, *, as_json: bo
         summary[name]["changes"] = sum(r.change != "noop" for r in plan.regions)
     notes = sum(len(v) for v in specs.release_notes.values())
     if as_json:
-        console.document({"ok": True, "environments": summary, "release_notes": notes, "base": described})
+        console.document({"ok": True, "environments": summary, "release_notes": notes, "base": described,
+                          "warnings": warnings})
         return 0
     for name, info in summary.items():
         console.result(f"{name}: {len(info['regions'])} region(s), version {info['version']}: ok")
