@@ -154,3 +154,16 @@ def test_deployed_base_without_a_deployed_branch_is_head(tmp_path: Path, demo_te
     assert run.code == 0, run.err
     assert "HEAD (no deployed branch" in run.out
     assert head(repo) == json.loads((repo / "generated/prod/plan.json").read_text())["base_commit"]
+
+
+def test_deployed_base_compile_commit_then_the_spec_commit_passes_check(demo_template: Path, tmp_path: Path,
+                                                                        capsys: Capture) -> None:  # fmt: skip
+    # `SKIP=rollplan-check rollplan compile --commit`, then the spec change committed on the new branch.
+    repo = copy_repo(demo_template, tmp_path / "repo")
+    (repo / "generated/prod/plan.md").unlink()
+    assert rollplan(capsys, "compile", "--root", str(repo), "--commit", "-q").code == 0
+    git(repo, "add", "environments", "release-notes")
+    assert rollplan(capsys, "check", "--root", str(repo)).code == 0  # what the hook sees: the staged tree
+    git(repo, "commit", "--quiet", "-m", "Upgrade prod, staging hotfix")
+    assert rollplan(capsys, "check", "--root", str(repo)).code == 0
+    assert changes(repo) == ["upgrade", "upgrade", "upgrade"]
