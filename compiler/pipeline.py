@@ -92,33 +92,45 @@ def compile_repo(
         return Compiled(plans, files, prints)
 
 
-def compile_deployed(
-    root: Path, envs: Sequence[str], explicit: str | None, *, recorded: bool = False
-) -> tuple[Compiled, Base, list[str]]:
+def compile_deployed(root: Path, envs: Sequence[str], explicit: str | None) -> tuple[Compiled, Base, list[str]]:
     """compile_repo against the deployed base (C-6), with the warnings a person should read.
 
-    ``recorded``: on the deployed branch, each environment is planned against
-    the base its committed plan.json records (what `check` verifies after a merge).
+    On the deployed branch (after a merge), an environment whose committed
+    plan.json was compiled from the same target inputs keeps the base that
+    plan.json records: `check` stays green after the merge, and `compile`
+    reproduces the merged plan instead of turning it into nothing to do.
     """
-    from compiler.repo.deployed import choose_base, moved_on, recorded_bases
+    from compiler.repo.deployed import choose_base, recorded_bases, require
 
     base = choose_base(root, explicit)
-    per_env = recorded_bases(root, base, envs) if recorded else {}
+    records = recorded_bases(root, base, envs)
+    if records:  # only environments whose specs are as their plan.json says keep its base
+        target = load_target(root, envs)
+        digests = {name: _digest(_canonical(loaded, target)) for name, loaded in target.environments.items()}
+        records = {env: r for env, r in records.items() if digests.get(env) == r.target}
+    for env, record in records.items():
+        require(root, env, record)
+    same = {base.rev, base.deployed.head if base.deployed else None}
+    per_env = {env: record.commit for env, record in records.items() if record.commit not in same}
     compiled = compile_repo(root, envs, base.rev, per_env)
     if per_env:
         recorded_in = ", ".join(sorted(per_env))
         base = replace(base, described=f"the one plan.json records ({recorded_in}); else {base.described}")
+    return compiled, base, _moved_on_warnings(root, base, compiled, per_env)
+
+
+def _moved_on_warnings(root: Path, base: Base, compiled: Compiled, per_env: Mapping[str, str | None]) -> list[str]:
+    """One line per environment whose deployed state changed on the deployed branch after this branch's base."""
+    from compiler.repo.deployed import moved_on
+
     deployed = base.deployed
     if deployed is None or deployed.tip is None or deployed.tip == deployed.merge_base:
-        return compiled, base, []
+        return []
     base_prints = {env: p["base"] for env, p in compiled.fingerprints.items() if env not in per_env}
     moved = moved_on(base, base_prints, _digests_at(root, deployed.tip, sorted(base_prints)))
-    branch = deployed.branch
-    return compiled, base, [
-        f"{env}: {branch} has moved past this branch's base ({base.rev and base.rev[:12]}) with other changes "
-        f"to {env}: rebase onto {branch} and compile again"
-        for env in moved
-    ]
+    branch, short = deployed.branch, (base.rev or "")[:12]
+    return [f"{env}: {branch} has moved past this branch's base ({short}) with other changes to {env}: "
+            f"rebase onto {branch} and compile again" for env in moved]  # fmt: skip
 
 
 def _digests_at(root: Path, rev: str, names: Sequence[str]) -> dict[str, str]:

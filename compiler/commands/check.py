@@ -16,7 +16,7 @@ from compiler.repo.writer import compare
 
 def run(root: Path, envs: Sequence[str], base: str | None, *, as_json: bool) -> int:
     with console.slow_progress("checking generated/ …"):
-        compiled, chosen, warnings = compile_deployed(root, envs, base, recorded=True)
+        compiled, chosen, warnings = compile_deployed(root, envs, base)
     for warning in warnings:
         console.warning(warning)
     stale = StaleFiles()

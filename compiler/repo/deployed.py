@@ -14,10 +14,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from compiler.errors import GitError
 from compiler.repo import gitio, layout
 from compiler.spec.repoconfig import load_repo_config
-
-UNRECORDED = "unrecorded"
 
 
 @dataclass(frozen=True)
@@ -44,39 +43,61 @@ def choose_base(root: Path, explicit: str | None) -> Base:
     return Base(found.merge_base, f"merge-base of HEAD and {found.branch} ({short})", found)
 
 
-def recorded_bases(root: Path, base: Base, envs: Sequence[str]) -> dict[str, str | None]:
+@dataclass(frozen=True)
+class Recorded:
+    """What a committed plan.json says it was compiled from: the base commit (None: nothing deployed), the target."""
+
+    commit: str | None
+    target: str
+
+
+def recorded_bases(root: Path, base: Base, envs: Sequence[str]) -> dict[str, Recorded]:
     """On the deployed branch: each environment's base as its committed plan.json records it.
 
-    Only a base that is an ancestor of HEAD counts (null: compiled when nothing
-    was deployed). Elsewhere, and for environments without such a record, the
-    plain rule applies: the result has no entry for them.
+    Only a base that is an ancestor of HEAD (or that this clone does not
+    have: see ``require``) counts. Elsewhere, and for environments without
+    such a record, the plain rule applies: the result has no entry for them.
     """
     if base.deployed is None or not base.deployed.on_deployed_branch:
         return {}
-    found: dict[str, str | None] = {}
-    for env, commit in _plan_json_bases(root, envs).items():
-        if commit is None or (commit != UNRECORDED and gitio.is_ancestor(root, commit)):
-            found[env] = commit
+    found: dict[str, Recorded] = {}
+    for env, record in _plan_json_records(root, envs).items():
+        if record.commit is None or not gitio.has_commit(root, record.commit) or gitio.is_ancestor(root, record.commit):
+            found[env] = record
     return found
 
 
-def _plan_json_bases(root: Path, envs: Sequence[str]) -> dict[str, str | None]:
+def require(root: Path, env: str, record: Recorded) -> None:
+    """A recorded base the plan is verified against must be in the clone.
+
+    Planning against HEAD instead would call every merged plan stale.
+    """
+    if record.commit is not None and not gitio.has_commit(root, record.commit):
+        raise GitError(
+            f"{layout.env_dir(env)}/plan.json was compiled against {record.commit[:12]}, which this clone "
+            "does not have: fetch the history (git fetch --unshallow, or fetch-depth: 0 in CI)"
+        )
+
+
+def _plan_json_records(root: Path, envs: Sequence[str]) -> dict[str, Recorded]:
     generated = root / layout.GENERATED
-    names = envs or sorted(p.name for p in generated.iterdir() if p.is_dir()) if generated.is_dir() else envs
-    bases: dict[str, str | None] = {}
+    names = envs or (sorted(p.name for p in generated.iterdir() if p.is_dir()) if generated.is_dir() else [])
+    records: dict[str, Recorded] = {}
     for env in names:
         try:
             doc = json.loads((root / layout.env_dir(env) / "plan.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
-        commit = doc.get("base_commit", UNRECORDED) if isinstance(doc, dict) else UNRECORDED
-        if commit is None or (isinstance(commit, str) and len(commit) == 40 and _hex(commit)):
-            bases[env] = commit
-    return bases
+        if not isinstance(doc, dict) or "base_commit" not in doc or not isinstance(doc.get("inputs"), dict):
+            continue
+        commit, target = doc["base_commit"], doc["inputs"].get("target")
+        if isinstance(target, str) and (commit is None or (isinstance(commit, str) and _is_sha(commit))):
+            records[env] = Recorded(commit, target)
+    return records
 
 
-def _hex(text: str) -> bool:
-    return all(c in "0123456789abcdef" for c in text)
+def _is_sha(text: str) -> bool:
+    return len(text) == 40 and all(c in "0123456789abcdef" for c in text)
 
 
 def moved_on(base: Base, base_prints: Mapping[str, str], tip_prints: Mapping[str, str]) -> list[str]:

@@ -205,6 +205,11 @@ def _ref_exists(repo: git.Repo, ref: str) -> bool:
         return False
 
 
+def has_commit(root: Path, commit: str) -> bool:
+    """Whether this clone has the commit ``commit`` (a shallow clone may not)."""
+    return _ref_exists(open_repo(root), commit)
+
+
 def is_ancestor(root: Path, commit: str, of: str = "HEAD") -> bool:
     """Whether ``commit`` is in the history of ``of`` (False when this clone does not have it)."""
     repo = open_repo(root)

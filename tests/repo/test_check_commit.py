@@ -109,7 +109,7 @@ def test_check_json_fresh_output_has_empty_stale_lists(repo: Path, capsys: Captu
     run = rollplan(capsys, "check", "--root", str(repo), "--format", "json")
     assert run.code == 0
     doc = json.loads(run.out)
-    assert doc["base"].startswith("the one plan.json records (prod, staging); else merge-base of HEAD and main")
+    assert doc["base"].startswith("merge-base of HEAD and main")
     assert {k: v for k, v in doc.items() if k != "base"} == {
         "format_version": 1,
         "ok": True,

@@ -167,3 +167,38 @@ def test_deployed_base_compile_commit_then_the_spec_commit_passes_check(demo_tem
     git(repo, "commit", "--quiet", "-m", "Upgrade prod, staging hotfix")
     assert rollplan(capsys, "check", "--root", str(repo)).code == 0
     assert changes(repo) == ["upgrade", "upgrade", "upgrade"]
+
+
+def merged(branch: Path) -> Path:
+    git(branch, "switch", "--quiet", "main")
+    git(branch, "merge", "--quiet", "--no-ff", "upgrade", "-m", "Merge upgrade")
+    return branch
+
+
+def test_deployed_base_compile_after_the_merge_keeps_the_merged_plan(branch: Path, capsys: Capture) -> None:
+    repo = merged(branch)
+    run = rollplan(capsys, "compile", "--root", str(repo))
+    assert run.code == 0, run.err
+    assert "generated/ is up to date" in run.out  # not rewritten into nothing to do
+    assert changes(repo) == ["upgrade", "upgrade", "upgrade"]
+
+
+def test_deployed_base_edit_on_the_deployed_branch_is_planned_from_head(branch: Path, capsys: Capture) -> None:
+    repo = merged(branch)
+    replace_text(repo / "environments/prod/regions/westus2.yaml", "replicas: 3", "replicas: 4")
+    assert rollplan(capsys, "compile", "--root", str(repo), "-q").code == 0
+    assert changes(repo) == ["config", "noop", "noop"]  # prod's merged upgrade is deployed: only the edit is left
+    assert changes(repo, "staging") == ["image-only"]  # staging unchanged: its merged plan stays
+    commit_all(repo, "More replicas in westus2, straight on main")
+    assert rollplan(capsys, "check", "--root", str(repo)).code == 0
+
+
+def test_deployed_base_recorded_commit_missing_from_a_shallow_clone_is_exit_1(
+    branch: Path, tmp_path: Path, capsys: Capture
+) -> None:
+    repo = merged(branch)
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "--quiet", "--depth", "1", repo.as_uri(), str(clone))
+    run = rollplan(capsys, "check", "--root", str(clone))
+    assert run.code == 1
+    assert "which this clone does not have: fetch the history" in run.err
