@@ -93,6 +93,8 @@ def test_init_inside_an_existing_repository_does_not_git_init(tmp_path: Path, ca
         (["--env", "Prod"], "not a DNS-1123 label: 'Prod'"),
         (["--regions", "a,a"], "distinct region names"),
         (["--service", "nope"], "invalid choice: 'nope'"),
+        (["--version", "1.0'\nx: y"], "expected a vendor version"),
+        (["--deployed-branch", "main\nx: y"], "expected a branch name"),
     ],
 )
 def test_init_bad_flags_exit_2(tmp_path: Path, capsys: Capture, argv: list[str], message: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import re
 import typing
 from pathlib import Path
 
@@ -12,7 +13,8 @@ from compiler.commands.schema import SCHEMA_DIR, schema_files
 from compiler.errors import UsageError
 from compiler.repo import gitio
 from compiler.spec.models import EnvironmentSpec
-from compiler.spec.types import DNS1123_LABEL
+from compiler.spec.repoconfig import BRANCH_PATTERN
+from compiler.spec.types import DNS1123_LABEL, VENDOR_VERSION
 
 SERVICES: tuple[str, ...] = typing.get_args(EnvironmentSpec.model_fields["service"].annotation)
 
@@ -33,7 +35,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 
 def run(target: Path, *, env: str, regions: str, service: str, version: str, branch: str, force: bool) -> int:
     names = [r.strip() for r in regions.split(",") if r.strip()]
-    _check_names(env, names, version)
+    _check_names(env, names, version, branch)
     if target.exists() and not target.is_dir():
         raise UsageError(f"{target} is not a directory")
     if target.is_dir() and any(p.name != ".git" for p in target.iterdir()) and not force:
@@ -53,14 +55,16 @@ def run(target: Path, *, env: str, regions: str, service: str, version: str, bra
     return 0
 
 
-def _check_names(env: str, regions: list[str], version: str) -> None:
+def _check_names(env: str, regions: list[str], version: str, branch: str) -> None:
     bad = [n for n in (env, *regions) if len(n) > 63 or not DNS1123_LABEL.match(n)]
     if bad:
         raise UsageError(f"not a DNS-1123 label: {', '.join(map(repr, bad))} (lower-case letters, digits and '-')")
     if not regions or len(set(regions)) != len(regions):
         raise UsageError("--regions: give one or more distinct region names, the primary first")
-    if not version or "/" in version or version.startswith("."):
+    if not VENDOR_VERSION.match(version):
         raise UsageError(f"--version {version!r}: expected a vendor version such as 1.0.0")
+    if not re.match(BRANCH_PATTERN, branch):
+        raise UsageError(f"--deployed-branch {branch!r}: expected a branch name such as main")
 
 
 def _refuse_symlinks(target: Path, dest: Path) -> None:
