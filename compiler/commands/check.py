@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 from compiler import console
 from compiler.errors import StaleFiles, StaleOutput
 from compiler.pipeline import compile_deployed, orphan_dirs, output_dir
-from compiler.repo import layout
+from compiler.repo import gitio, layout
 from compiler.repo.writer import compare
 
 
@@ -57,7 +58,11 @@ def _forgive_base_commit(root: Path, env: str, files: dict[str, bytes], found: S
         return
     committed = _json(output_dir(root, env) / "plan.json")
     fresh = json.loads(files["plan.json"])
-    if committed is not None and _without_commit(committed) == _without_commit(fresh):
+    if not isinstance(committed, dict) or _without_commit(committed) != _without_commit(fresh):
+        return
+    commit = committed.get("base_commit")
+    # Only a real commit in HEAD's history: after the merge, check plans against it again.
+    if isinstance(commit, str) and re.fullmatch("[0-9a-f]{40}", commit) and gitio.is_ancestor(root, commit):
         found.changed.remove(name)
 
 

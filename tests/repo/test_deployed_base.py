@@ -202,3 +202,13 @@ def test_deployed_base_recorded_commit_missing_from_a_shallow_clone_is_exit_1(
     run = rollplan(capsys, "check", "--root", str(clone))
     assert run.code == 1
     assert "which this clone does not have: fetch the history" in run.err
+
+
+def test_deployed_base_a_forged_base_commit_is_stale(branch: Path, capsys: Capture) -> None:
+    plan = branch / "generated/prod/plan.json"
+    doc = json.loads(plan.read_text(encoding="utf-8"))
+    doc["base_commit"] = "0" * 40
+    plan.write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    run = rollplan(capsys, "check", "--root", str(branch))
+    assert run.code == 3
+    assert "stale (changed): generated/prod/plan.json" in run.err
