@@ -100,7 +100,7 @@ def compile_deployed(root: Path, envs: Sequence[str], explicit: str | None) -> t
     plan.json records: `check` stays green after the merge, and `compile`
     reproduces the merged plan instead of turning it into nothing to do.
     """
-    from compiler.repo.deployed import choose_base, recorded_bases, require
+    from compiler.repo.deployed import choose_base, missing, recorded_bases
 
     base = choose_base(root, explicit)
     records = recorded_bases(root, base, envs)
@@ -108,15 +108,15 @@ def compile_deployed(root: Path, envs: Sequence[str], explicit: str | None) -> t
         target = load_target(root, envs)
         digests = {name: _digest(_canonical(loaded, target)) for name, loaded in target.environments.items()}
         records = {env: r for env, r in records.items() if digests.get(env) == r.target}
-    for env, record in records.items():
-        require(root, env, record)
+    warnings = [text for env, record in sorted(records.items()) if (text := missing(root, env, record))]
+    records = {env: record for env, record in records.items() if not missing(root, env, record)}
     same = {base.rev, base.deployed.head if base.deployed else None}
     per_env = {env: record.commit for env, record in records.items() if record.commit not in same}
     compiled = compile_repo(root, envs, base.rev, per_env)
     if per_env:
         recorded_in = ", ".join(sorted(per_env))
         base = replace(base, described=f"the one plan.json records ({recorded_in}); else {base.described}")
-    return compiled, base, _moved_on_warnings(root, base, compiled, per_env)
+    return compiled, base, warnings + _moved_on_warnings(root, base, compiled, per_env)
 
 
 def _moved_on_warnings(root: Path, base: Base, compiled: Compiled, per_env: Mapping[str, str | None]) -> list[str]:

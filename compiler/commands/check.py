@@ -61,8 +61,10 @@ def _forgive_base_commit(root: Path, env: str, files: dict[str, bytes], found: S
     if not isinstance(committed, dict) or _without_commit(committed) != _without_commit(fresh):
         return
     commit = committed.get("base_commit")
-    # Only a real commit in HEAD's history: after the merge, check plans against it again.
-    if isinstance(commit, str) and re.fullmatch("[0-9a-f]{40}", commit) and gitio.is_ancestor(root, commit):
+    # A commit of HEAD's history (after the merge, check plans against it again), or one a shallow clone lacks.
+    if isinstance(commit, str) and re.fullmatch("[0-9a-f]{40}", commit) and (
+        gitio.is_ancestor(root, commit) or not gitio.has_commit(root, commit)
+    ):
         found.changed.remove(name)
 
 

@@ -14,7 +14,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from compiler.errors import GitError
 from compiler.repo import gitio, layout
 from compiler.spec.repoconfig import load_repo_config
 
@@ -67,16 +66,14 @@ def recorded_bases(root: Path, base: Base, envs: Sequence[str]) -> dict[str, Rec
     return found
 
 
-def require(root: Path, env: str, record: Recorded) -> None:
-    """A recorded base the plan is verified against must be in the clone.
-
-    Planning against HEAD instead would call every merged plan stale.
-    """
-    if record.commit is not None and not gitio.has_commit(root, record.commit):
-        raise GitError(
-            f"{layout.env_dir(env)}/plan.json was compiled against {record.commit[:12]}, which this clone "
-            "does not have: fetch the history (git fetch --unshallow, or fetch-depth: 0 in CI)"
-        )
+def missing(root: Path, env: str, record: Recorded) -> str:
+    """A warning when this clone lacks the recorded base (a shallow clone): the plan is then checked against HEAD."""
+    if record.commit is None or gitio.has_commit(root, record.commit):
+        return ""
+    return (
+        f"{layout.env_dir(env)}/plan.json was compiled against {record.commit[:12]}, which this clone does not "
+        "have: planned against HEAD instead; fetch the history (fetch-depth: 0 in CI) to check the merged plan"
+    )
 
 
 def _plan_json_records(root: Path, envs: Sequence[str]) -> dict[str, Recorded]:

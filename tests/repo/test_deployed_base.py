@@ -193,21 +193,26 @@ def test_deployed_base_edit_on_the_deployed_branch_is_planned_from_head(branch: 
     assert rollplan(capsys, "check", "--root", str(repo)).code == 0
 
 
-def test_deployed_base_recorded_commit_missing_from_a_shallow_clone_is_exit_1(
+def test_deployed_base_recorded_commit_missing_from_a_shallow_clone_is_explained(
     branch: Path, tmp_path: Path, capsys: Capture
 ) -> None:
     repo = merged(branch)
     clone = tmp_path / "clone"
     git(tmp_path, "clone", "--quiet", "--depth", "1", repo.as_uri(), str(clone))
     run = rollplan(capsys, "check", "--root", str(clone))
-    assert run.code == 1
-    assert "which this clone does not have: fetch the history" in run.err
+    assert run.code == 3  # against HEAD the merged upgrade is nothing to do
+    assert "which this clone does not have: planned against HEAD instead; fetch the history" in run.err
 
 
-def test_deployed_base_a_forged_base_commit_is_stale(branch: Path, capsys: Capture) -> None:
+def test_deployed_base_a_base_commit_outside_the_history_is_stale(branch: Path, capsys: Capture) -> None:
+    git(branch, "switch", "--quiet", "--create", "elsewhere", "main")
+    (branch / "docs.md").write_text("elsewhere\n", encoding="utf-8")
+    git(branch, "add", "docs.md")
+    elsewhere = commit_all(branch, "A commit on another branch")
+    git(branch, "switch", "--quiet", "upgrade")
     plan = branch / "generated/prod/plan.json"
     doc = json.loads(plan.read_text(encoding="utf-8"))
-    doc["base_commit"] = "0" * 40
+    doc["base_commit"] = elsewhere
     plan.write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     run = rollplan(capsys, "check", "--root", str(branch))
     assert run.code == 3
