@@ -37,7 +37,10 @@ def test_init_then_validate_compile_check_pass(tmp_path: Path, capsys: Capture) 
 
 def test_init_scaffold_has_every_part(tmp_path: Path, capsys: Capture) -> None:
     repo = tmp_path / "gitops"
-    assert rollplan(capsys, "init", str(repo), "--regions", "eastus", "--version", "9.0.1").code == 0
+    argv = ["--regions", "eastus", "--version", "9.0.1", "--deployed-branch", "production"]
+    assert rollplan(capsys, "init", str(repo), *argv).code == 0
+    assert "branches: [production]" in (repo / ".github/workflows/rollplan.yaml").read_text(encoding="utf-8")
+    assert "deployed_branch: production" in (repo / "rollplan.yaml").read_text(encoding="utf-8")
     expected = [
         ".github/workflows/rollplan.yaml",
         ".pre-commit-config.yaml",

@@ -86,7 +86,7 @@ def scaffold(env: str, regions: list[str], service: str, version: str, branch: s
         f"environments/{env}/values/common.yaml": f"# Helm values shared by every region of {env}.\n{{}}\n",
         f"release-notes/{service}/{version}.yaml": _release_note(version),
         ".pre-commit-config.yaml": PRE_COMMIT,
-        ".github/workflows/rollplan.yaml": WORKFLOW,
+        ".github/workflows/rollplan.yaml": WORKFLOW.replace("branches: [main]", f"branches: [{branch}]"),
     }
     for index, region in enumerate(regions):
         files[f"environments/{env}/regions/{region}.yaml"] = _region(env, region, primary=index == 0)
