@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from compiler import console
-from compiler.errors import RollplanError, UsageError
+from compiler.errors import CommandLineError, RollplanError, UsageError
 
 EXIT_INTERNAL = 4
 
@@ -28,11 +28,13 @@ argocd/, flux/ and alerts.yaml.
 
 EPILOG = """\
 examples:
+  rollplan init gitops --env prod --regions eastus,westus2
+                                          scaffold a working repository
   rollplan demo /tmp/rollplan-demo        build the worked example with a pending change
   rollplan validate                       check every spec, report all problems at once
   rollplan compile                        write generated/ for every environment
   rollplan compile --env prod --base origin/main
-  rollplan check --base origin/main       in CI: exit 3 when generated/ is stale
+  rollplan check                          in CI: exit 3 when generated/ is stale
   rollplan diff --env prod                the redacted values diff per region
   rollplan drift --env prod               read-only: does every cluster run the plan's base?
 
@@ -42,7 +44,7 @@ exit codes: 0 ok, 1 invalid input or blocked plan, 2 usage, 3 stale output or li
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise UsageError(f"{message}\n{self.format_usage().strip()}")
+        raise CommandLineError(self.prog, message, self.format_usage())
 
 
 def _common(parser: argparse.ArgumentParser, *, base: bool = True, envs: bool = True) -> None:
@@ -53,7 +55,8 @@ def _common(parser: argparse.ArgumentParser, *, base: bool = True, envs: bool = 
         )
     if base:
         parser.add_argument(
-            "--base", default="HEAD", metavar="REV", help="git revision holding the deployed state (default: HEAD)"
+            "--base", metavar="REV", help="git revision holding the deployed state "
+            "(default: the merge-base of HEAD and the deployed branch, see rollplan.yaml)"
         )
     parser.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
     parser.add_argument("--debug", action="store_true", help="show the traceback of an internal error")
@@ -66,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"rollplan {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
-    _common(sub.add_parser("validate", help="validate every spec strictly"), base=False)
+    _common(sub.add_parser("validate", help="run every check compile runs, report all problems at once"))
     compile_parser = sub.add_parser("compile", help="plan and write generated/<env>/")
     _common(compile_parser)
     compile_parser.add_argument(
@@ -75,8 +78,13 @@ def build_parser() -> argparse.ArgumentParser:
     compile_parser.add_argument(
         "--branch", metavar="NAME", help="branch for --commit (default rollplan/<env>-<version>)"
     )
+    loudness = compile_parser.add_mutually_exclusive_group()
+    loudness.add_argument("-v", "--verbose", action="store_true", help="list every file written")
+    loudness.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors and warnings")
     _common(sub.add_parser("check", help="exit 3 when generated/ does not match a fresh compile"))
-    _common(sub.add_parser("diff", help="print the redacted values diff per region"))
+    diff = sub.add_parser("diff", help="print the redacted values diff per region")
+    _common(diff)
+    diff.add_argument("--exit-code", action="store_true", help="exit 3 when there are changes (like git diff)")
     _common(sub.add_parser("drift", help="compare each region's live release with the plan's base (exit 3 on drift)"))
     _preflight_parser(sub.add_parser("preflight", help="check one region's live release (run by the scripts)"))
     schema = sub.add_parser("schema", help="write schemas/*.schema.json from the spec models")
@@ -86,6 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("dir", type=Path, metavar="DIR", help="a new or empty directory")
     demo.add_argument("--debug", action="store_true", help="show the traceback of an internal error")
     demo.add_argument("--format", choices=("text",), default="text", help=argparse.SUPPRESS)
+    from compiler.commands.init import add_parser as add_init
+
+    add_init(sub)
     return parser
 
 
@@ -151,11 +162,21 @@ def _parse(args_list: list[str]) -> argparse.Namespace | None:
     ``main()`` an argv-in, exit-code-out function that embedders can call.
     """
     try:
-        return build_parser().parse_args(args_list)
+        parser = build_parser()
+        args, extra = parser.parse_known_args(args_list)
+        if extra:  # told by the subcommand, with its usage: `rollplan compile: error: …`
+            _subparser(parser, args.command).error(f"unrecognized arguments: {' '.join(extra)}")
+        return args
     except SystemExit as done:
         if done.code not in (0, None):
             raise
         return None
+
+
+def _subparser(parser: argparse.ArgumentParser, command: str) -> argparse.ArgumentParser:
+    actions = (a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    found: argparse.ArgumentParser = next(actions).choices[command]
+    return found
 
 
 def _dispatch(args: argparse.Namespace, as_json: bool) -> int:
@@ -169,6 +190,12 @@ def _dispatch(args: argparse.Namespace, as_json: bool) -> int:
 
         secrets = preflight.secret_rules(args.secret_path, args.secret_words)
         return preflight.run(args.region, args.mode, args.base, args.target, secrets, args.query)
+
+    if command == "init":
+        from compiler.commands import init
+
+        return init.run(args.dir, env=args.env, regions=args.regions, service=args.service, version=args.version,
+                        branch=args.deployed_branch, force=args.force)  # fmt: skip
     root: Path = args.root
     if not root.is_dir():
         raise UsageError(f"--root {root}: not a directory")
@@ -179,11 +206,14 @@ def _dispatch(args: argparse.Namespace, as_json: bool) -> int:
     if command == "validate":
         from compiler.commands import validate
 
-        return validate.run(root, args.env, as_json=as_json)
+        return validate.run(root, args.env, args.base, as_json=as_json)
     if command == "compile":
         from compiler.commands import compile as compile_command
 
-        return compile_command.run(root, args.env, args.base, as_json=as_json, commit=args.commit, branch=args.branch)
+        loudness = -1 if args.quiet else int(args.verbose)
+        return compile_command.run(
+            root, args.env, args.base, as_json=as_json, commit=args.commit, branch=args.branch, verbosity=loudness
+        )
     if command == "check":
         from compiler.commands import check
 
@@ -194,4 +224,4 @@ def _dispatch(args: argparse.Namespace, as_json: bool) -> int:
         return drift.run(root, args.env, args.base, as_json=as_json)
     from compiler.commands import diff
 
-    return diff.run(root, args.env, args.base, as_json=as_json)
+    return diff.run(root, args.env, args.base, as_json=as_json, exit_code=args.exit_code)

@@ -3,10 +3,27 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
-from typing import Any
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, TextIO
 
-from compiler.errors import GitError, InputError, PlanBlocked, RollplanError, StaleOutput, UsageError
+from compiler.errors import (
+    CommandLineError,
+    GitError,
+    InputError,
+    PlanBlocked,
+    RollplanError,
+    StaleOutput,
+    UsageError,
+)
+
+JSON_FORMAT_VERSION = 1
+"""Every JSON document a command prints carries it (docs/cli-json.md); bumped on an incompatible change."""
+SLOW_SECONDS = 2.0
+COLOURS = {"bold": "1", "red": "31", "green": "32", "yellow": "33", "dim": "2"}
 
 
 def result(text: str) -> None:
@@ -15,7 +32,9 @@ def result(text: str) -> None:
 
 
 def document(doc: Any) -> None:
-    """A machine-readable result: one JSON document on stdout."""
+    """A machine-readable result: one JSON document on stdout, with its format version."""
+    if isinstance(doc, dict):
+        doc = {"format_version": JSON_FORMAT_VERSION, **doc}
     sys.stdout.write(json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
 
 
@@ -25,8 +44,46 @@ def progress(text: str) -> None:
     sys.stderr.flush()
 
 
+def warning(text: str) -> None:
+    """Something a person should act on that does not fail the run (stderr)."""
+    sys.stderr.write(style("warning:", "yellow", sys.stderr) + f" {text}\n")
+
+
+def style(text: str, colour: str, stream: TextIO | None = None) -> str:
+    """``text`` in ``colour`` on a terminal; plain when piped or when NO_COLOR is set."""
+    out = sys.stdout if stream is None else stream
+    if os.environ.get("NO_COLOR") or not _isatty(out) or os.environ.get("TERM") == "dumb":
+        return text
+    return f"\033[{COLOURS[colour]}m{text}\033[0m"
+
+
+def _isatty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+@contextmanager
+def slow_progress(text: str, after: float = SLOW_SECONDS) -> Iterator[None]:
+    """Say ``text`` on stderr if the block is still running after ``after`` seconds (on a terminal only)."""
+    if not _isatty(sys.stderr):
+        yield
+        return
+    timer = threading.Timer(after, progress, (text,))
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+
+
 def error(err: RollplanError) -> None:
     """A user-caused error, readable: every problem on its own line."""
+    if isinstance(err, CommandLineError):
+        sys.stderr.write(f"{err.usage.rstrip()}\n{err}\n")
+        return
     if isinstance(err, InputError):
         for problem in err.problems:
             sys.stderr.write(f"error: {problem}\n")

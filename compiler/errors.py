@@ -99,3 +99,12 @@ class StaleOutput(RollplanError):
         self.stale = stale
         self.note = note
         super().__init__(f"{len(stale.changed) + len(stale.missing) + len(stale.extra)} generated file(s) are stale")
+
+
+class CommandLineError(UsageError):
+    """argparse refused the command line: ``prog`` is the (sub)command, ``usage`` its usage line (exit 2)."""
+
+    def __init__(self, prog: str, message: str, usage: str) -> None:
+        self.prog = prog
+        self.usage = usage
+        super().__init__(f"{prog}: error: {message}")

@@ -8,16 +8,20 @@ from __future__ import annotations
 import gc
 import hashlib
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from compiler.errors import InputError, PlanBlocked, Problem
 from compiler.plan.model import Plan
 from compiler.plan.planner import EnvInputs, plan_environment
 from compiler.repo import layout
 from compiler.spec.load import LoadedEnvironment, Source, Specs, WorkTree, load_specs
+
+if TYPE_CHECKING:
+    from compiler.repo.deployed import Base
 
 
 @dataclass(frozen=True)
@@ -36,34 +40,110 @@ def load_target(root: Path, envs: Sequence[str] = ()) -> Specs:
     return load_specs(WorkTree(root), only=envs)
 
 
-def load_base(root: Path, rev: str, names: Sequence[str]) -> Specs | None:
-    """The specs at ``rev`` for those of ``names`` that exist there (None when none do)."""
-    from compiler.repo import gitio  # GitPython loads only when a command reads git: validate does not
+def load_base(root: Path, rev: str | None, names: Sequence[str]) -> tuple[Specs | None, str | None]:
+    """The specs at ``rev`` for those of ``names`` that exist there (None when none do), and the commit id.
+
+    ``rev`` None is a repository with nothing deployed yet: no base at all.
+    """
+    if rev is None:
+        return None, None
+    from compiler.repo import gitio  # GitPython loads only when a command reads git
 
     source = gitio.base_source(root, rev)
+    commit = str(source.commit.hexsha)
     present = [n for n in names if source.read(f"environments/{n}/environment.yaml") is not None]
     if not present:
-        return None
-    return load_specs(source, only=present)
+        return None, commit
+    return load_specs(source, only=present), commit
 
 
-def compile_repo(root: Path, envs: Sequence[str] = (), base: str = "HEAD") -> Compiled:
-    """Plan and render every selected environment: base from git at ``base``, target from the work tree."""
+def compile_repo(
+    root: Path, envs: Sequence[str] = (), base: str | None = "HEAD", per_env: Mapping[str, str | None] | None = None
+) -> Compiled:
+    """Plan and render every selected environment: base from git, target from the work tree.
+
+    The base is ``base`` (None: nothing deployed), or ``per_env[name]`` for the
+    environments it names. Every environment is planned before any problem is
+    raised, so that one run reports the problems of all of them.
+    """
     with _kept_out_of_collections() as keep:
         target = load_target(root, envs)
         names = sorted(target.environments)
-        base_specs = load_base(root, base, names)
+        revs = {name: (per_env[name] if per_env and name in per_env else base) for name in names}
+        wanted = dict.fromkeys(revs.values())
+        bases = {rev: load_base(root, rev, [n for n in names if revs[n] == rev]) for rev in wanted}
         keep()
         plans: dict[str, Plan] = {}
         files: dict[str, dict[str, bytes]] = {}
         prints: dict[str, dict[str, str]] = {}
+        problems: list[Problem] = []
+        kinds: set[type[InputError]] = set()
         for name in names:
+            base_specs, commit = bases[revs[name]]
             inputs = env_inputs(name, target, base_specs)
-            prints[name] = fingerprints(inputs)
-            plans[name] = plan_environment(inputs, prints[name]["combined"])
-            files[name] = render_environment(plans[name], prints[name])
+            prints[name] = {**fingerprints(inputs), "commit": commit or ""}
+            try:
+                plans[name] = plan_environment(inputs, prints[name]["combined"])
+                files[name] = render_environment(plans[name], prints[name])
+            except InputError as err:
+                problems += err.problems
+                kinds.add(type(err))
             keep()
+        if problems:
+            raise (PlanBlocked if kinds == {PlanBlocked} else InputError)(problems)
         return Compiled(plans, files, prints, None if envs else render_rollout(plans))
+
+
+def compile_deployed(root: Path, envs: Sequence[str], explicit: str | None) -> tuple[Compiled, Base, list[str]]:
+    """compile_repo against the deployed base (C-6), with the warnings a person should read.
+
+    On the deployed branch (after a merge), an environment whose committed
+    plan.json was compiled from the same target inputs keeps the base that
+    plan.json records: `check` stays green after the merge, and `compile`
+    reproduces the merged plan instead of turning it into nothing to do.
+    """
+    from compiler.repo.deployed import choose_base, missing, recorded_bases
+
+    base = choose_base(root, explicit)
+    records = recorded_bases(root, base, envs)
+    if records:  # only environments whose specs are as their plan.json says keep its base
+        target = load_target(root, envs)
+        digests = {name: _digest(_canonical(loaded, target)) for name, loaded in target.environments.items()}
+        records = {env: r for env, r in records.items() if digests.get(env) == r.target}
+    warnings = [text for env, record in sorted(records.items()) if (text := missing(root, env, record))]
+    records = {env: record for env, record in records.items() if not missing(root, env, record)}
+    same = {base.rev, base.deployed.head if base.deployed else None}
+    per_env = {env: record.commit for env, record in records.items() if record.commit not in same}
+    compiled = compile_repo(root, envs, base.rev, per_env)
+    if per_env:
+        recorded_in = ", ".join(sorted(per_env))
+        base = replace(base, described=f"the one plan.json records ({recorded_in}); else {base.described}")
+    return compiled, base, warnings + _moved_on_warnings(root, base, compiled, per_env)
+
+
+def _moved_on_warnings(root: Path, base: Base, compiled: Compiled, per_env: Mapping[str, str | None]) -> list[str]:
+    """One line per environment whose deployed state changed on the deployed branch after this branch's base."""
+    from compiler.repo.deployed import moved_on
+
+    deployed = base.deployed
+    if deployed is None or deployed.tip is None or deployed.tip == deployed.merge_base:
+        return []
+    base_prints = {env: p["base"] for env, p in compiled.fingerprints.items() if env not in per_env}
+    moved = moved_on(base, base_prints, _digests_at(root, deployed.tip, sorted(base_prints)))
+    branch, short = deployed.branch, (base.rev or "")[:12]
+    return [f"{env}: {branch} has moved past this branch's base ({short}) with other changes to {env}: "
+            f"rebase onto {branch} and compile again" for env in moved]  # fmt: skip
+
+
+def _digests_at(root: Path, rev: str, names: Sequence[str]) -> dict[str, str]:
+    """The base input digest of each environment at ``rev`` (none when its specs do not load there)."""
+    try:
+        specs, _ = load_base(root, rev, names)
+    except InputError:
+        return {}
+    if specs is None:
+        return {}
+    return {name: _digest(_canonical(loaded, specs)) for name, loaded in specs.environments.items()}
 
 
 @contextmanager

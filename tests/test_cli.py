@@ -61,8 +61,8 @@ def test_cli_validate_json_summarises_environments(repo: Path, capsys: Capture) 
     doc = only_json(run.out)
     assert doc["ok"] is True
     assert doc["environments"] == {
-        "prod": {"regions": ["centralus", "eastus", "westus2"], "version": "100.0.1000076"},
-        "staging": {"regions": ["westus2"], "version": "100.0.1000071.2"},
+        "prod": {"regions": ["centralus", "eastus", "westus2"], "version": "100.0.1000076", "changes": 3},
+        "staging": {"regions": ["westus2"], "version": "100.0.1000071.2", "changes": 1},
     }
 
 
@@ -86,9 +86,14 @@ def test_cli_compile_json_summarises_plans_and_written_files(repo: Path, capsys:
 def test_cli_compile_text_reports_plans_on_stdout_progress_on_stderr(repo: Path, capsys: Capture) -> None:
     run = rollplan(capsys, "compile", "--root", str(repo))
     assert run.code == 0
-    assert run.out.startswith("prod: URGENT westus2 upgrade, eastus upgrade, centralus upgrade;")
-    assert "generated/ is up to date" in run.out
-    assert run.err == "compiling against base HEAD …\n"
+    assert run.out.splitlines() == [
+        "prod: URGENT 100.0.1000067 → 100.0.1000076: 3 upgrade; 18 steps, rollback 12",
+        "staging: URGENT 100.0.1000071 → 100.0.1000071.2: 1 image-only; 6 steps, rollback 4",
+        "Plan: 3 to upgrade, 1 image-only, 0 to uninstall",
+        f"base: merge-base of HEAD and main ({git(repo, 'rev-parse', 'HEAD').strip()[:12]})",
+        "generated/ is up to date",
+    ]
+    assert run.err == ""  # the progress line is for a terminal, and only for a slow run
 
 
 def test_cli_diff_text_shows_values_changes(repo: Path, capsys: Capture) -> None:
@@ -190,16 +195,20 @@ def test_cli_root_outside_git_exit_1(tmp_path: Path, capsys: Capture, command: s
     assert not (root / "generated").exists()
 
 
-def test_cli_validate_needs_no_git(tmp_path: Path, capsys: Capture) -> None:
-    assert rollplan(capsys, "validate", "--root", str(example_tree(tmp_path / "specs"))).code == 0
+def test_cli_validate_outside_git_checks_the_specs_and_says_the_plans_were_not(tmp_path: Path, capsys: Capture) -> None:
+    run = rollplan(capsys, "validate", "--root", str(example_tree(tmp_path / "specs")))
+    assert run.code == 0
+    assert "plans not checked" in run.err
 
 
-def test_cli_repository_without_commits_exit_1(tmp_path: Path, capsys: Capture) -> None:
+def test_cli_repository_without_commits_plans_installs(tmp_path: Path, capsys: Capture) -> None:
+    # Nothing is deployed yet: every region is an install, and the example's deployed versions
+    # are outside the N-2 window as installs.
     root = example_tree(tmp_path / "fresh")
     git(tmp_path, "init", "--quiet", str(root))
     run = rollplan(capsys, "compile", "--root", str(root))
     assert run.code == 1
-    assert "the repository has no commits yet" in run.err
+    assert "outside the vendor's N-2 support window" in run.err
     assert not (root / "generated").exists()
 
 
@@ -241,7 +250,7 @@ def test_cli_bad_base_json(repo: Path, capsys: Capture) -> None:
         ["frobnicate"],
         ["check", "--bogus"],
         ["check", "--format", "xml"],
-        ["validate", "--base", "HEAD"],
+        ["validate", "--commit"],
         ["compile", "--branch"],
     ],
     ids=["no-command", "unknown-command", "unknown-option", "bad-format", "option-of-another-command", "no-value"],
@@ -250,8 +259,9 @@ def test_cli_usage_error_exit_2(capsys: Capture, argv: list[str]) -> None:
     run = rollplan(capsys, *argv)
     assert run.code == 2
     assert run.out == ""
-    assert run.err.startswith("error: ")
-    assert "usage: rollplan" in run.err
+    prog = " ".join(["rollplan", *argv[:1]]) if argv and argv[0] != "frobnicate" else "rollplan"
+    assert run.err.startswith(f"usage: {prog} ")
+    assert run.err.splitlines()[-1].startswith(f"{prog}: error: ")
 
 
 def test_cli_usage_error_json(capsys: Capture) -> None:
@@ -259,7 +269,7 @@ def test_cli_usage_error_json(capsys: Capture) -> None:
     assert run.code == 2
     doc = only_json(run.out)
     assert (doc["ok"], doc["exit_code"]) == (False, 2)
-    assert doc["message"] == "unrecognized arguments: --bogus"
+    assert doc["message"] == "rollplan check: error: unrecognized arguments: --bogus"
 
 
 def test_cli_missing_root_exit_2(tmp_path: Path, capsys: Capture) -> None:
@@ -324,6 +334,7 @@ def test_cli_internal_error_json(repo: Path, capsys: Capture) -> None:
     run = rollplan(capsys, "diff", "--root", str(repo), "--format", "json")
     assert run.code == 4
     assert only_json(run.out) == {
+        "format_version": 1,
         "ok": False,
         "exit_code": 4,
         "message": "internal error: RuntimeError: planner exploded",
@@ -351,7 +362,7 @@ def run_module(*argv: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 def test_cli_subprocess_check_exit_codes(repo: Path) -> None:
     fresh = run_module("check", cwd=repo)  # --root defaults to the working directory
-    assert (fresh.returncode, fresh.stdout) == (0, "generated/ is up to date (prod, staging)\n")
+    assert (fresh.returncode, fresh.stdout.splitlines()[0]) == (0, "generated/ is up to date (prod, staging)")
     (repo / "generated/staging/rollback.sh").write_text("#!/bin/bash\n", encoding="utf-8")
     stale = run_module("check", "--root", str(repo), "--format", "json", cwd=repo.parent)
     assert stale.returncode == 3

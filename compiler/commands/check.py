@@ -3,26 +3,32 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from compiler import console
 from compiler.errors import StaleFiles, StaleOutput
-from compiler.pipeline import compile_repo, orphan_dirs, output_dir
-from compiler.repo import layout
+from compiler.pipeline import compile_deployed, orphan_dirs, output_dir
+from compiler.repo import gitio, layout
 from compiler.repo.writer import compare, compare_files
 
 
-def run(root: Path, envs: Sequence[str], base: str, *, as_json: bool) -> int:
-    compiled = compile_repo(root, envs, base)
+def run(root: Path, envs: Sequence[str], base: str | None, *, as_json: bool) -> int:
+    with console.slow_progress("checking generated/ …"):
+        compiled, chosen, warnings = compile_deployed(root, envs, base)
+    for warning in warnings:
+        console.warning(warning)
     stale = StaleFiles()
     notes: list[str] = []
     for env, files in compiled.files.items():
         found = compare(output_dir(root, env), files, layout.env_dir(env))
+        _forgive_base_commit(root, env, files, found)
         stale.changed += found.changed
         stale.missing += found.missing
         stale.extra += found.extra
-        note = _base_note(root, env, compiled.fingerprints[env], base)
+        note = _base_note(root, env, compiled.fingerprints[env], chosen.described)
         if found and note:
             notes.append(note)
     if compiled.rollout is not None:
@@ -37,24 +43,55 @@ def run(root: Path, envs: Sequence[str], base: str, *, as_json: bool) -> int:
         raise StaleOutput(stale, note="\n".join(notes))
     if as_json:
         nothing: dict[str, list[str]] = {"changed": [], "missing": [], "extra": []}
-        console.document({"ok": True, "environments": sorted(compiled.files), "stale": nothing})
+        console.document({"ok": True, "environments": sorted(compiled.files), "stale": nothing, "warnings": warnings,
+                          "base": chosen.described})  # fmt: skip
     else:
-        console.result(f"generated/ is up to date ({', '.join(sorted(compiled.files))})")
+        console.result(f"generated/ is up to date ({', '.join(sorted(compiled.files))})\nbase: {chosen.described}")
     return 0
+
+
+def _forgive_base_commit(root: Path, env: str, files: dict[str, bytes], found: StaleFiles) -> None:
+    """A plan.json that differs only in the base commit id is not stale.
+
+    After a rebase onto a deployed branch that moved on elsewhere, the
+    merge-base is another commit with the same content for this environment:
+    the plan is the same, and asking for a recompile would only churn the id.
+    """
+    name = f"{layout.env_dir(env)}/plan.json"
+    if name not in found.changed:
+        return
+    committed = _json(output_dir(root, env) / "plan.json")
+    fresh = json.loads(files["plan.json"])
+    if not isinstance(committed, dict) or _without_commit(committed) != _without_commit(fresh):
+        return
+    commit = committed.get("base_commit")
+    # A commit of HEAD's history (after the merge, check plans against it again), or one a shallow clone lacks.
+    if isinstance(commit, str) and re.fullmatch("[0-9a-f]{40}", commit) and (
+        gitio.is_ancestor(root, commit) or not gitio.has_commit(root, commit)
+    ):
+        found.changed.remove(name)
+
+
+def _json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _without_commit(doc: Any) -> Any:
+    return {k: v for k, v in doc.items() if k != "base_commit"} if isinstance(doc, dict) else doc
 
 
 def _base_note(root: Path, env: str, prints: dict[str, str], base: str) -> str:
     """One line when the committed plan.json was compiled against another base than ``base``.
 
-    In a PR the usual cause is a target branch that moved on after the plan was
+    In a PR the usual cause is a deployed branch that moved on after the plan was
     compiled: the specs are fine, the plan only needs compiling again.
     """
-    path = output_dir(root, env) / "plan.json"
-    try:
-        committed = json.loads(path.read_text(encoding="utf-8")).get("inputs", {})
-    except (OSError, ValueError, AttributeError):
+    committed = _json(output_dir(root, env) / "plan.json")
+    inputs = committed.get("inputs", {}) if isinstance(committed, dict) else {}
+    if not isinstance(inputs, dict) or inputs.get("base") in (None, prints["base"]):
         return ""
-    if not isinstance(committed, dict) or committed.get("base") in (None, prints["base"]):
-        return ""
-    same = "same target inputs" if committed.get("target") == prints["target"] else "the target inputs differ too"
-    return f"{env}: plan.json was compiled against another base than {base} ({same}): compile again with --base {base}"
+    same = "same target inputs" if inputs.get("target") == prints["target"] else "the target inputs differ too"
+    return f"{env}: plan.json was compiled against another base than {base} ({same}): compile again"

@@ -8,17 +8,27 @@ from pathlib import Path
 from typing import Any
 
 from compiler import console
-from compiler.pipeline import Compiled, compile_repo, orphan_dirs, output_dir
+from compiler.commands import summary
+from compiler.pipeline import Compiled, compile_deployed, orphan_dirs, output_dir
 from compiler.plan.model import Plan
 from compiler.repo import gitio, layout
 from compiler.repo.writer import write_files, write_folders
 
 
 def run(
-    root: Path, envs: Sequence[str], base: str, *, as_json: bool, commit: bool = False, branch: str | None = None
+    root: Path,
+    envs: Sequence[str],
+    base: str | None,
+    *,
+    as_json: bool,
+    commit: bool = False,
+    branch: str | None = None,
+    verbosity: int = 0,
 ) -> int:
-    console.progress(f"compiling against base {base} …")
-    compiled = compile_repo(root, envs, base)
+    with console.slow_progress("compiling …"):
+        compiled, chosen, warnings = compile_deployed(root, envs, base)
+    for warning in warnings:
+        console.warning(warning)
     request = None
     if commit:
         plans = list(compiled.plans.values())
@@ -34,27 +44,31 @@ def run(
     commit_id = gitio.commit_generated(request) if request is not None else None
     if as_json:
         console.document({"ok": True, "plans": [plan_summary(p) for p in compiled.plans.values()], "changed": written,
-                         "commit": commit_id, "branch": request.branch if commit_id and request else None})  # fmt: skip
+                          "base_commit": compiled_base(compiled), "warnings": warnings,
+                          "commit": commit_id, "branch": request.branch if commit_id and request else None,
+                          })  # fmt: skip
         return 0
-    for plan in compiled.plans.values():
-        console.result(summary_line(plan))
-    console.result("\n".join(f"wrote {p}" for p in written) if written else "generated/ is up to date")
+    if verbosity < 0:
+        return 0
+    lines = [console.style(summary.environment_line(p), "yellow") if p.urgent else summary.environment_line(p)
+             for p in compiled.plans.values()]  # fmt: skip
+    lines += [console.style(summary.totals_line(compiled.plans.values()), "bold"), f"base: {chosen.described}"]
+    lines += [f"wrote {p}" for p in written] if verbosity > 0 and written else [summary.written_line(written)]
     if request is not None:
-        console.result(f"committed {commit_id[:12]} on branch {request.branch} (not pushed)" if commit_id
-                      else "nothing new to commit under generated/")  # fmt: skip
+        lines.append(f"committed {commit_id[:12]} on branch {request.branch} (not pushed)" if commit_id
+                     else "nothing new to commit under generated/")  # fmt: skip
+    console.result("\n".join(lines))
     return 0
 
 
-def _versions(plan: Plan) -> tuple[str, str]:
-    """The base and target versions of an environment, as its primary region sees them."""
-    regions = sorted(plan.regions, key=lambda r: (not r.primary, r.wave))
-    frm = next((r.base.release.version for r in regions if r.base), "none")
-    to = next((r.target.release.version for r in regions if r.target), "none")
-    return frm, to
+def compiled_base(compiled: Compiled) -> str | None:
+    """The base commit every environment was compiled against, when they share one."""
+    commits = {prints.get("commit") or None for prints in compiled.fingerprints.values()}
+    return commits.pop() if len(commits) == 1 else None
 
 
 def default_branch(plans: list[Plan]) -> str:
-    return "rollplan/" + "+".join(f"{p.environment}-{_versions(p)[1]}" for p in plans)
+    return "rollplan/" + "+".join(f"{p.environment}-{summary.versions(p)[1]}" for p in plans)
 
 
 def commit_message(plans: list[Plan]) -> str:
@@ -62,7 +76,7 @@ def commit_message(plans: list[Plan]) -> str:
     heads = []
     body: list[str] = []
     for plan in plans:
-        frm, to = _versions(plan)
+        frm, to = summary.versions(plan)
         changed = [r for r in plan.regions if r.change != "noop"]
         heads.append(f"{plan.environment} {frm} → {to}, {len(changed)} region{'s' if len(changed) != 1 else ''}")
         body.append(f"{plan.environment}:{' URGENT' if plan.urgent else ''}")
@@ -92,9 +106,3 @@ def plan_summary(plan: Plan) -> dict[str, Any]:
         "rollback_steps": len(plan.rollback),
         "uninstall_steps": len(plan.uninstall),
     }
-
-
-def summary_line(plan: Plan) -> str:
-    changes = ", ".join(f"{r.name} {r.change}" for r in plan.regions) or "no regions"
-    urgent = " URGENT" if plan.urgent else ""
-    return f"{plan.environment}:{urgent} {changes}; {len(plan.steps)} steps, rollback {len(plan.rollback)} steps"

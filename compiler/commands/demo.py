@@ -6,7 +6,8 @@ import shutil
 from pathlib import Path
 
 from compiler import console
-from compiler.commands.compile import summary_line, write_all
+from compiler.commands.compile import write_all
+from compiler.commands.summary import environment_line, totals_line
 from compiler.errors import UsageError
 from compiler.pipeline import compile_repo
 from compiler.repo import gitio
@@ -38,8 +39,7 @@ def run(target: Path) -> int:
     console.progress("applied the pending change: " + ", ".join(changed))
     compiled = compile_repo(target, (), "HEAD")
     write_all(target, compiled)
-    for plan in compiled.plans.values():
-        console.result(summary_line(plan))
+    console.result("\n".join([*map(environment_line, compiled.plans.values()), totals_line(compiled.plans.values())]))
     console.result(_where_to_look(target, sorted(compiled.plans)))
     return 0
 

@@ -15,7 +15,7 @@ from compiler import console
 from compiler.live.fingerprint import Fingerprint, differing_paths
 from compiler.live.helm import LiveQueryError, Queries, read_release
 from compiler.live.verdict import Expected, classify, describe, expectation, live_print
-from compiler.pipeline import compile_repo
+from compiler.pipeline import compile_deployed
 from compiler.plan import argv, guard
 from compiler.plan.model import Plan, RegionChange
 
@@ -25,8 +25,10 @@ UNREADABLE = "not readable"
 HEADERS = ("region", "expected base", "live", "state")
 
 
-def run(root: Path, envs: Sequence[str], base: str, *, as_json: bool) -> int:
-    compiled = compile_repo(root, envs, base)
+def run(root: Path, envs: Sequence[str], base: str | None, *, as_json: bool) -> int:
+    compiled, _, warnings = compile_deployed(root, envs, base)
+    for warning in warnings:
+        console.warning(warning)
     rows = {env: [_row(plan, change) for change in plan.regions] for env, plan in compiled.plans.items()}
     states = {row["state"] for env_rows in rows.values() for row in env_rows}
     drifted = "drifted" in states

@@ -11,12 +11,14 @@ from compiler import console
 from compiler.errors import StaleFiles, StaleOutput
 from compiler.repo.writer import compare, write_folder
 from compiler.spec.models import EnvironmentSpec, RegionSpec, ReleaseNote
+from compiler.spec.repoconfig import RepoConfig
 
 SCHEMA_DIR = "schemas"
 MODELS: dict[str, type[BaseModel]] = {
     "environment.schema.json": EnvironmentSpec,
     "region.schema.json": RegionSpec,
     "release-note.schema.json": ReleaseNote,
+    "rollplan.schema.json": RepoConfig,
 }
 
 

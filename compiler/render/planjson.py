@@ -9,13 +9,17 @@ from compiler.plan.model import FORMAT_VERSION, DiffEntry, Plan, RegionChange
 
 
 def plan_document(plan: Plan, fingerprints: dict[str, str]) -> dict[str, Any]:
-    """The plan as a JSON-ready document. ``fingerprints`` holds the base and target input hashes."""
+    """The plan as a JSON-ready document.
+
+    ``fingerprints`` holds the base and target input hashes, and under ``commit`` the base's commit id.
+    """
     return {
         "format_version": FORMAT_VERSION,
         "environment": plan.environment,
         "service": plan.service,
         "fingerprint": plan.fingerprint,
-        "inputs": fingerprints,
+        "base_commit": fingerprints.get("commit") or None,
+        "inputs": {k: v for k, v in fingerprints.items() if k != "commit"},
         "urgent": plan.urgent,
         "risks": list(plan.risks),
         "irreversible_migrations": list(plan.irreversible),

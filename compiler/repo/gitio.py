@@ -109,6 +109,8 @@ def base_source(root: Path, rev: str) -> GitRevision:
 
 
 DEMO_AUTHOR = ("rollplan demo", "demo@rollplan.invalid")
+DEMO_DATE = "2026-01-01T00:00:00+00:00"
+"""The example's commit has a fixed date, so that its id (recorded in plan.json) is the same on every machine."""
 
 
 def init_with_commit(root: Path, message: str) -> str:
@@ -118,8 +120,104 @@ def init_with_commit(root: Path, message: str) -> str:
         config.set_value("user", "name", DEMO_AUTHOR[0])
         config.set_value("user", "email", DEMO_AUTHOR[1])
     repo.git.add("--all")
-    repo.git.commit("--quiet", "--message", message)
+    dates = {"GIT_AUTHOR_DATE": DEMO_DATE, "GIT_COMMITTER_DATE": DEMO_DATE}
+    repo.git.commit("--quiet", "--message", message, env=dates)
     return str(repo.head.commit.hexsha)
+
+
+def init_repository(root: Path, branch: str) -> bool:
+    """``git init`` ``root`` with ``branch`` as its first branch, unless it is inside a repository already.
+
+    Returns whether a repository was made.
+    """
+    try:
+        git.Repo(root, search_parent_directories=True)
+        return False
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        git.Repo.init(root, initial_branch=branch)
+        return True
+
+
+@dataclass(frozen=True)
+class DeployedBase:
+    """Where HEAD stands against the deployed branch (C-6)."""
+
+    head: str | None
+    """HEAD's commit; None in a repository without commits (nothing is deployed yet)."""
+    branch: str | None
+    """The deployed branch's ref as found (origin/main, or main); None when there is none."""
+    merge_base: str | None
+    """merge-base of HEAD and the deployed branch; HEAD when there is no deployed branch."""
+    tip: str | None = None
+    """The deployed branch's own commit."""
+
+    @property
+    def on_deployed_branch(self) -> bool:
+        """HEAD is (an ancestor of) the deployed branch: after the merge, nothing of HEAD is pending."""
+        return self.head is not None and self.merge_base == self.head
+
+
+def deployed_base(root: Path, configured: str | None) -> DeployedBase:
+    """HEAD, the deployed branch (``configured``, else the remote's HEAD branch, else main) and their merge-base."""
+    repo = open_repo(root)
+    try:
+        head = str(repo.head.commit.hexsha)
+    except ValueError:
+        return DeployedBase(None, None, None)
+    branch = _deployed_ref(repo, configured)
+    if branch is None:
+        return DeployedBase(head, None, head)
+    tip = str(resolve_revision(repo, branch).hexsha)
+    bases = repo.merge_base(head, tip)
+    if not bases:
+        raise GitError(f"HEAD and the deployed branch {branch} share no history: pass --base REV")
+    return DeployedBase(head, branch, str(bases[0].hexsha), tip)
+
+
+def _deployed_ref(repo: git.Repo, configured: str | None) -> str | None:
+    names = [configured] if configured else [_remote_head(repo), "main"]
+    for name in (n for n in names if n):
+        for ref in (f"refs/remotes/origin/{name}", f"refs/heads/{name}"):
+            if _ref_exists(repo, ref):
+                return ref.removeprefix("refs/remotes/").removeprefix("refs/heads/")
+    if configured:
+        raise GitError(
+            f"the deployed branch {configured!r} (rollplan.yaml) is neither a local branch nor origin/{configured}: "
+            f"fetch it (git fetch origin {configured}) or pass --base REV"
+        )
+    return None
+
+
+def _remote_head(repo: git.Repo) -> str | None:
+    """The branch origin/HEAD points at (what a clone checks out), if the clone knows it."""
+    try:
+        target = repo.git.symbolic_ref("--quiet", "refs/remotes/origin/HEAD")
+    except git.GitCommandError:
+        return None
+    return str(target).removeprefix("refs/remotes/origin/") or None
+
+
+def _ref_exists(repo: git.Repo, ref: str) -> bool:
+    try:
+        repo.git.rev_parse("--verify", "--quiet", f"{ref}^{{commit}}")
+        return True
+    except git.GitCommandError:
+        return False
+
+
+def has_commit(root: Path, commit: str) -> bool:
+    """Whether this clone has the commit ``commit`` (a shallow clone may not)."""
+    return _ref_exists(open_repo(root), commit)
+
+
+def is_ancestor(root: Path, commit: str, of: str = "HEAD") -> bool:
+    """Whether ``commit`` is in the history of ``of`` (False when this clone does not have it)."""
+    repo = open_repo(root)
+    try:
+        repo.git.merge_base("--is-ancestor", commit, of)
+        return True
+    except git.GitCommandError:
+        return False
 
 
 IN_PROGRESS = {

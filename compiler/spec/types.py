@@ -12,6 +12,8 @@ from pydantic import AfterValidator, BeforeValidator, Field
 DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 VALUES_PATH = re.compile(r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")
 VENDOR_VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.+_-]*$")
+REPO_PATH_SCHEMA = r"^(?![/\\])(?![A-Za-z]:)(?!\.\.(/|$))[^\\]+$"
+"""What the schemas say of a repo-relative path (the loader also normalises it and refuses what leaves)."""
 
 
 def _dns_label(value: str) -> str:
@@ -62,16 +64,24 @@ def _specifier(value: str) -> str:
     return value
 
 
-DnsLabel = Annotated[str, AfterValidator(_dns_label)]
+# The schemas carry the patterns the validators check, so that an editor refuses what rollplan refuses.
+DnsLabel = Annotated[
+    str, AfterValidator(_dns_label), Field(json_schema_extra={"pattern": DNS1123_LABEL.pattern, "maxLength": 63})
+]
 """A Kubernetes DNS-1123 label: release, namespace, region and environment names."""
 
-RepoPath = Annotated[str, AfterValidator(_repo_path)]
+RepoPath = Annotated[str, AfterValidator(_repo_path), Field(json_schema_extra={"pattern": REPO_PATH_SCHEMA})]
 """A '/'-separated path relative to the repository root that cannot leave it."""
 
-VendorVersion = Annotated[str, BeforeValidator(_vendor_version), AfterValidator(_version_text)]
+VendorVersion = Annotated[
+    str,
+    BeforeValidator(_vendor_version),
+    AfterValidator(_version_text),
+    Field(json_schema_extra={"pattern": VENDOR_VERSION.pattern}),
+]
 """An opaque vendor version string. Never ordered by SemVer: ordered by release date."""
 
-ValuesPath = Annotated[str, AfterValidator(_values_path)]
+ValuesPath = Annotated[str, AfterValidator(_values_path), Field(json_schema_extra={"pattern": VALUES_PATH.pattern})]
 """A dotted path into a values document, e.g. ``images.tenant.tag``."""
 
 VersionSpec = Annotated[str, AfterValidator(_specifier)]

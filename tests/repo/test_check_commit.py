@@ -110,10 +110,14 @@ def test_check_json_lists_every_stale_file(repo: Path, capsys: Capture) -> None:
 def test_check_json_fresh_output_has_empty_stale_lists(repo: Path, capsys: Capture) -> None:
     run = rollplan(capsys, "check", "--root", str(repo), "--format", "json")
     assert run.code == 0
-    assert json.loads(run.out) == {
+    doc = json.loads(run.out)
+    assert doc["base"].startswith("merge-base of HEAD and main")
+    assert {k: v for k, v in doc.items() if k != "base"} == {
+        "format_version": 1,
         "ok": True,
         "environments": ["prod", "staging"],
         "stale": {"changed": [], "missing": [], "extra": []},
+        "warnings": [],
     }
 
 
@@ -130,22 +134,26 @@ def test_check_against_the_base_the_plan_was_compiled_with_passes(pr_repo: Path,
     assert run.code == 0, run.err
 
 
-def test_check_other_base_is_named_in_one_line(pr_repo: Path, capsys: Capture) -> None:
-    # HEAD now holds the change itself: the committed plans were compiled against HEAD~1.
+def test_check_after_the_merge_uses_the_base_plan_json_records(pr_repo: Path, capsys: Capture) -> None:
+    # HEAD, the deployed branch, now holds the change itself: the plans were compiled against HEAD~1.
     run = rollplan(capsys, "check", "--root", str(pr_repo))
+    assert run.code == 0, run.err
+    assert "base: the one plan.json records (prod, staging)" in run.out
+
+
+def test_check_other_base_is_named_in_one_line(pr_repo: Path, capsys: Capture) -> None:
+    run = rollplan(capsys, "check", "--root", str(pr_repo), "--base", "HEAD")
     assert run.code == 3
     notes = [line for line in run.err.splitlines() if "compiled against another base" in line]
     assert notes == [
-        "prod: plan.json was compiled against another base than HEAD (same target inputs): "
-        "compile again with --base HEAD",
-        "staging: plan.json was compiled against another base than HEAD (same target inputs): "
-        "compile again with --base HEAD",
+        "prod: plan.json was compiled against another base than HEAD (same target inputs): compile again",
+        "staging: plan.json was compiled against another base than HEAD (same target inputs): compile again",
     ]
     assert "stale (changed): generated/prod/plan.json" in run.err
 
 
 def test_check_json_carries_the_base_note(pr_repo: Path, capsys: Capture) -> None:
-    run = rollplan(capsys, "check", "--root", str(pr_repo), "--env", "prod", "--format", "json")
+    run = rollplan(capsys, "check", "--root", str(pr_repo), "--env", "prod", "--base", "HEAD", "--format", "json")
     assert run.code == 3
     assert json.loads(run.out)["note"].startswith("prod: plan.json was compiled against another base than HEAD")
 

@@ -165,8 +165,10 @@ check_live() {
   fi
   verdict=$(command "$@") || status=$?
   if (( status != 0 )); then
+    note_step
     printf 'step %d of %d: the live check of %s did not pass (exit status %d); nothing in %s was changed.\n' \
       "$current" "$TOTAL" "$region" "$status" "$region" >&2
+    printf 'once the cause is fixed, resume with: %s --from %d\n' "$0" "$current" >&2
     exit "$status"
   fi
   if [[ "$verdict" == skip ]]; then
