@@ -42,7 +42,7 @@ def load_base(root: Path, rev: str, names: Sequence[str]) -> Specs | None:
     present = [n for n in names if source.read(f"environments/{n}/environment.yaml") is not None]
     if not present:
         return None
-    return load_specs(source, only=present)
+    return load_specs(source, only=present, refuse_secrets=False)
 
 
 def compile_repo(root: Path, envs: Sequence[str] = (), base: str = "HEAD") -> Compiled:

@@ -23,7 +23,7 @@ def run(root: Path, envs: Sequence[str], base: str, *, as_json: bool) -> int:
             lines.append(f"{env}/{change.name}: {change.change}")
             for entry in change.diff:
                 if entry.secret:
-                    lines.append(f"  ~ {entry.path}: {entry.op} (secret, value hidden)")
+                    lines.append(f"  ~ {entry.path}: (secret, {entry.op})")
                     continue
                 old = json.dumps(entry.old, sort_keys=True, ensure_ascii=False)
                 new = json.dumps(entry.new, sort_keys=True, ensure_ascii=False)

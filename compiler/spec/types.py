@@ -12,6 +12,23 @@ from pydantic import AfterValidator, BeforeValidator, Field
 DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 VALUES_PATH = re.compile(r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")
 VENDOR_VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.+_-]*$")
+# scheme://user:password@host (the user may be empty, as in redis://:password@host).
+URL_CREDENTIAL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/\s@:]*:[^/\s@]+@")
+
+
+def has_url_credential(text: str) -> bool:
+    """True when ``text`` holds a URL or DSN with a password part, anywhere in it."""
+    return URL_CREDENTIAL.search(text) is not None
+
+
+def _no_url_credential(value: str) -> str:
+    # Never echo the value: it holds a password.
+    if has_url_credential(value):
+        raise ValueError(
+            "holds a password in a URL (scheme://user:password@...); "
+            "take the credential from a Secret, a file or the environment instead"
+        )
+    return value
 
 
 def _dns_label(value: str) -> str:
@@ -76,6 +93,9 @@ ValuesPath = Annotated[str, AfterValidator(_values_path)]
 
 VersionSpec = Annotated[str, AfterValidator(_specifier)]
 """A PEP 440 style version specifier for a third-party component, e.g. ``>=7.0``."""
+
+CredentialFree = Annotated[str, AfterValidator(_no_url_credential)]
+"""Text that holds no password inside a URL: committed spec fields that reach commands and manifests."""
 
 Seconds = Annotated[int, Field(gt=0, le=86400)]
 """A positive duration in seconds, at most a day."""
