@@ -106,3 +106,13 @@ def test_scripts_secrets_an_environment_without_secret_paths_needs_no_folder(tmp
     assert result.returncode == 0, result.stderr
     assert calls == expected_argvs(root, "prod", "upgrade.sh")
     assert "--secrets" not in (root / "generated/prod/upgrade.sh").read_text(encoding="utf-8")
+
+
+def test_scripts_secrets_refuse_a_folder_inside_the_repository(tmp_path: Path) -> None:
+    root = scenarios.GOLDEN["demo"](tmp_path / "repo")
+    write_all(root, compile_repo(root))
+    inside = secrets_folder(root, root / "environments")  # a folder git would happily commit
+    result, calls = run_script(root, "prod", "upgrade.sh", tmp_path, "--yes", secrets=inside)
+    assert result.returncode == 1
+    assert calls == []
+    assert "inside the repository" in result.stderr
