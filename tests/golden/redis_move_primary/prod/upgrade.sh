@@ -153,6 +153,12 @@ require_secrets() {
     printf '%s: the helm steps need the secrets folder: give --secrets DIR or set ROLLPLAN_SECRETS_DIR\n' upgrade.sh >&2
     exit 1
   fi
+  local root
+  root=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../.." && pwd -P)
+  if [[ -d "$secrets_dir" && "$(cd -- "$secrets_dir" && pwd -P)/" == "$root/"* ]]; then
+    printf '%s: the secrets folder %s is inside the repository: keep secret values outside it\n' upgrade.sh "$secrets_dir" >&2
+    exit 1
+  fi
   local file missing=0
   local files=(/prod/westus2.yaml)
   for file in "${files[@]}"; do
