@@ -177,6 +177,7 @@ def test_canaries_in_the_base_only_reach_no_output_of_any_command(repo: Path, ca
     plan_md = (repo / "generated/prod/plan.md").read_text(encoding="utf-8")
     assert "canaries.apiToken" in plan_md and "*(secret, removed)*" in plan_md
     assert "legacy.blob" in plan_md and "*(secret, changed)*" in plan_md
+    assert "secret values change (redacted here)" in plan_md
     diff = rollplan(capsys, "diff", "--root", str(repo), "--env", "prod").out
     assert "  ~ legacy.blob: (secret, changed)" in diff
     assert "  ~ canaries.pgdb.url: (secret, removed)" in diff

@@ -78,6 +78,7 @@ class Signals:
     redis: bool
     replicas: bool
     secret_refs: bool
+    secret_values: bool = False
 
 
 def _under(path: str, prefixes: Iterable[str]) -> bool:
@@ -97,5 +98,6 @@ def signals(diff: tuple[DiffEntry, ...], env: EnvironmentSpec) -> Signals:
         database=any(_under(p, env.paths.database) for p in paths),
         redis=any(_under(p, env.paths.redis) for p in paths),
         replicas=env.paths.replicas in paths,
-        secret_refs=any(entry.secret or "secret" in entry.path.lower() for entry in diff),
+        secret_refs=any("secret" in p.lower() for p in paths),
+        secret_values=any(entry.secret for entry in diff),
     )

@@ -71,7 +71,9 @@ def test_signals_a_secret_change_starts_no_redis_choreography() -> None:
         ("tenant.pgdb.password", "changed", True), ("tenant.redis.password", "changed", True)
     ]  # fmt: skip
     sig = signals(diff, ENV)
-    assert (sig.tags_only, sig.database, sig.redis, sig.secret_refs) == (False, False, False, True)
+    assert (sig.tags_only, sig.database, sig.redis, sig.secret_refs, sig.secret_values) == (
+        False, False, False, False, True
+    )  # fmt: skip
 
 
 def test_signals_a_secret_beside_the_tags_is_not_tags_only() -> None:
