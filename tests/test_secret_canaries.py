@@ -17,6 +17,8 @@ import pytest
 import yaml
 from support.demorepo import IDENTITY, build_demo, copy_repo, git, rollplan
 
+from compiler.pipeline import load_base
+
 Capture = pytest.CaptureFixture[str]
 CANARY = re.compile(r"CANARY-[A-Z0-9]+")
 CHART_VALUES = "environments/prod/values/tenant-chart.yaml"
@@ -240,3 +242,19 @@ def test_ordinary_keys_validate_and_reach_the_values_helm_receives(repo: Path, c
         assert values["ordinary"] == yaml.safe_load(ORDINARY)["ordinary"], region
     plan = json.loads((repo / "generated/prod/plan.json").read_text(encoding="utf-8"))
     assert not [s for s in plan["steps"] if s["phase"] == "maintenance"], "nothing helm sees in Redis changed"
+
+
+def test_a_url_password_in_the_base_backup_command_is_masked_not_refused(repo: Path, capsys: Capture) -> None:
+    # The fix of a committed credential must itself compile: the base is history, and is masked instead.
+    base_env = head_text(repo, PROD_ENV)
+    assert "    - tenant_t100\n" in base_env
+    leaked = base_env.replace("    - tenant_t100\n", "    - postgres://backup:CANARY-HISTORY@db/tenant_t100\n", 1)
+    commit_to_base(repo, PROD_ENV, leaked)
+    for argv, (code, printed) in run_everything(repo, capsys).items():
+        no_canary(argv, printed)
+        assert code in (0, 3), f"{argv}: {printed}"
+    no_canary("generated/", generated_text(repo))
+    specs = load_base(repo, "HEAD", ["prod"])
+    assert specs is not None
+    command = specs.environments["prod"].spec.backup.command
+    assert command is not None and command[-1] == "postgres://backup:REDACTED@db/tenant_t100"

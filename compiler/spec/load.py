@@ -22,7 +22,7 @@ from pydantic_core import ErrorDetails
 from compiler.errors import InputError, Location, Problem
 from compiler.resolve.secrets import secret_locations
 from compiler.spec.models import EnvironmentSpec, RegionSpec, ReleaseNote, Secrets
-from compiler.spec.types import DNS1123_LABEL
+from compiler.spec.types import DNS1123_LABEL, REDACT_CREDENTIALS
 from compiler.spec.yamlio import MAX_FILE_BYTES, Document, load_document
 
 ENVIRONMENTS = "environments"
@@ -148,7 +148,7 @@ class _Run:
 
     def model(self, doc: Document, model: type[M]) -> M | None:
         try:
-            return model.model_validate(doc.data)
+            return model.model_validate(doc.data, context={REDACT_CREDENTIALS: not self.refuse_secrets})
         except ValidationError as err:
             self.problems.extend(_problem(doc, model, detail) for detail in err.errors(include_url=False))
             return None

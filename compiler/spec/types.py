@@ -7,13 +7,15 @@ import re
 from typing import Annotated
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo
 
 DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 VALUES_PATH = re.compile(r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")
 VENDOR_VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.+_-]*$")
 # scheme://user:password@host (the user may be empty, as in redis://:password@host).
-URL_CREDENTIAL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/\s@:]*:[^/\s@]+@")
+URL_CREDENTIAL = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://[^/\s@:]*:)[^/\s@]+@")
+REDACT_CREDENTIALS = "redact_credentials"
+"""Validation context key: mask a password in a URL instead of refusing it (history, which cannot be fixed)."""
 
 
 def has_url_credential(text: str) -> bool:
@@ -21,14 +23,16 @@ def has_url_credential(text: str) -> bool:
     return URL_CREDENTIAL.search(text) is not None
 
 
-def _no_url_credential(value: str) -> str:
+def _no_url_credential(value: str, info: ValidationInfo) -> str:
     # Never echo the value: it holds a password.
-    if has_url_credential(value):
-        raise ValueError(
-            "holds a password in a URL (scheme://user:password@...); "
-            "take the credential from a Secret, a file or the environment instead"
-        )
-    return value
+    if not has_url_credential(value):
+        return value
+    if isinstance(info.context, dict) and info.context.get(REDACT_CREDENTIALS):
+        return URL_CREDENTIAL.sub(r"\1REDACTED@", value)
+    raise ValueError(
+        "holds a password in a URL (scheme://user:password@...); "
+        "take the credential from a Secret, a file or the environment instead"
+    )
 
 
 def _dns_label(value: str) -> str:
