@@ -258,3 +258,12 @@ def test_a_url_password_in_the_base_backup_command_is_masked_not_refused(repo: P
     assert specs is not None
     command = specs.environments["prod"].spec.backup.command
     assert command is not None and command[-1] == "postgres://backup:REDACTED@db/tenant_t100"
+
+
+def test_a_key_holding_a_url_password_is_refused_without_showing_it(repo: Path, capsys: Capture) -> None:
+    append(repo, CHART_VALUES, "backends:\n  'postgres://u:CANARY-KEY@db/t100': primary\n")
+    for extra in ((), ("--format", "json")):
+        run = rollplan(capsys, "validate", "--root", str(repo), *extra)
+        assert run.code == 1
+        no_canary("validate", run.out + run.err)
+        assert "backends.postgres://u:REDACTED@db/t100: plaintext secret" in run.out + run.err

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from compiler.spec.models import Secrets
-from compiler.spec.types import has_url_credential
+from compiler.spec.types import has_url_credential, mask_url_credentials
 
 # Last words of a key that names where a secret lives, or configures one, rather than holding it.
 REFERENCE_WORDS = frozenset({"name", "names", "file", "files", "path", "paths", "ref", "refs", "mount"})
@@ -146,7 +146,9 @@ def secret_locations(data: Any, rules: Secrets, path: tuple[str | int, ...] = ()
         named = _named_secret(data, rules)
         for key, value in data.items():
             child = (*path, key)
-            if isinstance(value, Mapping | list):
+            if isinstance(key, str) and has_url_credential(key):
+                yield child  # a key holding a URL password: refused whatever its value
+            elif isinstance(value, Mapping | list):
                 yield from secret_locations(value, rules, child)
             elif is_secret_leaf(child, value, rules, named=named and key == "value"):
                 yield child
@@ -166,7 +168,11 @@ def redact(values: dict[str, Any], rules: Secrets) -> dict[str, Any]:
         node: Any = out
         for part in location[:-1]:
             node = node[part]
-        node[location[-1]] = redacted(node[location[-1]])
+        last = location[-1]
+        if isinstance(last, str) and has_url_credential(last):
+            node[mask_url_credentials(last)] = redacted(node.pop(last))
+        else:
+            node[last] = redacted(node[last])
     return out
 
 

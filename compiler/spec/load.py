@@ -22,7 +22,7 @@ from pydantic_core import ErrorDetails
 from compiler.errors import InputError, Location, Problem
 from compiler.resolve.secrets import secret_locations
 from compiler.spec.models import EnvironmentSpec, RegionSpec, ReleaseNote, Secrets
-from compiler.spec.types import DNS1123_LABEL, REDACT_CREDENTIALS
+from compiler.spec.types import DNS1123_LABEL, REDACT_CREDENTIALS, mask_url_credentials
 from compiler.spec.yamlio import MAX_FILE_BYTES, Document, load_document
 
 ENVIRONMENTS = "environments"
@@ -339,7 +339,8 @@ PLAINTEXT_SECRET = (
 
 
 def _dotted(path: Sequence[str | int]) -> str:
-    return ".".join(str(part) for part in path)
+    # A key may itself hold a URL with a password: a path in an error never shows it.
+    return mask_url_credentials(".".join(str(part) for part in path))
 
 
 def _problem(doc: Document, model: type[BaseModel], detail: ErrorDetails) -> Problem:

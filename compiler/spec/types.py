@@ -23,12 +23,17 @@ def has_url_credential(text: str) -> bool:
     return URL_CREDENTIAL.search(text) is not None
 
 
+def mask_url_credentials(text: str) -> str:
+    """``text`` with the password of every URL in it replaced by REDACTED."""
+    return URL_CREDENTIAL.sub(r"\1REDACTED@", text)
+
+
 def _no_url_credential(value: str, info: ValidationInfo) -> str:
     # Never echo the value: it holds a password.
     if not has_url_credential(value):
         return value
     if isinstance(info.context, dict) and info.context.get(REDACT_CREDENTIALS):
-        return URL_CREDENTIAL.sub(r"\1REDACTED@", value)
+        return mask_url_credentials(value)
     raise ValueError(
         "holds a password in a URL (scheme://user:password@...); "
         "take the credential from a Secret, a file or the environment instead"

@@ -168,3 +168,12 @@ def test_merged_rules_secret_on_either_side_is_secret() -> None:
     assert "pin" in rules.words and "password" in rules.words
     assert rules.allow == ("z",)
     assert merged_rules(target, None) == merged_rules(target)
+
+
+def test_redact_a_key_holding_a_url_password_is_masked_with_its_value() -> None:
+    values = {"backends": {"postgres://u:c1@db/t": {"weight": 1}, "plain": {"weight": 2}}}
+    assert list(secret_locations(values, RULES)) == [("backends", "postgres://u:c1@db/t")]
+    redacted = redact(values, RULES)
+    assert "c1" not in repr(redacted)
+    assert list(redacted["backends"]) == ["plain", "postgres://u:REDACTED@db/t"]
+    assert strip_redacted(redacted) == {"backends": {"plain": {"weight": 2}}}

@@ -284,9 +284,7 @@ def test_load_release_note_folder_differs_from_service(tmp_path: Path) -> None:
 def test_load_plaintext_secret_is_refused_without_its_value(tmp_path: Path) -> None:
     values = minimal_repo_files()[VALUES_FILE] + "  redis:\n    password: hunter2-s3cr3t\n"
     (message,) = problems(tmp_path, {VALUES_FILE: values})
-    assert message == (
-        "environments/prod/values/common.yaml:12:15: tenant.redis.password: " + PLAINTEXT_SECRET
-    )
+    assert message == ("environments/prod/values/common.yaml:12:15: tenant.redis.password: " + PLAINTEXT_SECRET)
     assert "hunter2" not in message
 
 
