@@ -54,7 +54,7 @@ def load_base(root: Path, rev: str | None, names: Sequence[str]) -> tuple[Specs 
     present = [n for n in names if source.read(f"environments/{n}/environment.yaml") is not None]
     if not present:
         return None, commit
-    return load_specs(source, only=present), commit
+    return load_specs(source, only=present, refuse_secrets=False), commit
 
 
 def compile_repo(

@@ -30,7 +30,7 @@ def _lines(env: str, change: RegionChange) -> list[str]:
     lines = [f"{env}/{change.name}: {change.change}"]
     for entry in change.diff:
         if entry.secret:
-            lines.append(f"  ~ {entry.path}: {entry.op} (secret, value hidden)")
+            lines.append(f"  ~ {entry.path}: (secret, {entry.op})")
             continue
         old = json.dumps(entry.old, sort_keys=True, ensure_ascii=False)
         new = json.dumps(entry.new, sort_keys=True, ensure_ascii=False)

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from compiler.resolve.secrets import strip_secrets
+from compiler.resolve.secrets import redact, strip_redacted
 from compiler.resolve.values import leaf_paths
 from compiler.spec.models import Secrets
 
@@ -64,6 +64,28 @@ def parse_token(text: str) -> Fingerprint | None:
 
 def token(fingerprint: Fingerprint | None) -> str:
     return fingerprint.token() if fingerprint is not None else ABSENT
+
+
+def strip_secrets(values: dict[str, Any], rules: Secrets) -> dict[str, Any]:
+    """``values`` without any leaf the rules (or the plan's own redaction) call secret.
+
+    The plan's values arrive redacted already; a live release's arrive in
+    clear. Redacting both with the same rules, then dropping every redacted
+    leaf, leaves the same keys on both sides.
+    """
+    return _pruned(strip_redacted(redact(values, rules)))
+
+
+def _pruned(values: dict[str, Any]) -> dict[str, Any]:
+    """Without the mappings that stripping emptied: a secrets file may add keys the plan's values never had."""
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        if isinstance(value, dict):
+            value = _pruned(value)
+            if not value:
+                continue
+        out[key] = value
+    return out
 
 
 def values_digest(values: dict[str, Any], rules: Secrets) -> str:

@@ -30,15 +30,21 @@ def kubectl_target(state: RegionState) -> tuple[str, ...]:
 
 
 def helm_upgrade(
-    state: RegionState, values_file: str, *, timeout: int, sets: tuple[tuple[str, str], ...] = ()
+    state: RegionState,
+    values_file: str,
+    *,
+    timeout: int,
+    sets: tuple[tuple[str, str], ...] = (),
+    secrets_file: str | None = None,
 ) -> tuple[str, ...]:
-    """``helm upgrade --install`` of ``state``'s release with one values file and optional ``--set``s."""
+    """``helm upgrade --install`` of ``state``'s release with its values file, the secrets file last, and ``--set``s."""
     set_args: list[str] = []
     for path, value in sets:
         set_args += ["--set", f"{path}={value}"]
+    secrets = ("-f", secrets_file) if secrets_file else ()
     return (
         "helm", "upgrade", "--install", state.release_name, *chart_args(state),
-        *helm_target(state), "-f", values_file, *set_args, "--timeout", f"{timeout}s",
+        *helm_target(state), "-f", values_file, *secrets, *set_args, "--timeout", f"{timeout}s",
     )  # fmt: skip
 
 

@@ -36,8 +36,10 @@ class Release:
 class RegionState:
     """One side (base or target) of one region, fully resolved.
 
-    ``values`` is the effective values document helm receives, secrets included:
-    renderers must use :func:`compiler.resolve.secrets.strip_secrets` before writing it.
+    ``values`` is the effective values document, each secret leaf already a
+    :class:`~compiler.resolve.secrets.Redacted`: what a file may hold is
+    ``strip_redacted(values)``. ``secret_paths`` are the values paths a secret store
+    supplies (the secrets file of the scripts, Flux's values Secret).
     ``values_files`` are the repo-relative files merged into it, in order.
     """
 
@@ -46,6 +48,7 @@ class RegionState:
     release: Release
     values: dict[str, Any]
     values_files: tuple[str, ...]
+    secret_paths: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:

@@ -11,6 +11,7 @@ from compiler.plan.diff import Signals, signals, values_diff
 from compiler.plan.model import Plan, RegionChange, RegionState, Step
 from compiler.plan.steps import Side, StepList, apply_state, database_gate, stop_region, uninstall_region
 from compiler.repo import layout
+from compiler.resolve.secrets import merged_rules
 from compiler.resolve.states import region_states
 from compiler.resolve.values import leaf_paths
 from compiler.spec.load import LoadedEnvironment, Specs
@@ -41,8 +42,9 @@ def plan_environment(inputs: EnvInputs, fingerprint: str) -> Plan:
     """The plan of one environment; raises PlanBlocked when policy or prerequisites forbid it."""
     env = inputs.target.spec
     notes = inputs.target_specs.release_notes.get(env.service, {})
-    target = region_states(inputs.target, inputs.target_specs)
-    base = region_states(inputs.base, inputs.base_specs) if inputs.base and inputs.base_specs else {}
+    rules = merged_rules(env.secrets, inputs.base.spec.secrets if inputs.base else None)
+    target = region_states(inputs.target, inputs.target_specs, rules)
+    base = region_states(inputs.base, inputs.base_specs, rules) if inputs.base and inputs.base_specs else {}
     order = _order(inputs, base)
     found = [_region(name, wave, base.get(name), target.get(name), notes) for wave, name in enumerate(order)]
     secrets = guard.plan_rules(env, inputs.base.spec if inputs.base else None)
@@ -101,7 +103,7 @@ def _region(
 def _existing(
     name: str, primary: bool, wave: int, base: RegionState, target: RegionState, notes: Mapping[str, ReleaseNote]
 ) -> Region:
-    diff = values_diff(base.values, target.values, target.env)
+    diff = values_diff(base.values, target.values)
     sig = signals(diff, target.env) if diff else None
     release_changed = base.release != target.release
     chart = target.env.chart.model_copy(update={"version": None})
@@ -182,8 +184,8 @@ def _forward(env_name: str, regions: list[Region], secrets: Secrets) -> list[Ste
         _preflight(sl, change)
         if region.sig is not None and region.sig.database:
             database_gate(sl, state, "new")
-        before = Side(change.base, layout.rollback_values_file(env_name, change.name)) if change.base else None
-        to = Side(state, layout.values_file(env_name, change.name))
+        before = _side(env_name, change.base, rollback=True) if change.base else None
+        to = _side(env_name, state, rollback=False)
         image_only = change.change == "image-only"
         apply_state(sl, to, region.sig, image_only=image_only, what=_describe(change), before=before, redis="new")
         _provisioning(sl, region)
@@ -191,6 +193,13 @@ def _forward(env_name: str, regions: list[Region], secrets: Secrets) -> list[Ste
         if pause and index < len(changing) - 1:
             sl.add("gate", change.name, argv.sleep(pause), f"wait {pause}s before the next region", slug="pause")
     return sl.steps
+
+
+def _side(env_name: str, state: RegionState, *, rollback: bool) -> Side:
+    """A state and its files: the base's values for a rollback, and a secrets file when a store supplies values."""
+    values = (layout.rollback_values_file if rollback else layout.values_file)(env_name, state.name)
+    secrets = layout.secrets_file(env_name, state.name) if state.secret_paths else None
+    return Side(state, values, secrets)
 
 
 def _provisioning(sl: StepList, region: Region) -> None:
@@ -311,7 +320,7 @@ def _rollback_region(sl: StepList, env_name: str, region: Region) -> None:
         sl.add("preflight", change.name, argv.can_install(base),
                f"check that {base.context} lets us reinstall in {base.namespace}", slug="preflight")  # fmt: skip
     what = f"restore {change.name} to {base.release.version} (chart {base.release.chart_version}) and its values"
-    before = Side(change.target, layout.values_file(env_name, change.name)) if change.target else None
-    to = Side(base, layout.rollback_values_file(env_name, change.name))
+    before = _side(env_name, change.target, rollback=False) if change.target else None
+    to = _side(env_name, base, rollback=True)
     image_only = change.change == "image-only"
     apply_state(sl, to, region.sig, image_only=image_only, what=what, before=before, redis="previous")

@@ -131,4 +131,9 @@ def signal_risks(sig: Signals, release: str) -> list[str]:
         )
     if sig.secret_refs:
         risks.append("secret references change: the referenced Secrets must exist in the cluster first")
+    if sig.secret_values:
+        risks.append(
+            "secret values change (redacted here): the region's secrets file, and Flux's values Secret, "
+            "must hold them before this step"
+        )
     return risks

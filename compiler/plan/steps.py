@@ -59,10 +59,16 @@ def tag_sets(state: RegionState) -> tuple[tuple[str, str], ...]:
 
 @dataclass(frozen=True)
 class Side:
-    """A region state and the values file that carries it to helm."""
+    """A region state and the files that carry it to helm: its values, and its secrets when it has any."""
 
     state: RegionState
     values_file: str
+    secrets_file: str | None = None
+
+    def upgrade(self, timeout: int, sets: tuple[tuple[str, str], ...] = ()) -> tuple[str, ...]:
+        return argv.helm_upgrade(
+            self.state, self.values_file, timeout=timeout, sets=sets, secrets_file=self.secrets_file
+        )
 
 
 def apply_state(
@@ -80,7 +86,7 @@ def apply_state(
         return
     sets = tag_sets(state) if image_only else ()
     sl.add(
-        "upgrade", state.name, argv.helm_upgrade(state, to.values_file, timeout=timeout, sets=sets), what,
+        "upgrade", state.name, to.upgrade(timeout, sets), what,
         slug="upgrade", risk=degradation_risk(state.release_name, state.region.replicas),
     )  # fmt: skip
     verify(sl, state, timeout)
@@ -94,17 +100,17 @@ def redis_choreography(sl: StepList, to: Side, before: Side, what: str, redis: s
     """
     state, name = to.state, to.state.name
     timeout, one = state.env.rollout.verify_timeout, ((state.env.paths.replicas, "1"),)
-    down = argv.helm_upgrade(before.state, before.values_file, timeout=timeout, sets=one)
+    down = before.upgrade(timeout, one)
     sl.add("scale", name, down, f"scale {name} to one replica (current release and values) before the Redis "
            "maintenance", slug="scale-down", risk="capacity reduced to a single pod")  # fmt: skip
     sl.add("verify", name, argv.rollout_status(state, timeout), "wait for the single replica", slug="scale-down-status")
     sl.add("maintenance", name, None, f"perform the Redis maintenance for {name} now; continue once Redis serves "
            f"the {redis} connection parameters", slug="redis-maintenance", pause=True)  # fmt: skip
-    single = argv.helm_upgrade(state, to.values_file, timeout=timeout, sets=one)
+    single = to.upgrade(timeout, one)
     sl.add("restart", name, single, f"{what}, with the {redis} Redis connection, at one replica",
            slug="upgrade-single", risk=degradation_risk(state.release_name, 1))  # fmt: skip
     sl.add("verify", name, argv.rollout_status(state, timeout), "wait for the restarted pod", slug="single-status")
-    sl.add("scale", name, argv.helm_upgrade(state, to.values_file, timeout=timeout),
+    sl.add("scale", name, to.upgrade(timeout),
            f"scale back to {state.region.replicas} replicas", slug="scale-up")  # fmt: skip
     verify(sl, state, timeout)
 

@@ -13,8 +13,8 @@ from typing import Any
 from compiler.errors import InputError
 from compiler.plan.model import Plan, RegionChange, RegionState
 from compiler.render.names import region_object_name
-from compiler.resolve.secrets import secret_leaves, strip_secrets
-from compiler.spec.models import Chart, Secrets
+from compiler.resolve.secrets import strip_redacted
+from compiler.spec.models import Chart
 
 # File names the renderers use beside the per-region files `<region>.yaml`.
 RESERVED_FILE_STEMS = ("parent", "kustomization", "applicationset")
@@ -49,27 +49,18 @@ def rollback_deployments(plan: Plan) -> tuple[Deployment, ...]:
     return _deployments(plan, [(c, c.base) for c in plan.regions if _present(c.base)])
 
 
-def secret_rules(plan: Plan) -> Secrets:
-    """The secret rules of both sides: a value secret on either side stays out of every manifest."""
-    sides = [plan.env.secrets] + ([plan.base_env.secrets] if plan.base_env is not None else [])
-    paths = sorted({p for s in sides for p in s.paths})
-    words = sorted({w for s in sides for w in s.words})
-    return Secrets(paths=tuple(paths), words=tuple(words))
-
-
 def _present(state: RegionState | None) -> bool:
     return state is not None and state.region.state == "present"
 
 
 def _deployments(plan: Plan, sides: list[tuple[RegionChange, RegionState | None]]) -> tuple[Deployment, ...]:
     anchors = _anchors(plan)
-    rules = secret_rules(plan)
     out: list[Deployment] = []
     for change, state in sorted(sides, key=lambda side: side[0].wave):
         assert state is not None
         _check_file_stem(plan, change.name)
         earlier = [d.region for d in out]
-        out.append(_deployment(plan, change, state, rules, _dependency(earlier, anchors)))
+        out.append(_deployment(plan, change, state, _dependency(earlier, anchors)))
     return tuple(out)
 
 
@@ -93,9 +84,7 @@ def _dependency(earlier: list[str], anchors: frozenset[str]) -> str | None:
     return earlier[-1] if earlier else None
 
 
-def _deployment(
-    plan: Plan, change: RegionChange, state: RegionState, rules: Secrets, depends_on: str | None
-) -> Deployment:
+def _deployment(plan: Plan, change: RegionChange, state: RegionState, depends_on: str | None) -> Deployment:
     release = plan.env.release
     return Deployment(
         name=region_object_name(release, plan.environment, change.name),
@@ -108,8 +97,8 @@ def _deployment(
         namespace=state.namespace,
         chart=state.env.chart,
         chart_version=state.release.chart_version,
-        values=_unshared(strip_secrets(state.values, rules)),
-        secret_paths=_secret_paths(plan, state, rules),
+        values=_unshared(strip_redacted(state.values)),
+        secret_paths=state.secret_paths,
         depends_on=region_object_name(release, plan.environment, depends_on) if depends_on else None,
     )
 
@@ -125,13 +114,6 @@ def _unshared(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_unshared(item) for item in value]
     return value
-
-
-def _secret_paths(plan: Plan, state: RegionState, rules: Secrets) -> tuple[str, ...]:
-    """Paths whose values come from the values Secret: the marked ones, plus any other secret leaf."""
-    marked = plan.env.secrets.paths
-    found = [p for p in secret_leaves(state.values, rules) if not any(p == m or p.startswith(m + ".") for m in marked)]
-    return tuple(sorted({*marked, *found}))
 
 
 def _check_file_stem(plan: Plan, region: str) -> None:

@@ -20,6 +20,7 @@ SOURCE_API = "source.toolkit.fluxcd.io/v1"
 HELM_API = "helm.toolkit.fluxcd.io/v2"
 REMEDIATION_RETRIES = 3
 _FULL_SHA = re.compile(r"^[0-9a-f]{40}$")
+_LIST_INDEX = re.compile(r"\.([0-9]+)(?=\.|$)")
 
 
 def region_documents(plan: Plan, deployment: Deployment) -> list[dict[str, Any]]:
@@ -100,7 +101,15 @@ def _chart_spec(plan: Plan, deployment: Deployment) -> dict[str, Any]:
 
 def _values_from(plan: Plan, deployment: Deployment) -> list[dict[str, Any]]:
     name = values_secret(plan)
-    return [{"kind": "Secret", "name": name, "valuesKey": path, "targetPath": path} for path in deployment.secret_paths]
+    return [
+        {"kind": "Secret", "name": name, "valuesKey": path, "targetPath": _target_path(path)}
+        for path in deployment.secret_paths
+    ]
+
+
+def _target_path(path: str) -> str:
+    """Helm's --set syntax for a values path: a list item is `[index]` (`env[0].value`)."""
+    return _LIST_INDEX.sub(r"[\1]", path)
 
 
 def _git_spec(plan: Plan, settings: Flux) -> dict[str, Any]:

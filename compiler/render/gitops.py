@@ -67,7 +67,8 @@ def gitops_notes(plan: Plan, forward: tuple[Deployment, ...] | None = None) -> l
     forward = forward_deployments(plan) if forward is None else forward
     notes = [_argocd_note(plan, forward), *_flux_notes(plan, forward), _rollback_note(plan)]
     notes += [_removal_note(plan, name) for name in _removed(plan)]
-    secret_paths = sorted({p for d in forward for p in d.secret_paths})
+    states = [s for c in plan.regions for s in (c.base, c.target) if s is not None]
+    secret_paths = sorted({p for state in states for p in state.secret_paths})
     if secret_paths:
         notes.append(_secrets_note(plan, secret_paths))
     return notes
@@ -177,10 +178,13 @@ def _removal_note(plan: Plan, region: str) -> str:
 def _secrets_note(plan: Plan, secret_paths: list[str]) -> str:
     paths = ", ".join(f"`{p}`" for p in secret_paths)
     return (
-        f"**Secret values** ({paths}) are in no manifest. Flux reads them from the Secret "
-        f"`{flux.values_secret(plan)}` in `{plan.env.gitops.flux.namespace}` (one key per values path, "
-        "`valuesFrom`); Argo CD has no such reference, so with Argo CD the chart must take them from "
-        "Kubernetes Secrets it mounts."
+        f"**Secret values** ({paths}) are in no generated file; each way of deploying supplies them. "
+        f"The scripts pass `<secrets dir>/{plan.environment}/<region>.yaml`, kept outside the repository, "
+        "as the last `-f` of every helm upgrade (`--secrets DIR` or `ROLLPLAN_SECRETS_DIR`), and stop before "
+        f"their first step when one is missing. Flux reads them from the Secret `{flux.values_secret(plan)}` "
+        f"in `{plan.env.gitops.flux.namespace}` (one key per values path, `valuesFrom`). Argo CD has no such "
+        "reference: the chart must read them from Kubernetes Secrets it mounts (`…secretName`, "
+        "`existingSecret`), or an Argo CD plugin must supply them (docs/gitops.md)."
     )
 
 

@@ -84,7 +84,7 @@ def _value(value: Any) -> str:
 
 def _diff_row(entry: DiffEntry) -> dict[str, str]:
     if entry.secret:
-        hidden = "*(secret, hidden)*"
+        hidden = f"*(secret, {entry.op})*"
         return {"path": entry.path, "op": entry.op, "old": hidden if entry.op != "added" else "",
                 "new": hidden if entry.op != "removed" else ""}  # fmt: skip
     return {"path": entry.path, "op": entry.op, "old": _value(entry.old), "new": _value(entry.new)}

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from compiler.plan.model import Plan, Step
 from compiler.render.templating import render, shell_quote
+from compiler.repo.layout import SECRETS_DIR_PLACEHOLDER
 
 TEMPLATE = "script.sh.j2"
 FINGERPRINT_CHARS = 12
@@ -51,10 +52,12 @@ def _script(plan: Plan, script: str, kind: str, steps: Sequence[Step]) -> str:
         title=title,
         fingerprint=_one_line(plan.fingerprint.removeprefix("sha256:")[:FINGERPRINT_CHARS]),
         steps=steps,
+        commands=[_run_words(step.argv) if step.argv is not None else "" for step in steps],
+        secrets_files=_secrets_files(steps),
         literal_steps=_literal_steps(steps),
         live_checks=live_checks(steps),
         skippable=skippable_steps(steps),
-        help=_help(script, title, len(steps)),
+        help=_help(script, title, len(steps), secrets=bool(_secrets_files(steps))),
         confirm_release=plan.env.release if uninstalling else None,
         data_loss=_data_loss_warning(plan, steps) if uninstalling else [],
     )
@@ -83,6 +86,28 @@ def _is_live_check(step: Step) -> bool:
     return step.argv is not None and tuple(step.argv[:2]) == ("rollplan", "preflight")
 
 
+def _run_words(argv: Sequence[str]) -> str:
+    """``shell_join(argv)``, except that the secrets folder placeholder becomes the script's ``$secrets_dir``."""
+    words = []
+    for word in argv:
+        if word.startswith(SECRETS_DIR_PLACEHOLDER + "/"):
+            words.append('"$secrets_dir"' + shell_quote(word.removeprefix(SECRETS_DIR_PLACEHOLDER)))
+        else:
+            words.append(shell_quote(word))
+    return " ".join(words)
+
+
+def _secrets_files(steps: Sequence[Step]) -> list[str]:
+    """The secrets files the steps read, relative to the secrets folder (``/<env>/<region>.yaml``)."""
+    found = {
+        word.removeprefix(SECRETS_DIR_PLACEHOLDER)
+        for step in steps
+        for word in step.argv or ()
+        if word.startswith(SECRETS_DIR_PLACEHOLDER + "/")
+    }
+    return sorted(found)
+
+
 def _literal_steps(steps: Sequence[Step]) -> set[int]:
     """Numbers (1-based) of the steps with a word shellcheck would take for an expansion."""
     found: set[int] = set()
@@ -93,9 +118,9 @@ def _literal_steps(steps: Sequence[Step]) -> set[int]:
     return found
 
 
-def _help(script: str, title: str, total: int) -> list[str]:
-    return [
-        f"Usage: {script} [--yes] [--dry-run] [--from N]",
+def _help(script: str, title: str, total: int, *, secrets: bool) -> list[str]:
+    lines = [
+        f"Usage: {script} [--yes] [--dry-run] [--from N]" + (" [--secrets DIR]" if secrets else ""),
         "",
         f"Runs the {title}: {total} step(s), one at a time.",
         "Each step prints its command before running it; a failed or refused step",
@@ -107,6 +132,13 @@ def _help(script: str, title: str, total: int) -> list[str]:
         f"  --from N       start at step N (1 to {max(total, 1)})",
         "  -h, --help     show this help",
     ]
+    if secrets:
+        lines += [
+            "  --secrets DIR  folder of the secrets files <env>/<region>.yaml, kept outside the",
+            "                 repository (default: the ROLLPLAN_SECRETS_DIR variable); helm reads each as its",
+            "                 last -f. The script stops before its first step if one is missing.",
+        ]
+    return lines
 
 
 def _data_loss_warning(plan: Plan, steps: Sequence[Step]) -> list[str]:

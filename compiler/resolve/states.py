@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from compiler.plan.model import RegionState, Release
+from compiler.resolve.secrets import redact, supplied_paths
 from compiler.resolve.values import effective_values, values_files
 from compiler.spec.load import LoadedEnvironment, Specs
-from compiler.spec.models import EnvironmentSpec, RegionSpec, ReleaseNote
+from compiler.spec.models import EnvironmentSpec, RegionSpec, ReleaseNote, Secrets
 
 
 def resolve_release(env: EnvironmentSpec, region: RegionSpec, notes: Mapping[str, ReleaseNote]) -> Release:
@@ -27,8 +28,12 @@ def resolve_release(env: EnvironmentSpec, region: RegionSpec, notes: Mapping[str
     )
 
 
-def region_states(loaded: LoadedEnvironment, specs: Specs) -> dict[str, RegionState]:
-    """Every region of an environment that is (to be) deployed, by name."""
+def region_states(loaded: LoadedEnvironment, specs: Specs, rules: Secrets) -> dict[str, RegionState]:
+    """Every region of an environment that is (to be) deployed, by name, its values redacted by ``rules``.
+
+    ``rules`` are the secret rules of both sides of the plan, so that a value secret
+    on either side is hidden on both: nothing after this point holds a secret.
+    """
     env = loaded.spec
     notes = specs.release_notes.get(env.service, {})
     states: dict[str, RegionState] = {}
@@ -36,11 +41,13 @@ def region_states(loaded: LoadedEnvironment, specs: Specs) -> dict[str, RegionSt
         if region.state != "present":
             continue
         release = resolve_release(env, region, notes)
+        values = redact(effective_values(env, region, specs.values, release.image_tag), rules)
         states[region.name] = RegionState(
             env=env,
             region=region,
             release=release,
-            values=effective_values(env, region, specs.values, release.image_tag),
+            values=values,
             values_files=values_files(env, region),
+            secret_paths=supplied_paths(values, rules),
         )
     return states

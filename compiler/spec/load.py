@@ -11,7 +11,7 @@ import posixpath
 import stat
 import types
 import typing
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -20,10 +20,10 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from compiler.errors import InputError, Location, Problem
-from compiler.resolve.secrets import is_secret_path
+from compiler.resolve.secrets import secret_locations
 from compiler.spec.models import EnvironmentSpec, RegionSpec, ReleaseNote, Secrets
 from compiler.spec.needs import needs_problems
-from compiler.spec.types import DNS1123_LABEL
+from compiler.spec.types import DNS1123_LABEL, REDACT_CREDENTIALS, mask_url_credentials
 from compiler.spec.yamlio import MAX_FILE_BYTES, Document, load_document
 
 ENVIRONMENTS = "environments"
@@ -121,6 +121,7 @@ class _Run:
     """The source being read and the problems found so far."""
 
     source: Source
+    refuse_secrets: bool = True
     problems: list[Problem] = field(default_factory=list)
     absent: set[str] = field(default_factory=set)
     environments: list[str] = field(default_factory=list)
@@ -150,15 +151,19 @@ class _Run:
 
     def model(self, doc: Document, model: type[M]) -> M | None:
         try:
-            return model.model_validate(doc.data)
+            return model.model_validate(doc.data, context={REDACT_CREDENTIALS: not self.refuse_secrets})
         except ValidationError as err:
             self.problems.extend(_problem(doc, model, detail) for detail in err.errors(include_url=False))
             return None
 
 
-def load_specs(source: Source, only: Sequence[str] = ()) -> Specs:
-    """Load, validate and cross-check the specs of ``source`` (all environments, or ``only`` these)."""
-    run = _Run(source)
+def load_specs(source: Source, only: Sequence[str] = (), *, refuse_secrets: bool = True) -> Specs:
+    """Load, validate and cross-check the specs of ``source`` (all environments, or ``only`` these).
+
+    ``refuse_secrets=False`` reads history (the base): a plaintext secret committed there
+    cannot be taken back, so it is redacted when resolved instead of refused.
+    """
+    run = _Run(source, refuse_secrets)
     notes = _load_release_notes(run)
     environments: dict[str, LoadedEnvironment] = {}
     values: dict[str, dict[str, Any]] = {}
@@ -326,37 +331,21 @@ def _load_values(run: _Run, secrets: Secrets, references: list[_Reference]) -> d
                 run.add(owner, where, f"values file {path} not found")
             continue
         values[path] = doc.data
-        for secret_path in _plaintext_secrets(doc.data, secrets):
-            run.add(doc, secret_path, "plaintext secret: reference a Kubernetes Secret instead")
+        if run.refuse_secrets:
+            for secret_path in secret_locations(doc.data, secrets):
+                run.add(doc, secret_path, PLAINTEXT_SECRET)
     return values
 
 
-def _plaintext_secrets(data: Any, secrets: Secrets, path: FieldPath = ()) -> Iterator[FieldPath]:
-    """Paths of secret values written out in a values document."""
-    children: Iterator[tuple[str | int, Any]]
-    if isinstance(data, dict):
-        children = iter(data.items())
-    elif isinstance(data, list):
-        children = enumerate(data)
-    else:
-        return
-    for key, value in children:
-        child = (*path, key)
-        if isinstance(key, str) and _is_written_out(value) and is_secret_path(_dotted(child), secrets):
-            yield child
-        else:
-            yield from _plaintext_secrets(value, secrets, child)
-
-
-def _is_written_out(value: Any) -> bool:
-    # A boolean never is a secret (`useToken: true`); an empty or null value holds none.
-    if isinstance(value, list):
-        return any(_is_written_out(item) for item in value)
-    return value not in (None, "") and not isinstance(value, bool | dict)
+PLAINTEXT_SECRET = (
+    "plaintext secret: reference a Kubernetes Secret (…Name, existingSecret), or list the path under "
+    "secrets.paths and supply it from the secrets file; secrets.allow lists a false positive"
+)
 
 
 def _dotted(path: Sequence[str | int]) -> str:
-    return ".".join(str(part) for part in path)
+    # A key may itself hold a URL with a password: a path in an error never shows it.
+    return mask_url_credentials(".".join(str(part) for part in path))
 
 
 def _problem(doc: Document, model: type[BaseModel], detail: ErrorDetails) -> Problem:

@@ -6,11 +6,20 @@ Validated once at the boundary, then handed inward frozen.
 from __future__ import annotations
 
 import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from compiler.spec.types import DnsLabel, RepoPath, Seconds, ValuesPath, VendorVersion, VersionSpec
+from compiler.spec.types import (
+    CREDENTIAL_FREE,
+    CredentialFree,
+    DnsLabel,
+    RepoPath,
+    Seconds,
+    ValuesPath,
+    VendorVersion,
+    VersionSpec,
+)
 
 DEFAULT_TAG_PATHS = ("images.tenant.tag", "images.pgdbInit.tag", "images.pulseInit.tag")
 DEFAULT_SECRET_WORDS = ("password", "passwd", "pwd", "token", "secret", "key")
@@ -26,9 +35,8 @@ class Chart(Spec):
     """Where the Helm chart comes from. Exactly one of ``repository`` and ``path``."""
 
     name: DnsLabel = Field(description="Chart name, e.g. tenant.")
-    repository: str | None = Field(
+    repository: Annotated[str, Field(pattern=r"^(oci|https?)://[^\s]+$"), CREDENTIAL_FREE] | None = Field(
         default=None,
-        pattern=r"^(oci|https?)://[^\s]+$",
         description="Chart repository: oci://registry/path or https://charts.example.com.",
     )
     path: RepoPath | None = Field(
@@ -73,10 +81,10 @@ class Rollout(Spec):
 class Backup(Spec):
     """How the service database is backed up before the primary region and restored on rollback."""
 
-    command: tuple[str, ...] | None = Field(
+    command: tuple[CredentialFree, ...] | None = Field(
         default=None, min_length=1, description="argv of the backup command; a manual step when omitted."
     )
-    restore_command: tuple[str, ...] | None = Field(
+    restore_command: tuple[CredentialFree, ...] | None = Field(
         default=None, min_length=1, description="argv of the restore command; a manual step when omitted."
     )
 
@@ -91,7 +99,7 @@ class ArgoCD(Spec):
         default="app-of-apps",
         description="One Application per region under a parent, or one ApplicationSet (RollingSync).",
     )
-    repo_url: str = Field(
+    repo_url: CredentialFree = Field(
         default="https://git.example.com/platform/gitops.git",
         description="URL of this repository, for the app-of-apps parent.",
     )
@@ -140,11 +148,20 @@ class Paths(Spec):
 
 
 class Secrets(Spec):
-    """Which values are secret. Secret values never appear in any output."""
+    """Which values are secret (the rule: README, Secrets). Secret values never appear in any output."""
 
-    paths: tuple[ValuesPath, ...] = Field(default=(), description="Values paths (or prefixes) that hold secrets.")
+    paths: tuple[ValuesPath, ...] = Field(
+        default=(),
+        description="Values paths (or prefixes) that hold secrets. Never written in a values file: the scripts "
+        "read them from the secrets file of each region, Flux from the values Secret.",
+    )
     words: tuple[str, ...] = Field(
-        default=DEFAULT_SECRET_WORDS, description="A key containing one of these words is secret too."
+        default=DEFAULT_SECRET_WORDS,
+        description="A key with a word ending in one of these (camelCase, '_' and '-' split words) is secret too.",
+    )
+    allow: tuple[ValuesPath, ...] = Field(
+        default=(),
+        description="Values paths (or prefixes) that are never secret: the escape for a false positive of the words.",
     )
 
 
@@ -174,7 +191,9 @@ class Cluster(Spec):
     """Where a region runs. ``context`` names the kubeconfig context every command uses."""
 
     name: DnsLabel = Field(description="Cluster name (Argo CD destination name, Flux kubeconfig Secret prefix).")
-    server: str | None = Field(default=None, pattern=r"^https://[^\s]+$", description="API server URL.")
+    server: Annotated[str, Field(pattern=r"^https://[^\s]+$"), CREDENTIAL_FREE] | None = Field(
+        default=None, description="API server URL."
+    )
     context: str = Field(min_length=1, pattern=r"^[^\s]+$", description="kubeconfig context every command names.")
 
 

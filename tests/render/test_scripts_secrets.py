@@ -1,0 +1,118 @@
+"""Secret delivery: the scripts hand helm each region's secrets file, kept outside the repository, as the last -f."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from support import scenarios
+from support.demorepo import git
+from test_scripts_run import expected_argvs, plan_json, run_script, secrets_folder
+
+from compiler.commands.compile import write_all
+from compiler.pipeline import compile_repo
+from compiler.repo.layout import SECRETS_DIR_PLACEHOLDER
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = scenarios.GOLDEN["demo"](tmp_path_factory.mktemp("demo") / "repo")
+    write_all(root, compile_repo(root))
+    return root
+
+
+def helm_upgrades(argvs: list[list[str]]) -> list[list[str]]:
+    return [argv for argv in argvs if argv[:3] == ["helm", "upgrade", "--install"]]
+
+
+def test_scripts_secrets_plan_json_names_the_placeholder_as_the_last_values_file(demo: Path) -> None:
+    for script in ("upgrade.sh", "rollback.sh"):
+        upgrades = helm_upgrades(expected_argvs(demo, "prod", script))
+        assert upgrades, script
+        for argv in upgrades:
+            files = [argv[i + 1] for i, word in enumerate(argv) if word == "-f"]
+            region = argv[argv.index("--kube-context") + 1].removeprefix("prod-")
+            assert files[-1] == f"{SECRETS_DIR_PLACEHOLDER}/prod/{region}.yaml", argv
+
+
+def test_scripts_secrets_folder_reaches_helm_as_the_last_values_file(demo: Path, tmp_path: Path) -> None:
+    secrets = secrets_folder(demo, tmp_path)
+    result, calls = run_script(demo, "prod", "upgrade.sh", tmp_path, "--yes", "--secrets", str(secrets))
+    assert result.returncode == 0, result.stderr
+    assert calls == expected_argvs(demo, "prod", "upgrade.sh", secrets)
+    upgrades = helm_upgrades(calls)
+    assert len(upgrades) == 3
+    assert all(argv[-3].startswith(f"{secrets}/prod/") for argv in upgrades), "the secrets file is the last -f"
+
+
+def test_scripts_secrets_a_relative_folder_is_read_from_where_the_script_was_started(
+    demo: Path, tmp_path: Path
+) -> None:
+    secrets = secrets_folder(demo, tmp_path)
+    result, calls = run_script(demo, "prod", "rollback.sh", tmp_path, "--yes", "--secrets=secrets", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert calls == expected_argvs(demo, "prod", "rollback.sh", secrets)
+
+
+def test_scripts_secrets_refuse_to_start_without_the_folder(demo: Path, tmp_path: Path) -> None:
+    result, calls = run_script(demo, "prod", "upgrade.sh", tmp_path, "--yes")
+    assert result.returncode == 1
+    assert calls == [], "no step ran"
+    assert "--secrets DIR" in result.stderr and "ROLLPLAN_SECRETS_DIR" in result.stderr
+    assert "==> [" not in result.stdout
+
+
+def test_scripts_secrets_refuse_to_start_naming_each_missing_file(demo: Path, tmp_path: Path) -> None:
+    secrets = secrets_folder(demo, tmp_path)
+    (secrets / "prod" / "eastus.yaml").unlink()
+    (secrets / "prod" / "centralus.yaml").unlink()
+    result, calls = run_script(demo, "prod", "upgrade.sh", tmp_path, "--yes", secrets=secrets)
+    assert result.returncode == 1
+    assert calls == [], "not even the backup ran: the refusal comes before any step"
+    missing = sorted(line.split(": ", 2)[2] for line in result.stderr.splitlines() if "not found" in line)
+    assert missing == [
+        f"{secrets}/prod/centralus.yaml (nothing was run)",
+        f"{secrets}/prod/eastus.yaml (nothing was run)",
+    ]
+
+
+def test_scripts_secrets_dry_run_prints_every_step_without_the_folder(demo: Path, tmp_path: Path) -> None:
+    result, calls = run_script(demo, "prod", "upgrade.sh", tmp_path, "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert calls == []
+    steps = plan_json(demo, "prod")["steps"]
+    assert result.stdout.count("==> [") == len(steps)
+    assert f"-f '{SECRETS_DIR_PLACEHOLDER}/prod/westus2.yaml'" in result.stdout
+
+
+def _unmark(text: str) -> str:
+    return text.replace("  paths:\n    - tenant.redis.password\n", "  paths: []\n")
+
+
+def test_scripts_secrets_an_environment_without_secret_paths_needs_no_folder(tmp_path: Path) -> None:
+    root = scenarios.GOLDEN["demo"](tmp_path / "repo")
+    for env in ("prod", "staging"):
+        # On both sides: a path the base still declares secret stays secret (the union of both sides' rules).
+        path = f"environments/{env}/environment.yaml"
+        work = (root / path).read_text(encoding="utf-8")
+        (root / path).write_text(_unmark(git(root, "show", f"HEAD:{path}")), encoding="utf-8")
+        git(root, "commit", "--quiet", "--message", "no secret paths", "--", path)
+        (root / path).write_text(_unmark(work), encoding="utf-8")
+    write_all(root, compile_repo(root))
+    assert helm_upgrades(expected_argvs(root, "prod", "upgrade.sh"))
+    assert SECRETS_DIR_PLACEHOLDER not in json.dumps(plan_json(root, "prod"))
+    result, calls = run_script(root, "prod", "upgrade.sh", tmp_path, "--yes")
+    assert result.returncode == 0, result.stderr
+    assert calls == expected_argvs(root, "prod", "upgrade.sh")
+    assert "--secrets" not in (root / "generated/prod/upgrade.sh").read_text(encoding="utf-8")
+
+
+def test_scripts_secrets_refuse_a_folder_inside_the_repository(tmp_path: Path) -> None:
+    root = scenarios.GOLDEN["demo"](tmp_path / "repo")
+    write_all(root, compile_repo(root))
+    inside = secrets_folder(root, root / "environments")  # a folder git would happily commit
+    result, calls = run_script(root, "prod", "upgrade.sh", tmp_path, "--yes", secrets=inside)
+    assert result.returncode == 1
+    assert calls == []
+    assert "inside the repository" in result.stderr

@@ -1,0 +1,269 @@
+"""Secrets never leave their references (C-15): canaries planted in every position stay out of everything.
+
+Each canary is a value the secret policy must catch. Planted in the target's
+files, it is refused at validate, naming file:line and path, never the value.
+Planted in the base only (history cannot be taken back), or at a path that
+only the base declares secret, it is redacted: no generated file, no
+output of any command (text or JSON), no commit made by --commit holds it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from support.demorepo import IDENTITY, build_demo, copy_repo, git, rollplan
+
+from compiler.pipeline import load_base
+
+Capture = pytest.CaptureFixture[str]
+CANARY = re.compile(r"CANARY-[A-Z0-9]+")
+CHART_VALUES = "environments/prod/values/tenant-chart.yaml"
+PROD_ENV = "environments/prod/environment.yaml"
+
+# Every position of a secret the policy knows, as a top-level block appended to a values file.
+PLANTED = """\
+canaries:
+  password:
+    value: CANARY-MAPPING
+  extraEnv:
+    - name: LOG_LEVEL
+      value: info
+    - name: DB_PASSWORD
+      value: CANARY-ENVVAR
+  pgdb:
+    url: postgres://tenant:CANARY-URL@db.example.internal:5432/t100
+  redisUrls:
+    - redis://:CANARY-LISTURL@redis.example.internal:6379/0
+  apiToken: CANARY-WORD
+  secrets:
+    clientSecret: CANARY-NESTED
+"""
+PLANTED_PATHS = [
+    "canaries.password.value",
+    "canaries.extraEnv.1.value",
+    "canaries.pgdb.url",
+    "canaries.redisUrls.0",
+    "canaries.apiToken",
+    "canaries.secrets.clientSecret",
+]
+COMMANDS = [
+    ("validate",),
+    ("diff",),
+    ("compile",),
+    ("check",),
+]
+
+
+@pytest.fixture(autouse=True)
+def git_identity(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in IDENTITY.items():
+        monkeypatch.setenv(name, value)
+
+
+@pytest.fixture(scope="module")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_demo(tmp_path_factory.mktemp("template") / "demo")
+
+
+@pytest.fixture
+def repo(demo_template: Path, tmp_path: Path) -> Path:
+    return copy_repo(demo_template, tmp_path / "repo")
+
+
+def append(repo: Path, path: str, text: str) -> None:
+    file = repo / path
+    file.write_text(file.read_text(encoding="utf-8") + text, encoding="utf-8")
+
+
+def commit_to_base(repo: Path, path: str, base_text: str) -> None:
+    """Make HEAD (the deployed state) hold ``base_text`` at ``path``; the work tree keeps its own version."""
+    file = repo / path
+    work = file.read_text(encoding="utf-8")
+    file.write_text(base_text, encoding="utf-8")
+    git(repo, "commit", "--quiet", "--message", f"deployed: {path}", "--", path)
+    file.write_text(work, encoding="utf-8")
+
+
+def head_text(repo: Path, path: str) -> str:
+    return git(repo, "show", f"HEAD:{path}")
+
+
+def no_canary(where: str, text: str) -> None:
+    found = CANARY.findall(text)
+    assert not found, f"{where} leaks {sorted(set(found))}"
+
+
+def generated_text(repo: Path) -> str:
+    files = sorted(p for p in (repo / "generated").rglob("*") if p.is_file())
+    assert files, "nothing generated"
+    return "\n".join(f"{p}\n{p.read_text(encoding='utf-8')}" for p in files)
+
+
+def run_everything(repo: Path, capsys: Capture) -> dict[str, tuple[int, str]]:
+    """Every command, in text and JSON; the exit code and everything it printed, by command line."""
+    seen: dict[str, tuple[int, str]] = {}
+    for command in COMMANDS:
+        for extra in ((), ("--format", "json")):
+            argv = (*command, "--root", str(repo), *extra)
+            run = rollplan(capsys, *argv)
+            seen[" ".join(argv)] = (run.code, run.out + run.err)
+    return seen
+
+
+# --- refused: a plaintext secret in the target's files -----------------------------------------------------------
+
+
+def test_canaries_in_target_values_are_refused_by_every_command_naming_the_paths(repo: Path, capsys: Capture) -> None:
+    before = generated_text(repo)
+    append(repo, CHART_VALUES, PLANTED)
+    for argv, (code, printed) in run_everything(repo, capsys).items():
+        no_canary(argv, printed)
+        assert code == 1, argv
+        for path in PLANTED_PATHS:
+            assert path in printed, f"{argv} does not name {path}"
+    assert generated_text(repo) == before, "a refused run changes no generated file"
+    text = rollplan(capsys, "validate", "--root", str(repo)).err
+    first = len((repo / CHART_VALUES).read_text(encoding="utf-8").splitlines()) - PLANTED.count("\n") + 1
+    assert f"{CHART_VALUES}:{first + 2}:12: canaries.password.value: plaintext secret" in text
+
+
+def test_canaries_in_a_command_or_url_field_are_refused(repo: Path, capsys: Capture) -> None:
+    text = (repo / PROD_ENV).read_text(encoding="utf-8")
+    text = text.replace(
+        "    - tenant_t100\n", "    - postgres://backup:CANARY-BACKUP@db.example.internal/tenant_t100\n", 1
+    )
+    (repo / PROD_ENV).write_text(text, encoding="utf-8")
+    for command in ("validate", "compile", "diff"):
+        for extra in ((), ("--format", "json")):
+            run = rollplan(capsys, command, "--root", str(repo), *extra)
+            assert run.code == 1
+            no_canary(command, run.out + run.err)
+            assert "backup.command.12" in run.out + run.err
+            assert "password in a URL" in run.out + run.err
+
+
+def test_canary_in_a_marked_path_is_refused(repo: Path, capsys: Capture) -> None:
+    text = (repo / CHART_VALUES).read_text(encoding="utf-8")
+    text = text.replace("    isCluster: false\n", "    isCluster: false\n    password: CANARY-MARKED\n", 1)
+    (repo / CHART_VALUES).write_text(text, encoding="utf-8")
+    run = rollplan(capsys, "validate", "--root", str(repo))
+    assert run.code == 1
+    assert "tenant.redis.password: plaintext secret" in run.err
+    no_canary("validate", run.out + run.err)
+
+
+# --- redacted: secrets that only the base holds, or only the base declares ----------------------------------------
+
+
+def plant_in_base(repo: Path) -> None:
+    """The base holds every canary, and declares `legacy` secret; the target holds `legacy` unmarked."""
+    commit_to_base(repo, CHART_VALUES, head_text(repo, CHART_VALUES) + PLANTED + "legacy:\n  blob: CANARY-OLD\n")
+    marked = "    - tenant.redis.password\n"
+    base_env = head_text(repo, PROD_ENV)
+    assert marked in base_env
+    commit_to_base(repo, PROD_ENV, base_env.replace(marked, marked + "    - legacy\n"))
+    append(repo, CHART_VALUES, "legacy:\n  blob: CANARY-UNION\n")
+
+
+def test_canaries_in_the_base_only_reach_no_output_of_any_command(repo: Path, capsys: Capture) -> None:
+    plant_in_base(repo)
+    for argv, (code, printed) in run_everything(repo, capsys).items():
+        no_canary(argv, printed)
+        assert code in (0, 3), f"{argv}: {printed}"
+    assert rollplan(capsys, "compile", "--root", str(repo)).code == 0
+    no_canary("generated/", generated_text(repo))
+    plan_md = (repo / "generated/prod/plan.md").read_text(encoding="utf-8")
+    assert "canaries.apiToken" in plan_md and "*(secret, removed)*" in plan_md
+    assert "legacy.blob" in plan_md and "*(secret, changed)*" in plan_md
+    assert "secret values change (redacted here)" in plan_md
+    diff = rollplan(capsys, "diff", "--root", str(repo), "--env", "prod").out
+    assert "  ~ legacy.blob: (secret, changed)" in diff
+    assert "  ~ canaries.pgdb.url: (secret, removed)" in diff
+
+
+@pytest.mark.parametrize("extra", [(), ("--format", "json")], ids=["text", "json"])
+def test_canaries_in_the_base_only_stay_out_of_the_commit(repo: Path, capsys: Capture, extra: tuple[str, ...]) -> None:
+    plant_in_base(repo)
+    run = rollplan(capsys, "compile", "--root", str(repo), "--commit", *extra)
+    assert run.code == 0, run.out + run.err
+    no_canary("compile --commit", run.out + run.err)
+    branch = git(repo, "branch", "--show-current").strip()
+    assert branch.startswith("rollplan/")
+    commit = git(repo, "show", "--format=%B", "--patch", branch)
+    assert "generated/prod/rollback/values/westus2.yaml" in commit
+    no_canary("the commit", commit)
+
+
+def test_a_path_only_the_base_declares_is_supplied_as_a_secret(repo: Path, capsys: Capture) -> None:
+    plant_in_base(repo)
+    assert rollplan(capsys, "compile", "--root", str(repo)).code == 0
+    release = list(yaml.safe_load_all((repo / "generated/prod/flux/westus2.yaml").read_text(encoding="utf-8")))[1]
+    keys = [ref["valuesKey"] for ref in release["spec"]["valuesFrom"]]
+    assert "legacy" in keys and "tenant.redis.password" in keys
+    values = yaml.safe_load((repo / "generated/prod/values/westus2.yaml").read_text(encoding="utf-8"))
+    assert values["legacy"] == {}
+    plan = json.loads((repo / "generated/prod/plan.json").read_text(encoding="utf-8"))
+    upgrades = [s["argv"] for s in plan["steps"] if s["argv"] and s["argv"][:2] == ["helm", "upgrade"]]
+    assert upgrades and all("${ROLLPLAN_SECRETS_DIR}/prod/" in " ".join(argv) for argv in upgrades)
+
+
+# --- no false positives --------------------------------------------------------------------------------------------
+
+ORDINARY = """\
+ordinary:
+  affinity:
+    topologyKey: kubernetes.io/hostname
+  tokenRefreshSeconds: 30
+  automountServiceAccountToken: false
+  keyspaceEvents: true
+  images:
+    imagePullSecrets: pullsecret
+  secrets:
+    pgdb:
+      secretKey: dbpassword
+      existingSecret: t100-pgdb
+  env:
+    - name: DB_PASSWORD_FILE
+      value: /opt/genesys/tenant/etc/secrets/pgdb/db-password
+"""
+
+
+def test_ordinary_keys_validate_and_reach_the_values_helm_receives(repo: Path, capsys: Capture) -> None:
+    commit_to_base(repo, CHART_VALUES, head_text(repo, CHART_VALUES) + ORDINARY)
+    append(repo, CHART_VALUES, ORDINARY)
+    assert rollplan(capsys, "validate", "--root", str(repo)).code == 0
+    assert rollplan(capsys, "compile", "--root", str(repo)).code == 0
+    for region in ("westus2", "eastus", "centralus"):
+        values = yaml.safe_load((repo / f"generated/prod/values/{region}.yaml").read_text(encoding="utf-8"))
+        assert values["ordinary"] == yaml.safe_load(ORDINARY)["ordinary"], region
+    plan = json.loads((repo / "generated/prod/plan.json").read_text(encoding="utf-8"))
+    assert not [s for s in plan["steps"] if s["phase"] == "maintenance"], "nothing helm sees in Redis changed"
+
+
+def test_a_url_password_in_the_base_backup_command_is_masked_not_refused(repo: Path, capsys: Capture) -> None:
+    # The fix of a committed credential must itself compile: the base is history, and is masked instead.
+    base_env = head_text(repo, PROD_ENV)
+    assert "    - tenant_t100\n" in base_env
+    leaked = base_env.replace("    - tenant_t100\n", "    - postgres://backup:CANARY-HISTORY@db/tenant_t100\n", 1)
+    commit_to_base(repo, PROD_ENV, leaked)
+    for argv, (code, printed) in run_everything(repo, capsys).items():
+        no_canary(argv, printed)
+        assert code in (0, 3), f"{argv}: {printed}"
+    no_canary("generated/", generated_text(repo))
+    specs, _ = load_base(repo, "HEAD", ["prod"])
+    assert specs is not None
+    command = specs.environments["prod"].spec.backup.command
+    assert command is not None and command[-1] == "postgres://backup:REDACTED@db/tenant_t100"
+
+
+def test_a_key_holding_a_url_password_is_refused_without_showing_it(repo: Path, capsys: Capture) -> None:
+    append(repo, CHART_VALUES, "backends:\n  'postgres://u:CANARY-KEY@db/t100': primary\n")
+    for extra in ((), ("--format", "json")):
+        run = rollplan(capsys, "validate", "--root", str(repo), *extra)
+        assert run.code == 1
+        no_canary("validate", run.out + run.err)
+        assert "backends.postgres://u:REDACTED@db/t100: plaintext secret" in run.out + run.err
