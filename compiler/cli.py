@@ -74,6 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
     compile_parser.add_argument(
         "--branch", metavar="NAME", help="branch for --commit (default rollplan/<env>-<version>)"
     )
+    compile_parser.add_argument(
+        "--force", action="store_true", help="replace or remove files under generated/ that rollplan did not write"
+    )
     _common(sub.add_parser("check", help="exit 3 when generated/ does not match a fresh compile"))
     _common(sub.add_parser("diff", help="print the redacted values diff per region"))
     schema = sub.add_parser("schema", help="write schemas/*.schema.json from the spec models")
@@ -161,7 +164,9 @@ def _dispatch(args: argparse.Namespace, as_json: bool) -> int:
     if command == "compile":
         from compiler.commands import compile as compile_command
 
-        return compile_command.run(root, args.env, args.base, as_json=as_json, commit=args.commit, branch=args.branch)
+        return compile_command.run(
+            root, args.env, args.base, as_json=as_json, commit=args.commit, branch=args.branch, force=args.force
+        )
     if command == "check":
         from compiler.commands import check
 

@@ -6,7 +6,7 @@ import json
 import sys
 from typing import Any
 
-from compiler.errors import GitError, InputError, PlanBlocked, RollplanError, StaleOutput, UsageError
+from compiler.errors import GitError, InputError, OutputError, PlanBlocked, RollplanError, StaleOutput, UsageError
 
 
 def result(text: str) -> None:
@@ -51,7 +51,7 @@ def error(err: RollplanError) -> None:
 def error_kind(err: RollplanError) -> str:
     """What kind of failure, for machines: both invalid input and a blocked plan exit 1."""
     kinds = ((PlanBlocked, "plan-blocked"), (InputError, "invalid-input"), (GitError, "git"),
-             (UsageError, "usage"), (StaleOutput, "stale"))  # fmt: skip
+             (UsageError, "usage"), (StaleOutput, "stale"), (OutputError, "output"))  # fmt: skip
     return next((name for cls, name in kinds if isinstance(err, cls)), "error")
 
 

@@ -99,3 +99,7 @@ class StaleOutput(RollplanError):
         self.stale = stale
         self.note = note
         super().__init__(f"{len(stale.changed) + len(stale.missing) + len(stale.extra)} generated file(s) are stale")
+
+
+class OutputError(RollplanError):
+    """Output cannot be written safely: a symlink, a file rollplan does not own, a full disk, a lock (exit 1)."""

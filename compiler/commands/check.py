@@ -9,12 +9,13 @@ from pathlib import Path
 from compiler import console
 from compiler.errors import StaleFiles, StaleOutput
 from compiler.pipeline import compile_repo, orphan_dirs, output_dir
-from compiler.repo import layout
-from compiler.repo.writer import compare
+from compiler.repo import layout, owned
+from compiler.repo.writer import compare, existing_files
 
 
 def run(root: Path, envs: Sequence[str], base: str, *, as_json: bool) -> int:
     compiled = compile_repo(root, envs, base)
+    owned.refuse_if_link(root / layout.GENERATED, f"{layout.GENERATED}/")
     stale = StaleFiles()
     notes: list[str] = []
     for env, files in compiled.files.items():
@@ -26,8 +27,8 @@ def run(root: Path, envs: Sequence[str], base: str, *, as_json: bool) -> int:
         if found and note:
             notes.append(note)
     for orphan in orphan_dirs(root, compiled, envs):
-        stale.extra += sorted(f"{layout.GENERATED}/{p.relative_to(root / layout.GENERATED).as_posix()}"
-                              for p in orphan.rglob("*") if p.is_file())  # fmt: skip
+        shown = f"{layout.GENERATED}/{orphan.name}"
+        stale.extra += [f"{shown}/{p}" for p in existing_files(orphan, shown)]
         notes.append(f"{layout.GENERATED}/{orphan.name}/ belongs to no environment: 'rollplan compile' removes it")
     if stale:
         raise StaleOutput(stale, note="\n".join(notes))

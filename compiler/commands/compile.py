@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,14 @@ from compiler.repo.writer import write_folders
 
 
 def run(
-    root: Path, envs: Sequence[str], base: str, *, as_json: bool, commit: bool = False, branch: str | None = None
+    root: Path,
+    envs: Sequence[str],
+    base: str,
+    *,
+    as_json: bool,
+    commit: bool = False,
+    branch: str | None = None,
+    force: bool = False,
 ) -> int:
     console.progress(f"compiling against base {base} …")
     compiled = compile_repo(root, envs, base)
@@ -25,11 +31,10 @@ def run(
         folders = tuple(layout.env_dir(p.environment) for p in plans)
         request = gitio.CommitRequest(root, folders, branch or default_branch(plans), commit_message(plans))
         gitio.check_can_commit(request)
-    written = write_all(root, compiled)
-    for orphan in orphan_dirs(root, compiled, envs):
-        # Generated output of an environment whose specs are gone: stale by definition, and rebuilt from git if needed.
-        shutil.rmtree(orphan)
-        written.append(f"{layout.GENERATED}/{orphan.name}/ (removed: no such environment)")
+    # Generated output of an environment whose specs are gone is stale by definition, and rebuilt from git if needed.
+    orphans = orphan_dirs(root, compiled, envs)
+    written = write_all(root, compiled, orphans, force=force)
+    written += [f"{layout.GENERATED}/{orphan.name}/ (removed: no such environment)" for orphan in orphans]
     commit_id = gitio.commit_generated(request) if request is not None else None
     if as_json:
         console.document({"ok": True, "plans": [plan_summary(p) for p in compiled.plans.values()], "changed": written,
@@ -72,9 +77,10 @@ def commit_message(plans: list[Plan]) -> str:
     return "rollplan: " + "; ".join(heads) + "\n\n" + "\n".join(body) + "\n"
 
 
-def write_all(root: Path, compiled: Compiled) -> list[str]:
-    """Write every environment's folder, all or none: each is rendered and built before the first is swapped in."""
-    changed = write_folders({output_dir(root, env): files for env, files in compiled.files.items()})
+def write_all(root: Path, compiled: Compiled, orphans: Sequence[Path] = (), *, force: bool = False) -> list[str]:
+    """Write every environment's folder and remove the orphans, all or none (see writer.py)."""
+    wanted = {output_dir(root, env): files for env, files in compiled.files.items()}
+    changed = write_folders(wanted, orphans, force=force)
     return [f"{layout.env_dir(env)}/{p}" for env in compiled.files for p in changed[output_dir(root, env)]]
 
 

@@ -1,0 +1,167 @@
+"""Interrupted, failing and concurrent writers leave generated/ consistent: all old or all new."""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from support import scenarios
+
+from compiler import cli
+from compiler.commands.compile import write_all
+from compiler.pipeline import compile_repo
+from compiler.repo import journal, lock, writer
+from compiler.repo.example import TextEdit
+
+PROD_MEMORY = TextEdit(
+    "environments/prod/values/regions/eastus.yaml", "        memory: 8Gi\n", "        memory: 10Gi\n"
+)
+STAGING_LOG_LEVEL = TextEdit("environments/staging/values/t100.yaml", "logLevel: DEBUG", "logLevel: INFO")
+
+KILL_AFTER_RENAMES = """
+import os, sys
+from compiler import cli
+from compiler.repo import journal
+
+limit, seen = int(sys.argv[1]), []
+
+def die(dst):
+    seen.append(dst)
+    if len(seen) == limit:
+        os._exit(137)  # as a kill -9 would: no cleanup, no finally
+
+journal.after_rename = die
+sys.exit(cli.main(["compile", "--root", sys.argv[2]]))
+"""
+
+
+def back(edit: TextEdit) -> TextEdit:
+    return TextEdit(edit.file, edit.new, edit.old)
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo, compiled, with a pending change in both environments."""
+    root = scenarios.demo(tmp_path_factory.mktemp("demo") / "repo")
+    write_all(root, compile_repo(root))
+    scenarios.apply_edits(root, [PROD_MEMORY, STAGING_LOG_LEVEL])
+    return root
+
+
+@pytest.fixture(scope="module")
+def expected_new(template: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    copy = tmp_path_factory.mktemp("new") / "repo"
+    shutil.copytree(template, copy, symlinks=True)
+    write_all(copy, compile_repo(copy))
+    return tree(copy / "generated")
+
+
+@pytest.fixture
+def repo(template: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "repo"
+    shutil.copytree(template, copy, symlinks=True)
+    return copy
+
+
+def test_writer_kill_after_every_rename_leaves_all_old_or_all_new(
+    template: Path, expected_new: dict[str, bytes], tmp_path: Path
+) -> None:
+    old = tree(template / "generated")
+    outcomes: list[str] = []
+    for limit in range(1, 20):
+        copy = tmp_path / f"run{limit}"
+        shutil.copytree(template, copy, symlinks=True)
+        done = subprocess.run([sys.executable, "-c", KILL_AFTER_RENAMES, str(limit), str(copy)], capture_output=True)
+        if done.returncode == 0:
+            break
+        assert done.returncode == 137, done.stderr.decode()
+        writer.recover(copy / "generated")
+        after = tree(copy / "generated")
+        assert after in (old, expected_new), f"killed after rename {limit}: a mix of old and new"
+        outcomes.append("old" if after == old else "new")
+        assert cli.main(["compile", "--root", str(copy)]) == 0
+        assert tree(copy / "generated") == expected_new
+        assert sorted(p.name for p in (copy / "generated").iterdir()) == ["prod", "staging"]
+    else:
+        pytest.fail("the compile never finished")
+    # The journal's own rename, then two per environment: every one of them was a kill point.
+    assert outcomes == ["old"] * 5, outcomes
+
+
+def test_writer_run_after_a_kill_recovers_before_writing(template: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "repo"
+    shutil.copytree(template, copy, symlinks=True)
+    done = subprocess.run([sys.executable, "-c", KILL_AFTER_RENAMES, "3", str(copy)], capture_output=True)
+    assert done.returncode == 137
+    assert (copy / "generated" / journal.JOURNAL).exists()
+    assert cli.main(["check", "--root", str(copy)]) == 1  # half written: check says so rather than guessing
+    assert cli.main(["compile", "--root", str(copy)]) == 0
+    assert cli.main(["check", "--root", str(copy)]) == 0
+
+
+@pytest.mark.parametrize("code", [errno.ENOSPC, errno.EROFS, errno.EACCES], ids=["ENOSPC", "EROFS", "EACCES"])
+def test_writer_disk_error_is_exit_1_with_the_path_and_changes_nothing(
+    repo: Path, code: int, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def fail(path: Path) -> None:
+        if path.name == "plan.md":
+            raise OSError(code, os.strerror(code), str(path))
+
+    monkeypatch.setattr(journal, "before_write", fail)
+    before = {p.relative_to(repo).as_posix(): p.stat().st_ino for p in (repo / "generated").rglob("*")}
+    assert cli.main(["compile", "--root", str(repo)]) == 1
+    err = capsys.readouterr().err
+    assert f"cannot write generated/prod/plan.md: {os.strerror(code)}" in err
+    assert {p.relative_to(repo).as_posix(): p.stat().st_ino for p in (repo / "generated").rglob("*")} == before
+
+
+def test_writer_disk_error_writing_schemas_changes_nothing(
+    repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def fail(path: Path) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+
+    monkeypatch.setattr(journal, "before_write", fail)
+    assert cli.main(["schema", "--root", str(repo)]) == 1
+    assert "cannot write schemas/" in capsys.readouterr().err
+    assert not (repo / "schemas").exists() or not list((repo / "schemas").iterdir())
+
+
+def test_writer_waits_for_another_writer_then_says_so(
+    repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(lock, "WAIT_SECONDS", 0.3)
+    held = os.open(repo / "generated" / lock.LOCK_NAME, os.O_RDWR | os.O_CREAT)
+    try:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        before = tree(repo / "generated")
+        assert cli.main(["compile", "--root", str(repo)]) == 1
+        assert "another rollplan is writing generated/" in capsys.readouterr().err
+        assert tree(repo / "generated") == before
+    finally:
+        os.close(held)
+    assert cli.main(["compile", "--root", str(repo)]) == 0
+    assert not (repo / "generated" / lock.LOCK_NAME).exists()
+
+
+def test_writer_two_compiles_at_once_never_corrupt_generated(repo: Path) -> None:
+    command = [sys.executable, "-m", "compiler", "compile", "--root", str(repo)]
+    edits = [back(PROD_MEMORY), PROD_MEMORY, back(STAGING_LOG_LEVEL)]
+    for edit in edits:
+        scenarios.apply_edits(repo, [edit])
+        runs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(2)]
+        for run in runs:
+            _, err = run.communicate(timeout=120)
+            assert run.returncode == 0, err.decode()
+        assert cli.main(["check", "--root", str(repo)]) == 0
+        assert sorted(p.name for p in (repo / "generated").iterdir()) == ["prod", "staging"]
