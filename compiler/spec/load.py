@@ -23,7 +23,7 @@ from compiler.errors import InputError, Location, Problem
 from compiler.resolve.secrets import is_secret_path
 from compiler.spec.models import EnvironmentSpec, RegionSpec, ReleaseNote, Secrets
 from compiler.spec.types import DNS1123_LABEL
-from compiler.spec.yamlio import MAX_FILE_BYTES, Document, load_document
+from compiler.spec.yamlio import MAX_FILE_BYTES, MAX_RUN_BYTES, Document, load_document
 
 ENVIRONMENTS = "environments"
 RELEASE_NOTES = "release-notes"
@@ -122,6 +122,7 @@ class _Run:
     source: Source
     problems: list[Problem] = field(default_factory=list)
     absent: set[str] = field(default_factory=set)
+    bytes_read: int = 0
 
     def add(self, doc: Document, path: Sequence[str | int], message: str) -> None:
         self.problems.append(Problem(doc.locate(path), _dotted(path), message))
@@ -140,6 +141,10 @@ class _Run:
             if raw is None:
                 self.absent.add(path)
                 return None
+            self.bytes_read += len(raw)
+            if self.bytes_read > MAX_RUN_BYTES:
+                limit = f"{MAX_RUN_BYTES // (1024 * 1024)} MiB"
+                raise InputError.single(file=path, message=f"the files of this run exceed {limit} in total")
             return load_document(raw, self.source.display(path))
         except InputError as err:
             self.problems.extend(err.problems)
