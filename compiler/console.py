@@ -4,24 +4,44 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
+from typing import Any, TextIO
 
 from compiler.errors import GitError, InputError, OutputError, PlanBlocked, RollplanError, StaleOutput, UsageError
 
 
+def _write(stream: TextIO, text: str) -> None:
+    """Write ``text``; characters the stream's encoding lacks (PYTHONIOENCODING=ascii) are escaped, not fatal."""
+    try:
+        stream.write(text)
+    except UnicodeEncodeError:
+        encoding = stream.encoding or "ascii"
+        stream.write(text.encode(encoding, errors="backslashreplace").decode(encoding))
+
+
+def _encodable(text: str, stream: TextIO) -> bool:
+    try:
+        text.encode(stream.encoding or "utf-8")
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True
+
+
 def result(text: str) -> None:
     """A result the user asked for (stdout)."""
-    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    _write(sys.stdout, text if text.endswith("\n") else text + "\n")
 
 
 def document(doc: Any) -> None:
-    """A machine-readable result: one JSON document on stdout."""
-    sys.stdout.write(json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+    """A machine-readable result: one JSON document on stdout (\\u escapes where stdout cannot encode a character)."""
+    text = json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    if not _encodable(text, sys.stdout):
+        text = json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=True) + "\n"
+    sys.stdout.write(text)
 
 
 def progress(text: str) -> None:
     """What is happening, for a person watching (stderr, so stdout stays clean)."""
-    sys.stderr.write(text + "\n")
+    _write(sys.stderr, text + "\n")
     sys.stderr.flush()
 
 
@@ -29,9 +49,9 @@ def error(err: RollplanError) -> None:
     """A user-caused error, readable: every problem on its own line."""
     if isinstance(err, InputError):
         for problem in err.problems:
-            sys.stderr.write(f"error: {problem}\n")
+            _write(sys.stderr, f"error: {problem}\n")
         count = len(err.problems)
-        sys.stderr.write(f"{count} problem{'s' if count != 1 else ''} found\n")
+        _write(sys.stderr, f"{count} problem{'s' if count != 1 else ''} found\n")
         return
     if isinstance(err, StaleOutput):
         for label, paths in (
@@ -40,12 +60,12 @@ def error(err: RollplanError) -> None:
             ("extra", err.stale.extra),
         ):
             for path in paths:
-                sys.stderr.write(f"stale ({label}): {path}\n")
+                _write(sys.stderr, f"stale ({label}): {path}\n")
         if err.note:
-            sys.stderr.write(err.note + "\n")
-        sys.stderr.write(f"{err}: run 'rollplan compile' and commit the result\n")
+            _write(sys.stderr, err.note + "\n")
+        _write(sys.stderr, f"{err}: run 'rollplan compile' and commit the result\n")
         return
-    sys.stderr.write(f"error: {err}\n")
+    _write(sys.stderr, f"error: {err}\n")
 
 
 def error_kind(err: RollplanError) -> str:
@@ -78,4 +98,4 @@ def internal_error(exc: BaseException, debug: bool) -> None:
 
         traceback.print_exception(exc)
     hint = "this is a bug in rollplan; rerun with --debug for the traceback"
-    sys.stderr.write(f"internal error: {type(exc).__name__}: {exc} ({hint})\n")
+    _write(sys.stderr, f"internal error: {type(exc).__name__}: {exc} ({hint})\n")

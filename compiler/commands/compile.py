@@ -29,7 +29,10 @@ def run(
     if commit:
         plans = list(compiled.plans.values())
         folders = tuple(layout.env_dir(p.environment) for p in plans)
-        request = gitio.CommitRequest(root, folders, branch or default_branch(plans), commit_message(plans))
+        files = tuple(f"{layout.env_dir(env)}/{path}" for env, paths in compiled.files.items() for path in paths)
+        request = gitio.CommitRequest(
+            root, folders, branch or default_branch(plans), commit_message(plans), files=files
+        )
         gitio.check_can_commit(request)
     # Generated output of an environment whose specs are gone is stale by definition, and rebuilt from git if needed.
     orphans = orphan_dirs(root, compiled, envs)
