@@ -72,6 +72,8 @@ def scan(folder: Path, shown: str) -> list[str]:
         mode = os.lstat(folder).st_mode
     except FileNotFoundError:
         return []
+    except NotADirectoryError:  # a file where a folder above it should be
+        raise OutputError(f"{shown}: a file is in the way of this folder; move it away first") from None
     refuse_link(mode, shown)
     if not stat.S_ISDIR(mode):
         raise OutputError(f"{shown} is not a folder: rollplan writes its output there; move it away first")
