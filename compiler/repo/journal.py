@@ -129,8 +129,14 @@ def _read_journal(journal: Path) -> tuple[str, list[Move]]:
         moves = [Move(str(m["name"]), bool(m["old"]), bool(m["new"])) for m in doc["moves"]]
     except (OSError, ValueError, KeyError, TypeError) as err:
         raise OutputError(f"{shown} is not a journal rollplan wrote ({err}): remove it") from None
-    if not isinstance(txn, str) or not _TXN_NAME.match(txn) or (journal.parent / txn).is_symlink():
+    if not isinstance(txn, str) or not _TXN_NAME.match(txn):
         raise OutputError(f"{shown} names an unexpected transaction {txn!r}: remove it")
+    folder = journal.parent / txn
+    for path in (folder, folder / "new", folder / "old"):
+        # Never committed, so never hostile, unless someone crafted it: then no link may lead the undo elsewhere.
+        if path.is_symlink() or not path.is_dir():
+            raise OutputError(f"{shown}: {journal.parent.name}/{path.relative_to(journal.parent)} is not a folder "
+                              "rollplan made: remove the journal")  # fmt: skip
     bad = [m.name for m in moves if not _FOLDER_NAME.match(m.name)]
     if bad:
         raise OutputError(f"{shown} names unexpected folders {bad!r}: remove it")

@@ -28,7 +28,10 @@ def existing_files(folder: Path, shown: str = "") -> dict[str, Path]:
 def compare(folder: Path, files: Mapping[str, bytes], prefix: str) -> StaleFiles:
     """What differs between ``folder`` on disk and ``files``; paths reported as ``prefix/<path>``."""
     if (folder.parent / journal.JOURNAL).exists():
-        raise OutputError(f"an interrupted rollplan left {folder.parent.name}/ half written: run 'rollplan compile'")
+        raise OutputError(
+            f"another rollplan is writing {folder.parent.name}/, or one was interrupted: "
+            "try again when it has finished, or run 'rollplan compile' to complete the interrupted one"
+        )
     on_disk = existing_files(folder, prefix)
     stale = StaleFiles()
     for path, data in sorted(files.items()):
@@ -119,7 +122,8 @@ def _label(folder: Path) -> str:
 
 
 def _disk_error(parent: Path, err: OSError) -> OutputError:
-    return OutputError(f"cannot write {_shown(parent, err.filename)}: {err.strerror}; {parent.name}/ is unchanged")
+    where = _shown(parent, err.filename2 or err.filename)  # a failed rename names its destination second
+    return OutputError(f"cannot write {where}: {err.strerror}; {parent.name}/ is unchanged")
 
 
 def _shown(parent: Path, filename: object) -> str:
@@ -185,8 +189,11 @@ def write_files(folder: Path, files: Mapping[str, bytes]) -> list[str]:
 
 def _write_files_locked(folder: Path, files: Mapping[str, bytes]) -> list[str]:
     for name in files:
-        if (folder / name).is_symlink():
+        if (folder / name).is_symlink() or ((folder / name).exists() and not (folder / name).is_file()):
             owned.refuse_link(os.lstat(folder / name).st_mode, f"{folder.name}/{name}")
+            raise OutputError(f"{folder.name}/{name} is not a regular file: move it away first")
+    for leftover in folder.glob(".*.rollplan-*.tmp"):  # of a run killed while writing
+        leftover.unlink()
     changed = sorted(name for name, data in files.items() if not _same(folder / name, name, data))
     temporary = {name: folder / f".{name}.rollplan-{os.getpid()}.tmp" for name in changed}
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import json
 import os
 import shutil
 import subprocess
@@ -165,3 +166,20 @@ def test_writer_two_compiles_at_once_never_corrupt_generated(repo: Path) -> None
             assert run.returncode == 0, err.decode()
         assert cli.main(["check", "--root", str(repo)]) == 0
         assert sorted(p.name for p in (repo / "generated").iterdir()) == ["prod", "staging"]
+
+
+def test_writer_crafted_journal_cannot_lead_the_undo_outside(repo: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    (outside / "prod").mkdir(parents=True)
+    (outside / "prod" / "sentinel").write_text("keep\n", encoding="utf-8")
+    generated = repo / "generated"
+    txn = generated / ".rollplan-txn-1-abcdef"
+    txn.mkdir()
+    (txn / "new").symlink_to(outside)
+    (txn / "old").symlink_to(outside)
+    doc = {"transaction": txn.name, "moves": [{"name": "prod", "old": True, "new": True}]}
+    (generated / journal.JOURNAL).write_text(json.dumps(doc), encoding="utf-8")
+    before = tree(generated)
+    assert cli.main(["compile", "--root", str(repo)]) == 1
+    assert tree(outside) == {"prod/sentinel": b"keep\n"}
+    assert tree(generated) == before

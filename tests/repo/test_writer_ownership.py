@@ -182,3 +182,23 @@ def test_owned_schema_keeps_foreign_files_and_refuses_a_symlinked_folder(repo: P
     (tmp_path / "schemas" / "region.schema.json").write_text("old\n", encoding="utf-8")
     assert cli.main(["schema", "--root", str(repo)]) == 1
     assert (tmp_path / "schemas" / "region.schema.json").read_text(encoding="utf-8") == "old\n"
+
+
+def test_owned_check_and_compile_refuse_a_file_in_the_way_of_generated(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shutil.rmtree(repo / "generated")
+    (repo / "generated").write_text("in the way\n", encoding="utf-8")
+    assert cli.main(["check", "--root", str(repo)]) == 1
+    assert "generated/prod: a file is in the way of this folder" in capsys.readouterr().err
+    assert compile_cli(repo) == 1
+    assert (repo / "generated").read_text(encoding="utf-8") == "in the way\n"
+
+
+def test_owned_schema_refuses_a_folder_where_a_schema_file_goes(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    schemas = repo / "schemas"
+    shutil.rmtree(schemas, ignore_errors=True)
+    (schemas / "region.schema.json").mkdir(parents=True)
+    assert cli.main(["schema", "--root", str(repo)]) == 1
+    assert "schemas/region.schema.json is not a regular file" in capsys.readouterr().err
+    assert sorted(p.name for p in schemas.iterdir()) == ["region.schema.json"]
