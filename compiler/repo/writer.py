@@ -38,7 +38,12 @@ def compare(folder: Path, files: Mapping[str, bytes], prefix: str) -> StaleFiles
         current = on_disk.get(path)
         if current is None:
             stale.missing.append(f"{prefix}/{path}")
-        elif not _same(current, path, data):
+            continue
+        try:
+            same = _same(current, path, data)
+        except OSError as err:
+            raise OutputError(f"cannot read {prefix}/{path}: {err.strerror}") from None
+        if not same:
             stale.changed.append(f"{prefix}/{path}")
     stale.extra.extend(f"{prefix}/{p}" for p in sorted(set(on_disk) - set(files)))
     return stale

@@ -131,3 +131,9 @@ def test_console_ascii_stdout_does_not_crash(repo: Path, fmt: str) -> None:
         assert b"internal error" not in done.stderr
         if fmt == "json":
             json.loads(done.stdout)
+
+
+def test_demo_under_a_file_is_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "afile").write_text("x\n", encoding="utf-8")
+    err = refused(capsys, "demo", str(tmp_path / "afile" / "demo"))
+    assert "cannot create the demo in" in err and "Not a directory" in err
