@@ -183,3 +183,24 @@ def test_writer_crafted_journal_cannot_lead_the_undo_outside(repo: Path, tmp_pat
     assert cli.main(["compile", "--root", str(repo)]) == 1
     assert tree(outside) == {"prod/sentinel": b"keep\n"}
     assert tree(generated) == before
+
+
+def _mount(*args: str) -> bool:
+    return subprocess.run(["mount", *args], capture_output=True, check=False).returncode == 0
+
+
+def test_writer_read_only_file_system_is_exit_1_and_changes_nothing(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    generated = repo / "generated"
+    before = tree(generated)
+    if shutil.which("mount") is None or not _mount("--bind", str(generated), str(generated)):
+        pytest.skip("cannot bind-mount here (needs root and mount permission); the fault hook tests cover EROFS")
+    try:
+        if not _mount("-o", "remount,bind,ro", str(generated)):
+            pytest.skip("cannot remount read-only here")
+        assert cli.main(["compile", "--root", str(repo)]) == 1
+        assert "generated/.rollplan.lock: Read-only file system" in capsys.readouterr().err
+        assert tree(generated) == before
+    finally:
+        subprocess.run(["umount", str(generated)], check=False)
