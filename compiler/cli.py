@@ -109,10 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         as_json = args.format == "json"
         return _dispatch(args, as_json)
     except RollplanError as err:
-        if as_json:
-            console.document(console.error_document(err))
-        else:
-            console.error(err)
+        _report(err, as_json)
         return err.exit_code
     except KeyboardInterrupt:
         console.progress("interrupted")
@@ -123,6 +120,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             message = f"internal error: {type(exc).__name__}: {exc}"
             console.document({"ok": False, "exit_code": EXIT_INTERNAL, "message": message})
         return EXIT_INTERNAL
+
+
+def _report(err: RollplanError, as_json: bool) -> None:
+    if as_json:
+        try:
+            console.document(console.error_document(err))
+            return
+        except RollplanError:  # stdout is gone: say it on stderr
+            pass
+    console.error(err)
 
 
 def _wants_json(args_list: list[str]) -> bool:

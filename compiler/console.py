@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sys
 from typing import Any, TextIO
 
@@ -26,32 +28,62 @@ def _encodable(text: str, stream: TextIO) -> bool:
     return True
 
 
+def _out(text: str) -> None:
+    """Write a result to stdout; a closed, full or broken stdout is the user's to fix (exit 1), not a bug."""
+    stream = sys.stdout
+    if stream is None:
+        raise OutputError("standard output is closed: there is nowhere to write the result")
+    try:
+        _write(stream, text)
+        stream.flush()
+    except OSError as err:
+        _silence(stream)
+        sys.stdout = None  # what follows goes to stderr, or nowhere
+        raise OutputError(f"cannot write the result to standard output: {err.strerror or err}") from None
+
+
+def _silence(stream: TextIO) -> None:
+    """Point a failed stream at /dev/null, so that the flush at exit does not fail once more."""
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
+
+
+def _err(text: str) -> None:
+    """Write to stderr; if even that fails there is no one left to tell."""
+    if sys.stderr is None:
+        return
+    try:
+        _write(sys.stderr, text)
+        sys.stderr.flush()
+    except OSError:
+        _silence(sys.stderr)
+
+
 def result(text: str) -> None:
     """A result the user asked for (stdout)."""
-    _write(sys.stdout, text if text.endswith("\n") else text + "\n")
+    _out(text if text.endswith("\n") else text + "\n")
 
 
 def document(doc: Any) -> None:
     """A machine-readable result: one JSON document on stdout (\\u escapes where stdout cannot encode a character)."""
     text = json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-    if not _encodable(text, sys.stdout):
+    if sys.stdout is not None and not _encodable(text, sys.stdout):
         text = json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=True) + "\n"
-    sys.stdout.write(text)
+    _out(text)
 
 
 def progress(text: str) -> None:
     """What is happening, for a person watching (stderr, so stdout stays clean)."""
-    _write(sys.stderr, text + "\n")
-    sys.stderr.flush()
+    _err(text + "\n")
 
 
 def error(err: RollplanError) -> None:
     """A user-caused error, readable: every problem on its own line."""
     if isinstance(err, InputError):
         for problem in err.problems:
-            _write(sys.stderr, f"error: {problem}\n")
+            _err(f"error: {problem}\n")
         count = len(err.problems)
-        _write(sys.stderr, f"{count} problem{'s' if count != 1 else ''} found\n")
+        _err(f"{count} problem{'s' if count != 1 else ''} found\n")
         return
     if isinstance(err, StaleOutput):
         for label, paths in (
@@ -60,12 +92,12 @@ def error(err: RollplanError) -> None:
             ("extra", err.stale.extra),
         ):
             for path in paths:
-                _write(sys.stderr, f"stale ({label}): {path}\n")
+                _err(f"stale ({label}): {path}\n")
         if err.note:
-            _write(sys.stderr, err.note + "\n")
-        _write(sys.stderr, f"{err}: run 'rollplan compile' and commit the result\n")
+            _err(err.note + "\n")
+        _err(f"{err}: run 'rollplan compile' and commit the result\n")
         return
-    _write(sys.stderr, f"error: {err}\n")
+    _err(f"error: {err}\n")
 
 
 def error_kind(err: RollplanError) -> str:
@@ -98,4 +130,4 @@ def internal_error(exc: BaseException, debug: bool) -> None:
 
         traceback.print_exception(exc)
     hint = "this is a bug in rollplan; rerun with --debug for the traceback"
-    _write(sys.stderr, f"internal error: {type(exc).__name__}: {exc} ({hint})\n")
+    _err(f"internal error: {type(exc).__name__}: {exc} ({hint})\n")

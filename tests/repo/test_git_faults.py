@@ -137,3 +137,15 @@ def test_demo_under_a_file_is_exit_1(tmp_path: Path, capsys: pytest.CaptureFixtu
     (tmp_path / "afile").write_text("x\n", encoding="utf-8")
     err = refused(capsys, "demo", str(tmp_path / "afile" / "demo"))
     assert "cannot create the demo in" in err and "Not a directory" in err
+
+
+@pytest.mark.parametrize("redirect", ["> /dev/full", ">&-"], ids=["stdout-full", "stdout-closed"])
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_console_unwritable_stdout_is_exit_1_with_a_message(repo: Path, redirect: str, fmt: str) -> None:
+    if redirect.startswith(">") and "full" in redirect and not Path("/dev/full").exists():
+        pytest.skip("no /dev/full here")
+    command = f'"{sys.executable}" -m compiler validate --root "{repo}" --format {fmt} {redirect}'
+    done = subprocess.run(["bash", "-c", command], capture_output=True, text=True, check=False)
+    assert done.returncode == 1, done.stderr
+    assert "standard output" in done.stderr and "internal error" not in done.stderr
+    assert "Exception ignored" not in done.stderr
