@@ -37,7 +37,12 @@ def die(dst):
     if len(seen) == limit:
         os._exit(137)  # as a kill -9 would: no cleanup, no finally
 
-journal.after_rename = die
+setattr(journal, sys.argv[3] if len(sys.argv) > 3 else "after_rename", die)
+if len(sys.argv) > 4:  # only finish what an earlier run left
+    from pathlib import Path
+    from compiler.repo import writer
+    writer.recover(Path(sys.argv[2]) / "generated")
+    sys.exit(0)
 sys.exit(cli.main(["compile", "--root", sys.argv[2]]))
 """
 
@@ -97,6 +102,33 @@ def test_writer_kill_after_every_rename_leaves_all_old_or_all_new(
         pytest.fail("the compile never finished")
     # The journal's own rename, then two per environment: every one of them was a kill point.
     assert outcomes == ["old"] * 5, outcomes
+
+
+def kill_at(root: Path, limit: int, seam: str = "after_rename", *, recover_only: bool = False) -> int:
+    argv = [sys.executable, "-c", KILL_AFTER_RENAMES, str(limit), str(root), seam, *(["x"] if recover_only else [])]
+    return subprocess.run(argv, capture_output=True, check=False).returncode
+
+
+def test_writer_kill_while_building_leaves_all_old_and_no_debris(template: Path, tmp_path: Path) -> None:
+    old = tree(template / "generated")
+    copy = tmp_path / "repo"
+    shutil.copytree(template, copy, symlinks=True)
+    assert kill_at(copy, 3, "before_write") == 137
+    after = tree(copy / "generated")
+    assert {p: v for p, v in after.items() if not p.startswith(".")} == old
+    assert any(p.startswith(".rollplan-txn-") for p in after)  # the half-built folder, debris until the next run
+    assert cli.main(["compile", "--root", str(copy)]) == 0
+    assert sorted(p.name for p in (copy / "generated").iterdir()) == ["prod", "staging"]
+
+
+def test_writer_kill_while_undoing_a_kill_is_undone_by_the_next_run(template: Path, tmp_path: Path) -> None:
+    old = tree(template / "generated")
+    copy = tmp_path / "repo"
+    shutil.copytree(template, copy, symlinks=True)
+    assert kill_at(copy, 5) == 137  # both old folders retired, one new one in place
+    assert kill_at(copy, 1, recover_only=True) == 137  # the undo dies after its first rename
+    writer.recover(copy / "generated")
+    assert tree(copy / "generated") == old
 
 
 def test_writer_run_after_a_kill_recovers_before_writing(template: Path, tmp_path: Path) -> None:
