@@ -96,6 +96,12 @@ def _write_journal(parent: Path, txn: str, moves: Sequence[Move]) -> None:
     rename(temporary, parent / JOURNAL)
 
 
+def leftovers(parent: Path) -> bool:
+    """Whether an earlier run left a journal, a transaction folder or a legacy staging folder behind."""
+    names = (entry.name for entry in parent.iterdir() if entry.name.startswith("."))
+    return any(n == JOURNAL or n.startswith(TXN_PREFIX) or n.endswith(LEGACY_SUFFIXES) for n in names)
+
+
 def recover(parent: Path) -> None:
     """Undo the swap an interrupted run left half done, and remove every leftover of earlier runs."""
     journal = parent / JOURNAL

@@ -71,12 +71,25 @@ def write_folders(
     if any(folder.parent != parent for folder in folders):
         raise ValueError("every folder written at once must share one parent")
     try:
+        unchanged = _unchanged(parent, wanted, remove)
+        if unchanged is not None:
+            return unchanged
         _real_folder(parent)
         with lock.exclusive(parent, parent.name):
             journal.recover(parent)
             return _write_locked(parent, wanted, remove, force)
     except OSError as err:
         raise _disk_error(parent, err) from None
+
+
+def _unchanged(
+    parent: Path, wanted: Mapping[Path, Mapping[str, bytes]], remove: Sequence[Path]
+) -> dict[Path, list[str]] | None:
+    """Every folder as wanted already: nothing to lock or write (a read-only checkout compiles too); else None."""
+    if remove or parent.is_symlink() or not parent.is_dir() or journal.leftovers(parent):
+        return None
+    changes = {folder: _changed(folder, files) for folder, files in wanted.items()}
+    return None if any(changes.values()) else changes
 
 
 def recover(parent: Path) -> None:
@@ -146,8 +159,9 @@ def _shown(parent: Path, filename: object) -> str:
 
 
 def _changed(folder: Path, files: Mapping[str, bytes]) -> list[str]:
-    stale = compare(folder, files, "")
-    return sorted(p.lstrip("/") for p in (*stale.changed, *stale.missing, *stale.extra))
+    label = _label(folder)
+    stale = compare(folder, files, label)
+    return sorted(p.removeprefix(f"{label}/") for p in (*stale.changed, *stale.missing, *stale.extra))
 
 
 def _mode(path: str) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import json
@@ -9,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -217,6 +219,19 @@ def test_writer_crafted_journal_cannot_lead_the_undo_outside(repo: Path, tmp_pat
     assert tree(generated) == before
 
 
+@contextlib.contextmanager
+def read_only(folder: Path) -> Iterator[None]:
+    """``folder`` bind-mounted read-only over itself for the block; skips where the machine does not allow it."""
+    if shutil.which("mount") is None or not _mount("--bind", str(folder), str(folder)):
+        pytest.skip("cannot bind-mount here (needs root and mount permission); the fault hook tests cover EROFS")
+    try:
+        if not _mount("-o", "remount,bind,ro", str(folder)):
+            pytest.skip("cannot remount read-only here")
+        yield
+    finally:
+        subprocess.run(["umount", str(folder)], check=False)
+
+
 def _mount(*args: str) -> bool:
     return subprocess.run(["mount", *args], capture_output=True, check=False).returncode == 0
 
@@ -226,13 +241,13 @@ def test_writer_read_only_file_system_is_exit_1_and_changes_nothing(
 ) -> None:
     generated = repo / "generated"
     before = tree(generated)
-    if shutil.which("mount") is None or not _mount("--bind", str(generated), str(generated)):
-        pytest.skip("cannot bind-mount here (needs root and mount permission); the fault hook tests cover EROFS")
-    try:
-        if not _mount("-o", "remount,bind,ro", str(generated)):
-            pytest.skip("cannot remount read-only here")
+    with read_only(generated):
         assert cli.main(["compile", "--root", str(repo)]) == 1
         assert "generated/.rollplan.lock: Read-only file system" in capsys.readouterr().err
         assert tree(generated) == before
-    finally:
-        subprocess.run(["umount", str(generated)], check=False)
+
+
+def test_writer_read_only_checkout_with_nothing_to_change_compiles(repo: Path) -> None:
+    assert cli.main(["compile", "--root", str(repo)]) == 0
+    with read_only(repo / "generated"):
+        assert cli.main(["compile", "--root", str(repo)]) == 0
