@@ -8,7 +8,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +16,7 @@ from typing import Any
 
 from compiler.plan.model import Plan
 from compiler.plan.planner import EnvInputs, plan_environment
+from compiler.render.staging import Staging
 from compiler.repo import layout
 from compiler.spec.load import LoadedEnvironment, Source, Specs, WorkTree, load_specs
 
@@ -42,15 +43,21 @@ def load_base(root: Path, rev: str, names: Sequence[str]) -> Specs | None:
     present = [n for n in names if source.read(f"environments/{n}/environment.yaml") is not None]
     if not present:
         return None
-    return load_specs(source, only=present)
+    return load_specs(source, only=present, output_checks=False)
 
 
-def compile_repo(root: Path, envs: Sequence[str] = (), base: str = "HEAD") -> Compiled:
-    """Plan and render every selected environment: base from git at ``base``, target from the work tree."""
+def compile_repo(
+    root: Path, envs: Sequence[str] = (), base: str = "HEAD", stages: Mapping[str, int] | None = None
+) -> Compiled:
+    """Plan and render every selected environment: base from git at ``base``, target from the work tree.
+
+    A staged environment is written at its first stage, or at ``stages[env]`` when given.
+    """
     with _kept_out_of_collections() as keep:
         target = load_target(root, envs)
         names = sorted(target.environments)
         base_specs = load_base(root, base, names)
+        commit = base_commit(root, base) if any(_staged(target, n) for n in names) else ""
         keep()
         plans: dict[str, Plan] = {}
         files: dict[str, dict[str, bytes]] = {}
@@ -59,7 +66,8 @@ def compile_repo(root: Path, envs: Sequence[str] = (), base: str = "HEAD") -> Co
             inputs = env_inputs(name, target, base_specs)
             prints[name] = fingerprints(inputs)
             plans[name] = plan_environment(inputs, prints[name]["combined"])
-            files[name] = render_environment(plans[name], prints[name])
+            staged = _staging(plans[name], commit, (stages or {}).get(name)) if _staged(target, name) else None
+            files[name] = render_environment(plans[name], prints[name], staged)
             keep()
         return Compiled(plans, files, prints)
 
@@ -82,11 +90,29 @@ def _kept_out_of_collections() -> Iterator[Callable[[], None]]:
         gc.unfreeze()
 
 
-def render_environment(plan: Plan, prints: dict[str, str]) -> dict[str, bytes]:
+def render_environment(plan: Plan, prints: dict[str, str], staged: Staging | None = None) -> dict[str, bytes]:
     """Every output file of one plan; the renderers (and jinja) load on first use, as validate needs none."""
     from compiler.render.outputs import render_environment as render
 
-    return render(plan, prints)
+    return render(plan, prints, staged)
+
+
+def base_commit(root: Path, rev: str) -> str:
+    """The full commit id ``rev`` names: what a staged rollout records as its base."""
+    from compiler.repo import gitio
+
+    return gitio.base_source(root, rev).commit.hexsha
+
+
+def _staged(specs: Specs, name: str) -> bool:
+    return specs.environments[name].spec.gitops.promotion == "staged"
+
+
+def _staging(plan: Plan, commit: str, stage: int | None) -> Staging:
+    from compiler.render import staging
+
+    last = len(staging.stages(plan))
+    return Staging(staging.first_stage(plan) if stage is None else max(0, min(stage, last)), commit)
 
 
 def env_inputs(name: str, target: Specs, base: Specs | None) -> EnvInputs:

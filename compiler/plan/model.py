@@ -86,6 +86,8 @@ class RegionChange:
     target: RegionState | None
     diff: tuple[DiffEntry, ...] = ()
     risks: tuple[str, ...] = ()
+    migrations: tuple[str, ...] = ()
+    """Releases this change passes through that migrate the database (reversibly or not)."""
 
     @property
     def current(self) -> RegionState:

@@ -153,14 +153,20 @@ class _Run:
             return None
 
 
-def load_specs(source: Source, only: Sequence[str] = ()) -> Specs:
-    """Load, validate and cross-check the specs of ``source`` (all environments, or ``only`` these)."""
+def load_specs(source: Source, only: Sequence[str] = (), *, output_checks: bool = True) -> Specs:
+    """Load, validate and cross-check the specs of ``source`` (all environments, or ``only`` these).
+
+    ``output_checks`` adds the checks of what the manifests are written from: the
+    target's settings. The base (deployed) side is read for its state only.
+    """
     run = _Run(source)
     notes = _load_release_notes(run)
     environments: dict[str, LoadedEnvironment] = {}
     values: dict[str, dict[str, Any]] = {}
     for name in _environment_names(run, only):
         loaded = _load_environment(run, name, notes)
+        if loaded is not None and output_checks:
+            check_gitops(run.problems, loaded[0])
         if loaded is not None:
             environments[name] = loaded[0]
             values.update(_load_values(run, loaded[0].spec.secrets, loaded[1]))
@@ -277,6 +283,41 @@ def _check_order(run: _Run, doc: Document, spec: EnvironmentSpec, regions: _Regi
         elif name in seen:
             run.add(doc, where, f"region {name!r} is listed twice")
         seen.add(name)
+
+
+def check_gitops(problems: list[Problem], loaded: LoadedEnvironment) -> None:
+    """What the controllers need: where this repository lives, and one cluster per region."""
+    _check_repo_url(problems, loaded)
+    _check_clusters(problems, loaded)
+
+
+def _check_repo_url(problems: list[Problem], loaded: LoadedEnvironment) -> None:
+    spec = loaded.spec
+    reasons = {
+        "Argo CD output is written (gitops.controllers)": "argocd" in spec.gitops.controllers,
+        "the chart is kept in git (chart.path)": spec.chart.path is not None,
+    }
+    needed = [why for why, applies in reasons.items() if applies]
+    if needed and spec.gitops.argocd.repo_url is None:
+        where = loaded.locate(loaded.spec_file, ("gitops", "argocd", "repo_url"))  # or its nearest parent
+        message = f"required key is missing: {' and '.join(needed)}; expected the URL this repository is cloned from"
+        problems.append(Problem(where, "gitops.argocd.repo_url", message))
+
+
+def _check_clusters(problems: list[Problem], loaded: LoadedEnvironment) -> None:
+    """Two regions on one cluster would share the release and namespace: each controller would fight the other."""
+    seen: dict[str, str] = {}
+    for region in loaded.regions:
+        if region.state != "present":
+            continue
+        for key_path, key in (("cluster.name", region.cluster.name), ("cluster.server", region.cluster.server)):
+            first = seen.setdefault(key, region.name) if key is not None else region.name
+            if first == region.name:
+                continue
+            where = loaded.locate(loaded.region_files[region.name], key_path.split("."))
+            release = f"release {loaded.spec.release!r} in namespace {loaded.spec.namespace!r}"
+            message = f"region {first!r} runs on cluster {key!r} too, with the same {release}; expected its own cluster"
+            problems.append(Problem(where, key_path, message))
 
 
 def _check_versions(
