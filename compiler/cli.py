@@ -34,6 +34,7 @@ examples:
   rollplan compile --env prod --base origin/main
   rollplan check --base origin/main       in CI: exit 3 when generated/ is stale
   rollplan diff --env prod                the redacted values diff per region
+  rollplan promote --env prod --commit    staged rollout: the next region, after the last one's gate
 
 exit codes: 0 ok, 1 invalid input or blocked plan, 2 usage, 3 stale output, 4 internal error
 """
@@ -76,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _common(sub.add_parser("check", help="exit 3 when generated/ does not match a fresh compile"))
     _common(sub.add_parser("diff", help="print the redacted values diff per region"))
+    _promote_parser(sub.add_parser("promote", help="move a staged rollout one region on (gitops.promotion: staged)"))
     schema = sub.add_parser("schema", help="write schemas/*.schema.json from the spec models")
     _common(schema, base=False, envs=False)
     schema.add_argument("--check", action="store_true", help="exit 3 when the schema files are out of date")
@@ -84,6 +86,14 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--debug", action="store_true", help="show the traceback of an internal error")
     demo.add_argument("--format", choices=("text",), default="text", help=argparse.SUPPRESS)
     return parser
+
+
+def _promote_parser(promote: argparse.ArgumentParser) -> None:
+    _common(promote, base=False, envs=False)
+    promote.add_argument("--env", required=True, metavar="NAME", help="the environment whose rollout moves")
+    promote.add_argument("--rollback", action="store_true", help="move the last promoted region back instead")
+    promote.add_argument("--confirm", action="store_true", help="the previous region's gate passed: do not ask")
+    promote.add_argument("--commit", action="store_true", help="commit generated/<env>/ on the current branch")
 
 
 def _version() -> str:
@@ -162,6 +172,11 @@ def _dispatch(args: argparse.Namespace, as_json: bool) -> int:
         from compiler.commands import compile as compile_command
 
         return compile_command.run(root, args.env, args.base, as_json=as_json, commit=args.commit, branch=args.branch)
+    if command == "promote":
+        from compiler.commands import promote
+
+        return promote.run(root, args.env, rollback=args.rollback, confirm=args.confirm, commit=args.commit,
+                           as_json=as_json)  # fmt: skip
     if command == "check":
         from compiler.commands import check
 

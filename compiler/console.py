@@ -79,3 +79,10 @@ def internal_error(exc: BaseException, debug: bool) -> None:
         traceback.print_exception(exc)
     hint = "this is a bug in rollplan; rerun with --debug for the traceback"
     sys.stderr.write(f"internal error: {type(exc).__name__}: {exc} ({hint})\n")
+
+
+def ask(question: str) -> bool:
+    """A yes/no question on the terminal; only an explicit yes counts."""
+    sys.stderr.write(f"{question} [y/N] ")
+    sys.stderr.flush()
+    return sys.stdin.readline().strip().lower() in ("y", "yes")

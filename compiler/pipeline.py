@@ -47,11 +47,12 @@ def load_base(root: Path, rev: str, names: Sequence[str]) -> Specs | None:
 
 
 def compile_repo(
-    root: Path, envs: Sequence[str] = (), base: str = "HEAD", stages: Mapping[str, int] | None = None
+    root: Path, envs: Sequence[str] = (), base: str = "HEAD", stages: Mapping[str, Staging] | None = None
 ) -> Compiled:
     """Plan and render every selected environment: base from git at ``base``, target from the work tree.
 
-    A staged environment is written at its first stage, or at ``stages[env]`` when given.
+    A staged environment is written at its first stage, or as ``stages[env]`` says
+    (the stage and the base commit recorded in its plan.json).
     """
     with _kept_out_of_collections() as keep:
         target = load_target(root, envs)
@@ -108,11 +109,12 @@ def _staged(specs: Specs, name: str) -> bool:
     return specs.environments[name].spec.gitops.promotion == "staged"
 
 
-def _staging(plan: Plan, commit: str, stage: int | None) -> Staging:
+def _staging(plan: Plan, commit: str, recorded: Staging | None) -> Staging:
     from compiler.render import staging
 
-    last = len(staging.stages(plan))
-    return Staging(staging.first_stage(plan) if stage is None else max(0, min(stage, last)), commit)
+    if recorded is None:
+        return Staging(staging.first_stage(plan), commit)
+    return Staging(max(0, min(recorded.stage, len(staging.stages(plan)))), recorded.base_commit)
 
 
 def env_inputs(name: str, target: Specs, base: Specs | None) -> EnvInputs:

@@ -7,14 +7,16 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from compiler import console
+from compiler.commands import promote
 from compiler.errors import StaleFiles, StaleOutput
 from compiler.pipeline import compile_repo, orphan_dirs, output_dir
+from compiler.render.staging import Staging
 from compiler.repo import layout
 from compiler.repo.writer import compare
 
 
 def run(root: Path, envs: Sequence[str], base: str, *, as_json: bool) -> int:
-    compiled = compile_repo(root, envs, base)
+    compiled = compile_repo(root, envs, base, _recorded_stages(root))
     stale = StaleFiles()
     notes: list[str] = []
     for env, files in compiled.files.items():
@@ -37,6 +39,17 @@ def run(root: Path, envs: Sequence[str], base: str, *, as_json: bool) -> int:
     else:
         console.result(f"generated/ is up to date ({', '.join(sorted(compiled.files))})")
     return 0
+
+
+def _recorded_stages(root: Path) -> dict[str, Staging]:
+    """Staged rollouts stand where plan.json says: any stage that 'rollplan promote' wrote is fresh."""
+    found: dict[str, Staging] = {}
+    folder = root / layout.GENERATED
+    for env in sorted(p.name for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []:
+        state = promote.recorded(root, env)
+        if state is not None:
+            found[env] = Staging(state.stage, state.base_commit)
+    return found
 
 
 def _base_note(root: Path, env: str, prints: dict[str, str], base: str) -> str:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from compiler import console
+from compiler.commands.promote import refuse_unfinished
 from compiler.pipeline import Compiled, compile_repo, orphan_dirs, output_dir
 from compiler.plan.model import Plan
 from compiler.repo import gitio, layout
@@ -19,6 +20,7 @@ def run(
 ) -> int:
     console.progress(f"compiling against base {base} …")
     compiled = compile_repo(root, envs, base)
+    refuse_unfinished(root, base, sorted(compiled.plans))
     request = None
     if commit:
         plans = list(compiled.plans.values())

@@ -189,6 +189,11 @@ def commit_generated(request: CommitRequest) -> str | None:
     return str(repo.head.commit.hexsha)
 
 
+def current_branch(root: Path) -> str | None:
+    """The branch checked out in the repository of ``root``; None when HEAD is detached."""
+    return _current_branch(open_repo(root))
+
+
 def _undo_branch(repo: git.Repo, branch: str, start_branch: str | None, start_commit: str) -> None:
     if start_branch == branch or _current_branch(repo) != branch:
         return
