@@ -48,9 +48,10 @@ def parse(text: str | bytes | None) -> Recorded | None:
         if not isinstance(section, dict) or section.get("promotion") != "staged":
             return None
         stages = tuple(str(s["region"]) for s in section["stages"])
-        return Recorded(int(section["stage"]), stages, str(section["base_commit"]), str(doc["fingerprint"]))
+        found = Recorded(int(section["stage"]), stages, str(section["base_commit"]), str(doc["fingerprint"]))
     except (ValueError, TypeError, KeyError):
         return None
+    return found if 0 <= found.stage <= len(found.stages) else None
 
 
 def recorded(root: Path, env: str) -> Recorded | None:

@@ -11,6 +11,7 @@ import yaml
 from support import scenarios
 from support.demorepo import commit_files, git, head, rollplan
 
+from compiler.commands import promote
 from compiler.repo.example import TextEdit
 
 STAGED = TextEdit(scenarios.PROD_ENV, "gitops:\n", "gitops:\n  promotion: staged\n")
@@ -124,3 +125,11 @@ def test_promote_refuses_an_environment_that_is_not_staged(tmp_path: Path, capsy
     assert rollplan(capsys, "compile", "--root", str(repo)).code == 0
     done = rollplan(capsys, "promote", "--root", str(repo), "--env", "prod", "--confirm")
     assert done.code == 1 and "records no staged rollout" in done.err
+
+
+def test_promote_parse_ignores_a_stage_out_of_range() -> None:
+    doc = {"fingerprint": "f", "gitops": {"promotion": "staged", "base_commit": "c", "stage": 4,
+                                          "stages": [{"region": "westus2", "change": "upgrade"}]}}  # fmt: skip
+    assert promote.parse(json.dumps(doc)) is None
+    doc["gitops"]["stage"] = 1
+    assert promote.parse(json.dumps(doc)) == promote.Recorded(1, ("westus2",), "c", "f")
