@@ -188,7 +188,9 @@ def _flux_notes(plan: Plan, forward: tuple[Deployment, ...]) -> list[str]:
     separate = (
         "Where the clusters are managed separately (a Flux instance each, which cannot see the other "
         "instances' releases, so `dependsOn` must go), keep the order by committing one region per commit, "
-        "each after the previous region's gate passed:\n\n" + commits
+        "each after the previous region's gate passed. Keep both versions' chart sources in `flux/sources.yaml` "
+        "until the last region moved, or let `gitops.promotion: staged` and `rollplan promote` write each "
+        "stage:\n\n" + commits
     )
     return [chain, separate]
 
