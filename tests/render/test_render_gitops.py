@@ -20,7 +20,9 @@ from support.planfactory import make_plan
 
 from compiler.errors import InputError
 from compiler.plan.model import Plan, RegionChange
+from compiler.render import staging
 from compiler.render.alerts import duration
+from compiler.render.deployments import forward_deployments
 from compiler.render.gitops import gitops_notes, render_gitops
 from compiler.render.names import object_name
 from compiler.spec.models import EnvironmentSpec, RegionSpec
@@ -556,3 +558,37 @@ def test_flux_credentials_are_referenced_where_set() -> None:
 def test_argocd_oci_note_asks_for_enable_oci() -> None:
     notes = "\n".join(gitops_notes(_plan()))
     assert 'enableOCI: "true"' in notes and "`registry.example.com/genesys/charts`" in notes
+
+
+def _staged(plan: Plan) -> Plan:
+    return replace(plan, env=_env(plan.env, {"gitops": plan.env.gitops.model_dump() | {"promotion": "staged"}}))
+
+
+def test_staged_deployments_move_installs_and_removals_at_their_stage() -> None:
+    regions_ = ("westus2", "northeu", "eastus", "centralus")
+    plan = _staged(_plan(absent=("centralus",), noop=("eastus",), install=("northeu",), regions=regions_))
+    assert [c.name for c in staging.stages(plan)] == ["westus2", "northeu", "centralus"]
+
+    def regions(stage: int) -> dict[str, str]:
+        return {d.region: d.chart_version for d in staging.deployments(plan, staging.Staging(stage, "c" * 40))}
+
+    base, target = "100.0.1000067+1407", "100.0.1000076+1407"
+    assert regions(0) == {"westus2": base, "eastus": base, "centralus": base}  # nothing promoted: what is deployed
+    assert regions(1) == {"westus2": target, "eastus": base, "centralus": base}
+    assert regions(2) == {"westus2": target, "northeu": target, "eastus": base, "centralus": base}
+    assert regions(3) == {d.region: d.chart_version for d in forward_deployments(plan)}
+    assert "centralus" not in regions(3)
+
+
+def test_staged_manifests_validate_against_upstream_crds(tmp_path: Path) -> None:
+    if not VALIDATOR.is_file():
+        pytest.skip(f"the CRD validator is not beside this checkout ({VALIDATOR.relative_to(SHARED.parent)})")
+    plan = _plan(absent=("centralus",), install=("northeu",), regions=("westus2", "northeu", "eastus", "centralus"))
+    plan = _staged(plan)
+    forward = staging.deployments(plan, staging.Staging(1, "c" * 40))
+    files = render_gitops(plan, forward)
+    tags = {s["spec"]["ref"]["tag"] for s in files["flux/sources.yaml"]}
+    assert tags == {"100.0.1000067_1407", "100.0.1000076_1407"}  # both versions are in use half-way
+    _dump(files, tmp_path / "generated")
+    done = subprocess.run([sys.executable, str(VALIDATOR), str(tmp_path)], capture_output=True, text=True, check=False)
+    assert re.fullmatch(r"[1-9]\d* valid, 0 invalid, 0 unknown, \d+ skipped", done.stdout.strip().splitlines()[-1])
