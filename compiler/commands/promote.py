@@ -87,6 +87,12 @@ def run(root: Path, env: str, *, rollback: bool, confirm: bool, commit: bool, as
             "compile, and merge the plan first"
         )
     stage = _next_stage(env, state, rollback)
+    pending = gitio.uncommitted(root, layout.env_dir(env))
+    if pending:
+        raise PromotionRefused(
+            f"{layout.env_dir(env)}/ has uncommitted changes ({pending[0]}{' …' if len(pending) > 1 else ''}): "
+            "commit the previous stage and let it pass its gate before promoting again"
+        )
     region = state.stages[stage - 1] if not rollback else state.stages[state.stage - 1]
     message = _message(env, state, stage, region, rollback)
     request = _commit_request(root, env, message) if commit else None

@@ -133,3 +133,13 @@ def test_promote_parse_ignores_a_stage_out_of_range() -> None:
     assert promote.parse(json.dumps(doc)) is None
     doc["gitops"]["stage"] = 1
     assert promote.parse(json.dumps(doc)) == promote.Recorded(1, ("westus2",), "c", "f")
+
+
+def test_promote_refuses_while_the_previous_stage_is_uncommitted(
+    merged: tuple[Path, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo, _ = merged
+    assert rollplan(capsys, "promote", "--root", str(repo), "--env", "prod", "--confirm").code == 0
+    again = rollplan(capsys, "promote", "--root", str(repo), "--env", "prod", "--confirm")
+    assert again.code == 1 and "uncommitted changes" in again.err
+    assert _stage(repo) == 2  # the second promotion wrote nothing
