@@ -12,13 +12,15 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from compiler.plan.model import Plan
 from compiler.plan.planner import EnvInputs, plan_environment
-from compiler.render.staging import Staging
 from compiler.repo import layout
 from compiler.spec.load import LoadedEnvironment, Source, Specs, WorkTree, load_specs
+
+if TYPE_CHECKING:
+    from compiler.render.staging import Staging
 
 
 @dataclass(frozen=True)
@@ -113,8 +115,8 @@ def _staging(plan: Plan, commit: str, recorded: Staging | None) -> Staging:
     from compiler.render import staging
 
     if recorded is None:
-        return Staging(staging.first_stage(plan), commit)
-    return Staging(max(0, min(recorded.stage, len(staging.stages(plan)))), recorded.base_commit)
+        return staging.Staging(staging.first_stage(plan), commit)
+    return staging.Staging(max(0, min(recorded.stage, len(staging.stages(plan)))), recorded.base_commit)
 
 
 def env_inputs(name: str, target: Specs, base: Specs | None) -> EnvInputs:
