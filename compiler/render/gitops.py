@@ -149,7 +149,9 @@ def _argocd_note(plan: Plan, forward: tuple[Deployment, ...]) -> str:
             "auto-sync off on the Applications; "
         )
         how += (
-            "steps run by themselves (`auto_sync: true`)."
+            "steps run by themselves (`auto_sync: true`), but RollingSync has open bugs in which a later step "
+            "starts before the earlier one synced the new revision (argoproj/argo-cd#29410, #22852): do not "
+            "rely on it for the order, or use `gitops.promotion: staged`."
             if settings.auto_sync
             else "every step has `maxUpdate: 0`, so an operator syncs each wave by hand after its gate."
         )

@@ -592,3 +592,9 @@ def test_staged_manifests_validate_against_upstream_crds(tmp_path: Path) -> None
     _dump(files, tmp_path / "generated")
     done = subprocess.run([sys.executable, str(VALIDATOR), str(tmp_path)], capture_output=True, text=True, check=False)
     assert re.fullmatch(r"[1-9]\d* valid, 0 invalid, 0 unknown, \d+ skipped", done.stdout.strip().splitlines()[-1])
+
+
+def test_applicationset_auto_sync_note_names_the_rolling_sync_bugs() -> None:
+    auto = "\n".join(gitops_notes(_plan(mode="applicationset", auto_sync=True)))
+    assert "argoproj/argo-cd#29410" in auto and "#22852" in auto
+    assert "argoproj/argo-cd#29410" not in "\n".join(gitops_notes(_plan(mode="applicationset")))
