@@ -22,6 +22,7 @@ from pydantic_core import ErrorDetails
 from compiler.errors import InputError, Location, Problem
 from compiler.resolve.secrets import is_secret_path
 from compiler.spec.models import EnvironmentSpec, RegionSpec, ReleaseNote, Secrets
+from compiler.spec.outputs_check import gitops_problems
 from compiler.spec.types import DNS1123_LABEL
 from compiler.spec.yamlio import MAX_FILE_BYTES, Document, load_document
 
@@ -166,7 +167,7 @@ def load_specs(source: Source, only: Sequence[str] = (), *, output_checks: bool 
     for name in _environment_names(run, only):
         loaded = _load_environment(run, name, notes)
         if loaded is not None and output_checks:
-            check_gitops(run.problems, loaded[0])
+            run.problems.extend(gitops_problems(loaded[0]))
         if loaded is not None:
             environments[name] = loaded[0]
             values.update(_load_values(run, loaded[0].spec.secrets, loaded[1]))
@@ -283,41 +284,6 @@ def _check_order(run: _Run, doc: Document, spec: EnvironmentSpec, regions: _Regi
         elif name in seen:
             run.add(doc, where, f"region {name!r} is listed twice")
         seen.add(name)
-
-
-def check_gitops(problems: list[Problem], loaded: LoadedEnvironment) -> None:
-    """What the controllers need: where this repository lives, and one cluster per region."""
-    _check_repo_url(problems, loaded)
-    _check_clusters(problems, loaded)
-
-
-def _check_repo_url(problems: list[Problem], loaded: LoadedEnvironment) -> None:
-    spec = loaded.spec
-    reasons = {
-        "Argo CD output is written (gitops.controllers)": "argocd" in spec.gitops.controllers,
-        "the chart is kept in git (chart.path)": spec.chart.path is not None,
-    }
-    needed = [why for why, applies in reasons.items() if applies]
-    if needed and spec.gitops.argocd.repo_url is None:
-        where = loaded.locate(loaded.spec_file, ("gitops", "argocd", "repo_url"))  # or its nearest parent
-        message = f"required key is missing: {' and '.join(needed)}; expected the URL this repository is cloned from"
-        problems.append(Problem(where, "gitops.argocd.repo_url", message))
-
-
-def _check_clusters(problems: list[Problem], loaded: LoadedEnvironment) -> None:
-    """Two regions on one cluster would share the release and namespace: each controller would fight the other."""
-    seen: dict[str, str] = {}
-    for region in loaded.regions:
-        if region.state != "present":
-            continue
-        for key_path, key in (("cluster.name", region.cluster.name), ("cluster.server", region.cluster.server)):
-            first = seen.setdefault(key, region.name) if key is not None else region.name
-            if first == region.name:
-                continue
-            where = loaded.locate(loaded.region_files[region.name], key_path.split("."))
-            release = f"release {loaded.spec.release!r} in namespace {loaded.spec.namespace!r}"
-            message = f"region {first!r} runs on cluster {key!r} too, with the same {release}; expected its own cluster"
-            problems.append(Problem(where, key_path, message))
 
 
 def _check_versions(
