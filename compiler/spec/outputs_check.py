@@ -35,11 +35,12 @@ def _check_repo_url(problems: list[Problem], loaded: LoadedEnvironment) -> None:
 
 
 def _check_clusters(problems: list[Problem], loaded: LoadedEnvironment) -> None:
-    """Two regions on one cluster would share the release and namespace: each controller would fight the other."""
+    """Two regions on one cluster would share the release and namespace: each controller would fight the other.
+
+    A region being removed counts too: its uninstall would delete the release the other region runs.
+    """
     seen: dict[str, str] = {}
     for region in loaded.regions:
-        if region.state != "present":
-            continue
         for key_path, key in (("cluster.name", region.cluster.name), ("cluster.server", region.cluster.server)):
             first = seen.setdefault(key, region.name) if key is not None else region.name
             if first == region.name:

@@ -456,3 +456,10 @@ def test_load_base_side_needs_no_repo_url(tmp_path: Path) -> None:
     without = minimal_repo_files()[ENV_FILE].split("gitops:\n")[0]
     specs = load_specs(WorkTree(make_repo(tmp_path, {ENV_FILE: without})), output_checks=False)
     assert specs.environments["prod"].spec.gitops.argocd.repo_url is None
+
+
+def test_load_region_removed_from_a_shared_cluster_is_refused(tmp_path: Path) -> None:
+    changes = replace_line(REGION_FILE, "name: aks-eastus", "name: aks-westus2")
+    changes[REGION_FILE] = str(changes[REGION_FILE]) + "state: absent\n"
+    found = problems(tmp_path, changes)
+    assert len(found) == 1 and "cluster.name: region 'eastus' runs on cluster 'aks-westus2' too" in found[0]
