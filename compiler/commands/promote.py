@@ -87,12 +87,7 @@ def run(root: Path, env: str, *, rollback: bool, confirm: bool, commit: bool, as
             "compile, and merge the plan first"
         )
     stage = _next_stage(env, state, rollback)
-    pending = gitio.uncommitted(root, layout.env_dir(env))
-    if pending:
-        raise PromotionRefused(
-            f"{layout.env_dir(env)}/ has uncommitted changes ({pending[0]}{' …' if len(pending) > 1 else ''}): "
-            "commit the previous stage and let it pass its gate before promoting again"
-        )
+    _refuse_uncommitted(root, env)
     region = state.stages[stage - 1] if not rollback else state.stages[state.stage - 1]
     message = _message(env, state, stage, region, rollback)
     request = _commit_request(root, env, message) if commit else None
@@ -108,6 +103,16 @@ def run(root: Path, env: str, *, rollback: bool, confirm: bool, commit: bool, as
     commit_id = gitio.commit_generated(request) if request is not None else None
     _report(env, stage, state, changed, message, commit_id, as_json)
     return 0
+
+
+def _refuse_uncommitted(root: Path, env: str) -> None:
+    """An uncommitted stage reached no cluster, so its gate cannot have passed."""
+    pending = gitio.uncommitted(root, layout.env_dir(env))
+    if pending:
+        raise PromotionRefused(
+            f"{layout.env_dir(env)}/ has uncommitted changes ({pending[0]}{' …' if len(pending) > 1 else ''}): "
+            "commit the previous stage and let it pass its gate before promoting again"
+        )
 
 
 def _next_stage(env: str, state: Recorded, rollback: bool) -> int:
