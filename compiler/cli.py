@@ -37,6 +37,7 @@ examples:
   rollplan check                          in CI: exit 3 when generated/ is stale
   rollplan diff --env prod                the redacted values diff per region
   rollplan drift --env prod               read-only: does every cluster run the plan's base?
+  rollplan promote --env prod --commit    staged rollout: the next region, after the last one's gate
 
 exit codes: 0 ok, 1 invalid input or blocked plan, 2 usage, 3 stale output or live drift, 4 internal error
 """
@@ -90,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("--exit-code", action="store_true", help="exit 3 when there are changes (like git diff)")
     _common(sub.add_parser("drift", help="compare each region's live release with the plan's base (exit 3 on drift)"))
     _preflight_parser(sub.add_parser("preflight", help="check one region's live release (run by the scripts)"))
+    _promote_parser(sub.add_parser("promote", help="move a staged rollout one region on (gitops.promotion: staged)"))
     schema = sub.add_parser("schema", help="write schemas/*.schema.json from the spec models")
     _common(schema, base=False, envs=False)
     schema.add_argument("--check", action="store_true", help="exit 3 when the schema files are out of date")
@@ -115,6 +117,14 @@ def _preflight_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("query", nargs=argparse.REMAINDER, help="-- helm get metadata ... -- helm get values ...")
     parser.add_argument("--format", choices=("text",), default="text", help=argparse.SUPPRESS)
     parser.add_argument("--debug", action="store_true", help="show the traceback of an internal error")
+
+
+def _promote_parser(promote: argparse.ArgumentParser) -> None:
+    _common(promote, base=False, envs=False)
+    promote.add_argument("--env", required=True, metavar="NAME", help="the environment whose rollout moves")
+    promote.add_argument("--rollback", action="store_true", help="move the last promoted region back instead")
+    promote.add_argument("--confirm", action="store_true", help="the previous region's gate passed: do not ask")
+    promote.add_argument("--commit", action="store_true", help="commit generated/<env>/ on the current branch")
 
 
 def _version() -> str:
@@ -205,7 +215,7 @@ def _dispatch(args: argparse.Namespace, as_json: bool) -> int:
         from compiler.commands import init
 
         return init.run(args.dir, env=args.env, regions=args.regions, service=args.service, version=args.version,
-                        branch=args.deployed_branch, force=args.force)  # fmt: skip
+                        branch=args.deployed_branch, force=args.force, repo_url=args.repo_url)  # fmt: skip
     root: Path = args.root
     if not root.is_dir():
         raise UsageError(f"--root {root}: not a directory")
@@ -225,6 +235,11 @@ def _dispatch(args: argparse.Namespace, as_json: bool) -> int:
             root, args.env, args.base, as_json=as_json, commit=args.commit, branch=args.branch, verbosity=loudness,
             force=args.force,
         )
+    if command == "promote":
+        from compiler.commands import promote
+
+        return promote.run(root, args.env, rollback=args.rollback, confirm=args.confirm, commit=args.commit,
+                           as_json=as_json)  # fmt: skip
     if command == "check":
         from compiler.commands import check
 

@@ -188,3 +188,9 @@ def internal_error(exc: BaseException, debug: bool) -> None:
         traceback.print_exception(exc)
     hint = "this is a bug in rollplan; rerun with --debug for the traceback"
     _err(f"internal error: {type(exc).__name__}: {exc} ({hint})\n")
+
+
+def ask(question: str) -> bool:
+    """A yes/no question on the terminal; only an explicit yes counts."""
+    _err(f"{question} [y/N] ")
+    return sys.stdin.readline().strip().lower() in ("y", "yes")

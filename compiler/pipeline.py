@@ -21,6 +21,7 @@ from compiler.repo import layout
 from compiler.spec.load import LoadedEnvironment, Source, Specs, WorkTree, load_specs
 
 if TYPE_CHECKING:
+    from compiler.render.staging import Staging
     from compiler.repo.deployed import Base
 
 
@@ -54,17 +55,20 @@ def load_base(root: Path, rev: str | None, names: Sequence[str]) -> tuple[Specs 
     present = [n for n in names if source.read(f"environments/{n}/environment.yaml") is not None]
     if not present:
         return None, commit
-    return load_specs(source, only=present, refuse_secrets=False), commit
+    return load_specs(source, only=present, refuse_secrets=False, output_checks=False), commit
 
 
 def compile_repo(
-    root: Path, envs: Sequence[str] = (), base: str | None = "HEAD", per_env: Mapping[str, str | None] | None = None
+    root: Path, envs: Sequence[str] = (), base: str | None = "HEAD", per_env: Mapping[str, str | None] | None = None,
+    stages: Mapping[str, Staging] | None = None,
 ) -> Compiled:
     """Plan and render every selected environment: base from git, target from the work tree.
 
     The base is ``base`` (None: nothing deployed), or ``per_env[name]`` for the
     environments it names. Every environment is planned before any problem is
-    raised, so that one run reports the problems of all of them.
+    raised, so that one run reports the problems of all of them. A staged
+    environment is written at its first stage, or as ``stages[env]`` says (the
+    stage and the base commit recorded in its plan.json).
     """
     with _kept_out_of_collections() as keep:
         target = load_target(root, envs)
@@ -84,7 +88,9 @@ def compile_repo(
             prints[name] = {**fingerprints(inputs), "commit": commit or ""}
             try:
                 plans[name] = plan_environment(inputs, prints[name]["combined"])
-                files[name] = render_environment(plans[name], prints[name])
+                recorded = (stages or {}).get(name)
+                staged = _staging(plans[name], commit or "", recorded) if _staged(target, name) else None
+                files[name] = render_environment(plans[name], prints[name], staged)
             except InputError as err:
                 problems += err.problems
                 kinds.add(type(err))
@@ -94,7 +100,9 @@ def compile_repo(
         return Compiled(plans, files, prints, None if envs else render_rollout(plans))
 
 
-def compile_deployed(root: Path, envs: Sequence[str], explicit: str | None) -> tuple[Compiled, Base, list[str]]:
+def compile_deployed(
+    root: Path, envs: Sequence[str], explicit: str | None, stages: Mapping[str, Staging] | None = None
+) -> tuple[Compiled, Base, list[str]]:
     """compile_repo against the deployed base (C-6), with the warnings a person should read.
 
     On the deployed branch (after a merge), an environment whose committed
@@ -114,7 +122,7 @@ def compile_deployed(root: Path, envs: Sequence[str], explicit: str | None) -> t
     records = {env: record for env, record in records.items() if not missing(root, env, record)}
     same = {base.rev, base.deployed.head if base.deployed else None}
     per_env = {env: record.commit for env, record in records.items() if record.commit not in same}
-    compiled = compile_repo(root, envs, base.rev, per_env)
+    compiled = compile_repo(root, envs, base.rev, per_env, stages)
     if per_env:
         recorded_in = ", ".join(sorted(per_env))
         base = replace(base, described=f"the one plan.json records ({recorded_in}); else {base.described}")
@@ -164,12 +172,12 @@ def _kept_out_of_collections() -> Iterator[Callable[[], None]]:
         gc.unfreeze()
 
 
-def render_environment(plan: Plan, prints: dict[str, str]) -> dict[str, bytes]:
+def render_environment(plan: Plan, prints: dict[str, str], staged: Staging | None = None) -> dict[str, bytes]:
     """Every output file of one plan; the renderers (and jinja) load on first use, as validate needs none."""
     from compiler.render.outputs import render_environment as render
     from compiler.repo.owned import with_manifest
 
-    return with_manifest(render(plan, prints))
+    return with_manifest(render(plan, prints, staged))
 
 
 def render_rollout(plans: dict[str, Plan]) -> dict[str, bytes]:
@@ -177,6 +185,18 @@ def render_rollout(plans: dict[str, Plan]) -> dict[str, bytes]:
     from compiler.render.rollout import render_rollout as render
 
     return render(plans)
+
+
+def _staged(specs: Specs, name: str) -> bool:
+    return specs.environments[name].spec.gitops.promotion == "staged"
+
+
+def _staging(plan: Plan, commit: str, recorded: Staging | None) -> Staging:
+    from compiler.render import staging
+
+    if recorded is None:
+        return staging.Staging(staging.first_stage(plan), commit)
+    return staging.Staging(max(0, min(recorded.stage, len(staging.stages(plan)))), recorded.base_commit)
 
 
 def env_inputs(name: str, target: Specs, base: Specs | None) -> EnvInputs:

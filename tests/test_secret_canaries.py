@@ -201,7 +201,8 @@ def test_canaries_in_the_base_only_stay_out_of_the_commit(repo: Path, capsys: Ca
 def test_a_path_only_the_base_declares_is_supplied_as_a_secret(repo: Path, capsys: Capture) -> None:
     plant_in_base(repo)
     assert rollplan(capsys, "compile", "--root", str(repo)).code == 0
-    release = list(yaml.safe_load_all((repo / "generated/prod/flux/westus2.yaml").read_text(encoding="utf-8")))[1]
+    docs = yaml.safe_load_all((repo / "generated/prod/flux/westus2.yaml").read_text(encoding="utf-8"))
+    release = next(doc for doc in docs if doc["kind"] == "HelmRelease")
     keys = [ref["valuesKey"] for ref in release["spec"]["valuesFrom"]]
     assert "legacy" in keys and "tenant.redis.password" in keys
     values = yaml.safe_load((repo / "generated/prod/values/westus2.yaml").read_text(encoding="utf-8"))

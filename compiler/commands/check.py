@@ -9,15 +9,17 @@ from pathlib import Path
 from typing import Any
 
 from compiler import console
+from compiler.commands import promote
 from compiler.errors import StaleFiles, StaleOutput
 from compiler.pipeline import compile_deployed, orphan_dirs, output_dir
+from compiler.render.staging import Staging
 from compiler.repo import gitio, layout, owned
 from compiler.repo.writer import compare, compare_files, existing_files
 
 
 def run(root: Path, envs: Sequence[str], base: str | None, *, as_json: bool) -> int:
     with console.slow_progress("checking generated/ …"):
-        compiled, chosen, warnings = compile_deployed(root, envs, base)
+        compiled, chosen, warnings = compile_deployed(root, envs, base, _recorded_stages(root))
     for warning in warnings:
         console.warning(warning)
     owned.refuse_if_link(root / layout.GENERATED, f"{layout.GENERATED}/")
@@ -82,6 +84,17 @@ def _json(path: Path) -> Any:
 
 def _without_commit(doc: Any) -> Any:
     return {k: v for k, v in doc.items() if k != "base_commit"} if isinstance(doc, dict) else doc
+
+
+def _recorded_stages(root: Path) -> dict[str, Staging]:
+    """Staged rollouts stand where plan.json says: any stage that 'rollplan promote' wrote is fresh."""
+    found: dict[str, Staging] = {}
+    folder = root / layout.GENERATED
+    for env in sorted(p.name for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []:
+        state = promote.recorded(root, env)
+        if state is not None:
+            found[env] = Staging(state.stage, state.base_commit)
+    return found
 
 
 def _base_note(root: Path, env: str, prints: dict[str, str], base: str) -> str:

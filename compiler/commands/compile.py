@@ -8,6 +8,7 @@ from typing import Any
 
 from compiler import console
 from compiler.commands import summary
+from compiler.commands.promote import refuse_unfinished
 from compiler.pipeline import Compiled, compile_deployed, orphan_dirs, output_dir
 from compiler.plan.model import Plan
 from compiler.repo import gitio, layout
@@ -29,6 +30,8 @@ def run(
         compiled, chosen, warnings = compile_deployed(root, envs, base)
     for warning in warnings:
         console.warning(warning)
+    if chosen.rev is not None:
+        refuse_unfinished(root, chosen.rev, sorted(compiled.plans))
     request = None
     if commit:
         plans = list(compiled.plans.values())

@@ -16,6 +16,8 @@ from compiler.spec.models import EnvironmentSpec
 from compiler.spec.repoconfig import BRANCH_PATTERN
 from compiler.spec.types import DNS1123_LABEL, VENDOR_VERSION
 
+REPO_URL = r"(https://|ssh://|git@)[^\s:@/]*[^\s]*"
+
 SERVICES: tuple[str, ...] = typing.get_args(EnvironmentSpec.model_fields["service"].annotation)
 
 
@@ -28,20 +30,27 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     init.add_argument("--service", choices=SERVICES, default=SERVICES[0], help="service profile")
     init.add_argument("--version", default="1.0.0", metavar="VERSION", help="vendor release to run (default: 1.0.0)")
     init.add_argument("--deployed-branch", default="main", metavar="BRANCH", help="the branch deployed")
+    init.add_argument("--repo-url", metavar="URL", help="URL this repository is cloned from (Argo CD output needs it; "
+                      "without it the scaffold writes Flux output only)")  # fmt: skip
     init.add_argument("--force", action="store_true", help="write into a non-empty DIR, replacing scaffold files")
     init.add_argument("--debug", action="store_true", help="show the traceback of an internal error")
     init.add_argument("--format", choices=("text",), default="text", help=argparse.SUPPRESS)
 
 
-def run(target: Path, *, env: str, regions: str, service: str, version: str, branch: str, force: bool) -> int:
+def run(
+    target: Path, *, env: str, regions: str, service: str, version: str, branch: str, force: bool,
+    repo_url: str | None = None,
+) -> int:
     names = [r.strip() for r in regions.split(",") if r.strip()]
     _check_names(env, names, version, branch)
+    if repo_url is not None and not re.fullmatch(REPO_URL, repo_url):
+        raise UsageError(f"--repo-url {repo_url!r}: expected https://…, ssh://… or git@… with no password in it")
     if target.exists() and not target.is_dir():
         raise UsageError(f"{target} is not a directory")
     if target.is_dir() and any(p.name != ".git" for p in target.iterdir()) and not force:
         raise UsageError(f"{target} is not empty: pass --force to write the scaffold into it anyway")
     target.mkdir(parents=True, exist_ok=True)
-    files = scaffold(env, names, service, version, branch)
+    files = scaffold(env, names, service, version, branch, repo_url)
     for path in files:
         _refuse_symlinks(target, target / path)
     for path, text in files.items():
@@ -76,13 +85,15 @@ def _refuse_symlinks(target: Path, dest: Path) -> None:
             raise UsageError(f"{part} is a symlink: rollplan init does not write through it")
 
 
-def scaffold(env: str, regions: list[str], service: str, version: str, branch: str) -> dict[str, str]:
+def scaffold(
+    env: str, regions: list[str], service: str, version: str, branch: str, repo_url: str | None = None
+) -> dict[str, str]:
     """Every file of the scaffold, by repo-relative path."""
     files = {
         "rollplan.yaml": "# yaml-language-server: $schema=schemas/rollplan.schema.json\n"
         "# The branch the GitOps controller applies: plans are compiled against it.\n"
         f"deployed_branch: {branch}\n",
-        f"environments/{env}/environment.yaml": _environment(env, service, version),
+        f"environments/{env}/environment.yaml": _environment(env, service, version) + _gitops(repo_url),
         f"environments/{env}/values/common.yaml": f"# Helm values shared by every region of {env}.\n{{}}\n",
         f"release-notes/{service}/{version}.yaml": _release_note(version),
         ".pre-commit-config.yaml": PRE_COMMIT,
@@ -105,6 +116,16 @@ chart:
   repository: oci://registry.example.com/charts
 values:
   - environments/{env}/values/common.yaml
+"""
+
+
+def _gitops(repo_url: str | None) -> str:
+    if repo_url is not None:
+        return f"gitops:\n  argocd:\n    repo_url: {repo_url}\n"
+    return """# Argo CD output needs the URL this repository is cloned from; to get it too, write:
+#   gitops: {controllers: [argocd, flux], argocd: {repo_url: https://git.example.com/you/this-repo.git}}
+gitops:
+  controllers: [flux]
 """
 
 

@@ -93,6 +93,8 @@ class RegionChange:
     base_print: Fingerprint | None = None
     """What the base release looks like live (chart version, values hash); None for an install."""
     target_print: Fingerprint | None = None
+    migrations: tuple[str, ...] = ()
+    """Releases this change passes through that migrate the database (reversibly or not)."""
 
     @property
     def current(self) -> RegionState:

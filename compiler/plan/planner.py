@@ -95,7 +95,9 @@ def _region(
     if base is None:
         passed = _between(notes, None, target.release.version)
         risks = rules.note_risks(passed[-1], set()) if passed else []
-        change = RegionChange(name, primary, "install", wave, None, target, (), tuple(risks))
+        change = RegionChange(
+            name, primary, "install", wave, None, target, (), tuple(risks), migrations=_migrations(passed)
+        )
         return Region(change, None, passed)
     return _existing(name, primary, wave, base, target, notes)
 
@@ -124,8 +126,15 @@ def _existing(
             risks += rules.note_risks(note, paths, target=note is passed[-1])
         if sig is not None:
             risks += rules.signal_risks(sig, target.release_name)
-    change = RegionChange(name, primary, kind, wave, base, target, diff, tuple(dict.fromkeys(risks)))
+    migrations = _migrations(passed) if kind != "noop" else ()
+    change = RegionChange(
+        name, primary, kind, wave, base, target, diff, tuple(dict.fromkeys(risks)), migrations=migrations
+    )
     return Region(change, sig, passed)
+
+
+def _migrations(passed: tuple[ReleaseNote, ...]) -> tuple[str, ...]:
+    return tuple(n.version for n in passed if n.database_migration != "none")
 
 
 def _check(inputs: EnvInputs, regions: list[Region], notes: Mapping[str, ReleaseNote]) -> list[str]:

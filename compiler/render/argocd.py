@@ -62,6 +62,7 @@ def parent_application(plan: Plan) -> dict[str, Any]:
     no resources finalizer: deleting the parent must not cascade into the releases.
     """
     settings = plan.env.gitops.argocd
+    assert settings.repo_url is not None, "validate requires gitops.argocd.repo_url for Argo CD output"
     spec: dict[str, Any] = {
         "project": settings.project,
         "source": {

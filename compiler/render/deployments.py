@@ -7,6 +7,7 @@ of one function each, and an unchanged region yields the very same objects.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +18,7 @@ from compiler.resolve.secrets import strip_redacted
 from compiler.spec.models import Chart
 
 # File names the renderers use beside the per-region files `<region>.yaml`.
-RESERVED_FILE_STEMS = ("parent", "kustomization", "applicationset")
+RESERVED_FILE_STEMS = ("parent", "kustomization", "applicationset", "sources")
 
 
 @dataclass(frozen=True)
@@ -37,11 +38,28 @@ class Deployment:
     values: dict[str, Any]
     secret_paths: tuple[str, ...]
     depends_on: str | None
+    migrations: tuple[str, ...] = ()
+    """Releases the region's change passes through that migrate the database, either way."""
 
 
 def forward_deployments(plan: Plan) -> tuple[Deployment, ...]:
     """The target state of every region that is present after the plan, in rollout order."""
     return _deployments(plan, [(c, c.target) for c in plan.regions if _present(c.target) and c.change != "uninstall"])
+
+
+def staged_deployments(plan: Plan, promoted: Collection[str]) -> tuple[Deployment, ...]:
+    """Regions in ``promoted`` at their target state, every other changed region still at its base.
+
+    An unchanged region is the same on both sides; a region being installed appears
+    once promoted, a region being removed disappears once promoted.
+    """
+    sides: list[tuple[RegionChange, RegionState | None]] = []
+    for change in plan.regions:
+        moved = change.name in promoted or change.change == "noop"
+        state = change.target if moved else change.base
+        if _present(state) and not (moved and change.change == "uninstall"):
+            sides.append((change, state))
+    return _deployments(plan, sides)
 
 
 def rollback_deployments(plan: Plan) -> tuple[Deployment, ...]:
@@ -100,6 +118,7 @@ def _deployment(plan: Plan, change: RegionChange, state: RegionState, depends_on
         values=_unshared(strip_redacted(state.values)),
         secret_paths=state.secret_paths,
         depends_on=region_object_name(release, plan.environment, depends_on) if depends_on else None,
+        migrations=change.migrations,
     )
 
 

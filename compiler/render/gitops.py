@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from compiler.plan.model import Plan
-from compiler.render import argocd, flux
+from compiler.render import argocd, flux, staging
 from compiler.render.alerts import render_alerts
 from compiler.render.deployments import Deployment, forward_deployments, rollback_deployments
 from compiler.repo.layout import env_dir
@@ -25,11 +25,14 @@ def render_gitops(plan: Plan, forward: tuple[Deployment, ...] | None = None) -> 
     """
     forward = forward_deployments(plan) if forward is None else forward
     rollback = rollback_deployments(plan)
+    controllers = plan.env.gitops.controllers
     files: Documents = {}
-    files |= _prefixed("argocd/", _argocd_files(plan, forward))
-    files |= _prefixed("flux/", _flux_files(plan, forward))
-    files |= _prefixed("rollback/argocd/", _argocd_files(plan, rollback))
-    files |= _prefixed("rollback/flux/", _flux_files(plan, rollback))
+    if "argocd" in controllers:
+        files |= _prefixed("argocd/", _argocd_files(plan, forward))
+        files |= _prefixed("rollback/argocd/", _argocd_files(plan, rollback))
+    if "flux" in controllers:
+        files |= _prefixed("flux/", _flux_files(plan, forward))
+        files |= _prefixed("rollback/flux/", _flux_files(plan, rollback))
     files["alerts.yaml"] = [render_alerts(plan)]
     return files
 
@@ -46,7 +49,9 @@ def _argocd_files(plan: Plan, deployments: tuple[Deployment, ...]) -> Documents:
 
 
 def _flux_files(plan: Plan, deployments: tuple[Deployment, ...]) -> Documents:
-    files = {f"{d.region}.yaml": flux.region_documents(plan, d) for d in deployments}
+    files = {f"{d.region}.yaml": [flux.helm_release(plan, d)] for d in deployments}
+    if deployments:
+        files["sources.yaml"] = flux.chart_sources(plan, deployments)
     return files | {"kustomization.yaml": [_kustomization(sorted(files))]}
 
 
@@ -62,16 +67,76 @@ def _prefixed(prefix: str, files: Documents) -> Documents:
     return {prefix + path: docs for path, docs in files.items()}
 
 
-def gitops_notes(plan: Plan, forward: tuple[Deployment, ...] | None = None) -> list[str]:
-    """Markdown paragraphs for plan.md: order enforcement, rollback, removed regions."""
+def gitops_notes(plan: Plan, forward: tuple[Deployment, ...] | None = None, stage: int | None = None) -> list[str]:
+    """Markdown paragraphs for plan.md: order enforcement, rollback, removed regions.
+
+    ``stage`` is where a staged rollout stands (``gitops.promotion: staged``).
+    """
     forward = forward_deployments(plan) if forward is None else forward
-    notes = [_argocd_note(plan, forward), *_flux_notes(plan, forward), _rollback_note(plan)]
+    controllers = plan.env.gitops.controllers
+    notes = [_staged_note(plan, stage)] if stage is not None else []
+    if "argocd" in controllers:
+        notes += [_argocd_note(plan, forward), *_argocd_source_notes(plan)]
+    if "flux" in controllers:
+        notes += _flux_notes(plan, forward) if stage is None else [_flux_note(plan, forward)]
+        notes += _remediation_notes(plan)
+    notes.append(_rollback_note(plan) if stage is None else _staged_rollback_note(plan))
     notes += [_removal_note(plan, name) for name in _removed(plan)]
     states = [s for c in plan.regions for s in (c.base, c.target) if s is not None]
     secret_paths = sorted({p for state in states for p in state.secret_paths})
     if secret_paths:
         notes.append(_secrets_note(plan, secret_paths))
     return notes
+
+
+def _staged_note(plan: Plan, stage: int) -> str:
+    env = plan.environment
+    return (
+        f"**Staged promotion** (`gitops.promotion: staged`): the manifests under `{env_dir(env)}/` move one region "
+        "at a time, so no controller has to order clusters. Once a stage's region passed its gate, run "
+        f"`rollplan promote --env {env}` on the deployed branch and commit what it writes (or add `--commit`). "
+        "Stages:\n\n" + staging.checklist(plan, stage)
+    )
+
+
+def _staged_rollback_note(plan: Plan) -> str:
+    return (
+        f"**Rolling back a staged rollout**: `rollplan promote --env {plan.environment} --rollback` moves the last "
+        "promoted region back to its base state, one region per commit, in reverse order, the same way. "
+        f"`{env_dir(plan.environment)}/rollback/` holds every region's base state for reference."
+    )
+
+
+def _argocd_source_notes(plan: Plan) -> list[str]:
+    chart = plan.env.chart
+    notes = []
+    if chart.repository is not None and chart.repository.startswith("oci://"):
+        notes.append(
+            f"**Argo CD and OCI charts**: register `{chart.repository.removeprefix('oci://')}` as a Helm repository "
+            'with `enableOCI: "true"` (a repository Secret labelled `argocd.argoproj.io/secret-type: repository`, '
+            "with credentials if the registry is private): the Applications name it without the `oci://` scheme."
+        )
+    if plan.env.gitops.argocd.repo_url is not None:
+        notes.append(
+            f"**Argo CD and this repository**: `{plan.env.gitops.argocd.repo_url}` must be known to Argo CD "
+            "(a repository Secret, with credentials if it is private) for the app-of-apps parent"
+            + (" and the chart kept in git." if chart.path is not None else ".")
+        )
+    return notes
+
+
+def _remediation_notes(plan: Plan) -> list[str]:
+    migrating = [c for c in plan.regions if c.migrations]
+    if not migrating:
+        return []
+    regions = ", ".join(f"`{c.name}`" for c in migrating)
+    releases = ", ".join(f"`{v}`" for v in sorted({v for c in migrating for v in c.migrations}))
+    return [
+        f"**No automatic rollback by Flux** for {regions}: the change passes through release(s) {releases}, which "
+        "migrate the database. Their HelmReleases have `retries: 0` and `remediateLastFailure: false`: a rollback "
+        "by the controller would run the old code on the migrated schema. When an upgrade fails, Flux stops there "
+        "and the plan's rollback decides (restoring the backup first where the migration is irreversible)."
+    ]
 
 
 def _argocd_note(plan: Plan, forward: tuple[Deployment, ...]) -> str:
@@ -85,7 +150,9 @@ def _argocd_note(plan: Plan, forward: tuple[Deployment, ...]) -> str:
             "auto-sync off on the Applications; "
         )
         how += (
-            "steps run by themselves (`auto_sync: true`)."
+            "steps run by themselves (`auto_sync: true`), but RollingSync has open bugs in which a later step "
+            "starts before the earlier one synced the new revision (argoproj/argo-cd#29410, #22852): do not "
+            "rely on it for the order, or use `gitops.promotion: staged`."
             if settings.auto_sync
             else "every step has `maxUpdate: 0`, so an operator syncs each wave by hand after its gate."
         )
@@ -105,21 +172,28 @@ def _argocd_note(plan: Plan, forward: tuple[Deployment, ...]) -> str:
     return how + " Order: " + _order(forward) + "."
 
 
-def _flux_notes(plan: Plan, forward: tuple[Deployment, ...]) -> list[str]:
+def _flux_note(plan: Plan, forward: tuple[Deployment, ...]) -> str:
     folder = f"`{env_dir(plan.environment)}/flux/`"
-    chain = (
+    return (
         f"**Flux** ({folder}, applied by one Flux instance): each HelmRelease `dependsOn` the one before it, so "
         "Flux upgrades a region only once the previous region's release is Ready. `dependsOn` only orders "
-        "HelmReleases reconciled by the same Flux instance: remote clusters are reached through the kubeconfig "
-        f"Secrets `<cluster>-kubeconfig` in `{plan.env.gitops.flux.namespace}`. Order: {_order(forward)}."
+        "HelmReleases reconciled by the same Flux instance: every region's cluster is reached through the "
+        f"kubeconfig Secret `<cluster>-kubeconfig` in `{plan.env.gitops.flux.namespace}`, and the chart sources "
+        f"are in `sources.yaml`. Order: {_order(forward)}."
     )
+
+
+def _flux_notes(plan: Plan, forward: tuple[Deployment, ...]) -> list[str]:
+    chain = _flux_note(plan, forward)
     commits = _commits(plan, rollback=False)
     if not commits:
         return [chain]
     separate = (
         "Where the clusters are managed separately (a Flux instance each, which cannot see the other "
         "instances' releases, so `dependsOn` must go), keep the order by committing one region per commit, "
-        "each after the previous region's gate passed:\n\n" + commits
+        "each after the previous region's gate passed. Keep both versions' chart sources in `flux/sources.yaml` "
+        "until the last region moved, or let `gitops.promotion: staged` and `rollplan promote` write each "
+        "stage:\n\n" + commits
     )
     return [chain, separate]
 
@@ -151,14 +225,20 @@ def _commit_text(region: str, change: str, rollback: bool) -> str:
 
 def _rollback_note(plan: Plan) -> str:
     base = f"{env_dir(plan.environment)}/rollback"
+    controllers = sorted(plan.env.gitops.controllers)
+    folders = " and ".join(f"`{base}/{c}/`" for c in controllers)
+    over = " and ".join(f"`{c}/`" for c in controllers)
+    after = {
+        "flux": "Flux then rolls back in rollout order",
+        "argocd": "with Argo CD without auto-sync, sync the regions in reverse wave order",
+    }
     text = (
-        f"**Rolling back with GitOps**: `{base}/argocd/` and `{base}/flux/` hold the same objects built from the "
-        "deployed (base) state, under the same names. Commit the files of those folders over `argocd/` and `flux/` "
-        "(their kustomization.yaml drops regions that did not exist before, and pruning removes them), or "
-        "`git revert` the commit that applied this plan. Either way Flux then rolls back in rollout order; with "
-        "Argo CD without auto-sync, sync the regions in reverse wave order."
+        f"**Rolling back with GitOps**: {folders} hold the same objects built from the deployed (base) state, "
+        f"under the same names. Commit the files of those folders over {over} (their kustomization.yaml drops "
+        "regions that did not exist before, and pruning removes them), or `git revert` the commit that applied "
+        f"this plan. Either way {'; '.join(after[c] for c in reversed(controllers))}."
     )
-    commits = _commits(plan, rollback=True)
+    commits = _commits(plan, rollback=True) if "flux" in controllers else ""
     if commits:
         text += " To roll back in reverse order instead, one region per commit:\n\n" + commits
     return text
@@ -177,14 +257,24 @@ def _removal_note(plan: Plan, region: str) -> str:
 
 def _secrets_note(plan: Plan, secret_paths: list[str]) -> str:
     paths = ", ".join(f"`{p}`" for p in secret_paths)
-    return (
-        f"**Secret values** ({paths}) are in no generated file; each way of deploying supplies them. "
+    controllers = plan.env.gitops.controllers
+    parts = [
         f"The scripts pass `<secrets dir>/{plan.environment}/<region>.yaml`, kept outside the repository, "
         "as the last `-f` of every helm upgrade (`--secrets DIR` or `ROLLPLAN_SECRETS_DIR`), and stop before "
-        f"their first step when one is missing. Flux reads them from the Secret `{flux.values_secret(plan)}` "
-        f"in `{plan.env.gitops.flux.namespace}` (one key per values path, `valuesFrom`). Argo CD has no such "
-        "reference: the chart must read them from Kubernetes Secrets it mounts (`…secretName`, "
-        "`existingSecret`), or an Argo CD plugin must supply them (docs/gitops.md)."
+        "their first step when one is missing."
+    ]
+    if "flux" in controllers:
+        parts.append(
+            f"Flux reads them from the Secret `{flux.values_secret(plan)}` in `{plan.env.gitops.flux.namespace}` "
+            "(one key per values path, `valuesFrom`)."
+        )
+    if "argocd" in controllers:
+        parts.append(
+            "Argo CD has no such reference: the chart must read them from Kubernetes Secrets it mounts "
+            "(`…secretName`, `existingSecret`), or an Argo CD plugin must supply them (docs/gitops.md)."
+        )
+    return f"**Secret values** ({paths}) are in no generated file; each way of deploying supplies them. " + " ".join(
+        parts
     )
 
 

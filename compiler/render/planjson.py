@@ -8,12 +8,16 @@ from typing import Any
 from compiler.plan.model import FORMAT_VERSION, DiffEntry, Plan, RegionChange
 
 
-def plan_document(plan: Plan, fingerprints: dict[str, str]) -> dict[str, Any]:
+def plan_document(
+    plan: Plan, fingerprints: dict[str, str], gitops: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """The plan as a JSON-ready document.
 
     ``fingerprints`` holds the base and target input hashes, and under ``commit`` the base's commit id.
+
+    ``gitops`` (a staged rollout's stages and stage) is written only when given.
     """
-    return {
+    document = {
         "format_version": FORMAT_VERSION,
         "environment": plan.environment,
         "service": plan.service,
@@ -28,10 +32,12 @@ def plan_document(plan: Plan, fingerprints: dict[str, str]) -> dict[str, Any]:
         "uninstall": [s.as_dict() for s in plan.uninstall],
         "rollback": [s.as_dict() for s in plan.rollback],
     }
+    return document | ({"gitops": gitops} if gitops is not None else {})
 
 
-def render_plan_json(plan: Plan, fingerprints: dict[str, str]) -> str:
-    return json.dumps(plan_document(plan, fingerprints), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+def render_plan_json(plan: Plan, fingerprints: dict[str, str], gitops: dict[str, Any] | None = None) -> str:
+    document = plan_document(plan, fingerprints, gitops)
+    return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 def _region(change: RegionChange) -> dict[str, Any]:

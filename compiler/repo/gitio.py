@@ -371,6 +371,18 @@ def commit_generated(request: CommitRequest) -> str | None:
     return str(repo.head.commit.hexsha)
 
 
+def uncommitted(root: Path, folder: str) -> list[str]:
+    """Files under ``folder`` (relative to ``root``) that differ from HEAD, staged or not, or are untracked."""
+    repo = open_repo(root)
+    path = f"{_prefix(repo, root)}{folder}"
+    return [line[3:] for line in repo.git.status("--porcelain", "--untracked-files=all", "--", path).splitlines()]
+
+
+def current_branch(root: Path) -> str | None:
+    """The branch checked out in the repository of ``root``; None when HEAD is detached."""
+    return _current_branch(open_repo(root))
+
+
 def _undo_branch(repo: git.Repo, branch: str, start_branch: str | None, start_commit: str) -> None:
     if start_branch == branch or _current_branch(repo) != branch:
         return

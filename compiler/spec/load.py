@@ -23,6 +23,7 @@ from compiler.errors import InputError, Location, Problem
 from compiler.resolve.secrets import secret_locations
 from compiler.spec.models import EnvironmentSpec, RegionSpec, ReleaseNote, Secrets
 from compiler.spec.needs import needs_problems
+from compiler.spec.outputs_check import gitops_problems
 from compiler.spec.types import DNS1123_LABEL, REDACT_CREDENTIALS, mask_url_credentials
 from compiler.spec.yamlio import MAX_FILE_BYTES, MAX_RUN_BYTES, Document, load_document
 
@@ -162,11 +163,15 @@ class _Run:
             return None
 
 
-def load_specs(source: Source, only: Sequence[str] = (), *, refuse_secrets: bool = True) -> Specs:
+def load_specs(
+    source: Source, only: Sequence[str] = (), *, refuse_secrets: bool = True, output_checks: bool = True
+) -> Specs:
     """Load, validate and cross-check the specs of ``source`` (all environments, or ``only`` these).
 
     ``refuse_secrets=False`` reads history (the base): a plaintext secret committed there
     cannot be taken back, so it is redacted when resolved instead of refused.
+    ``output_checks`` adds the checks of what the manifests are written from: the
+    target's settings. The base (deployed) side is read for its state only.
     """
     run = _Run(source, refuse_secrets)
     notes = _load_release_notes(run)
@@ -174,6 +179,8 @@ def load_specs(source: Source, only: Sequence[str] = (), *, refuse_secrets: bool
     values: dict[str, dict[str, Any]] = {}
     for name in _environment_names(run, only):
         loaded = _load_environment(run, name, notes)
+        if loaded is not None and output_checks:
+            run.problems.extend(gitops_problems(loaded[0]))
         if loaded is not None:
             environments[name] = loaded[0]
             values.update(_load_values(run, loaded[0].spec.secrets, loaded[1]))

@@ -6,11 +6,12 @@ Validated once at the boundary, then handed inward frozen.
 from __future__ import annotations
 
 import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from compiler.spec.types import (
+    CREDENTIAL_FREE,
     ChartUrl,
     Count,
     CredentialFreeWord,
@@ -104,9 +105,10 @@ class ArgoCD(Spec):
         default="app-of-apps",
         description="One Application per region under a parent, or one ApplicationSet (RollingSync).",
     )
-    repo_url: CredentialFreeWord = Field(
-        default="https://git.example.com/platform/gitops.git",
-        description="URL of this repository, for the app-of-apps parent.",
+    repo_url: Annotated[str, Field(pattern=r"^(https://|ssh://|git@)[^\s]+$"), CREDENTIAL_FREE] | None = Field(
+        default=None,
+        description="URL of this repository (app-of-apps parent, charts kept in git). "
+        "Required when Argo CD output is written or the chart is kept in git.",
     )
     revision: Word = Field(default="HEAD", description="Revision of this repository the parent follows.")
 
@@ -121,11 +123,33 @@ class Flux(Spec):
     secret_name: DnsLabel | None = Field(
         default=None, description="Secret holding values for the secret paths (valuesFrom); default <release>-values."
     )
+    secret_ref: DnsLabel | None = Field(
+        default=None, description="Secret with the credentials of the chart registry or repository (secretRef)."
+    )
+    git_secret_ref: DnsLabel | None = Field(
+        default=None, description="Secret with the credentials of this git repository, for a chart kept in git."
+    )
 
 
 class GitOps(Spec):
+    """Which controllers get manifests, and how the rollout moves across regions."""
+
+    controllers: tuple[Literal["argocd", "flux"], ...] = Field(
+        default=("argocd", "flux"), min_length=1, description="Controllers to write manifests for."
+    )
+    promotion: Literal["all", "staged"] = Field(
+        default="all",
+        description="all: the manifests of every region move to the target at once, ordered by the controller; "
+        "staged: only the first region's do, and 'rollplan promote' moves the next one, wave by wave.",
+    )
     argocd: ArgoCD = ArgoCD()
     flux: Flux = Flux()
+
+    @model_validator(mode="after")
+    def _distinct_controllers(self) -> GitOps:
+        if len(set(self.controllers)) != len(self.controllers):
+            raise ValueError("each controller may be listed once")
+        return self
 
 
 class Monitoring(Spec):

@@ -20,7 +20,9 @@ from support.planfactory import make_plan
 
 from compiler.errors import InputError
 from compiler.plan.model import Plan, RegionChange
+from compiler.render import staging
 from compiler.render.alerts import duration
+from compiler.render.deployments import forward_deployments
 from compiler.render.gitops import gitops_notes, render_gitops
 from compiler.render.names import object_name
 from compiler.resolve.secrets import redacted_paths
@@ -58,7 +60,8 @@ def _plan(
 ) -> Plan:
     """planfactory's upgrade plan, with the GitOps settings, chart source and region changes asked for."""
     plan = make_plan(regions=regions, absent=absent, tricky=False)
-    overrides: dict[str, Any] = {"gitops": {"argocd": {"mode": mode, "auto_sync": auto_sync}}}
+    argocd = {"mode": mode, "auto_sync": auto_sync, "repo_url": "https://git.example.com/platform/tenant-gitops.git"}
+    overrides: dict[str, Any] = {"gitops": {"argocd": argocd}}
     if chart is not None:
         overrides["chart"] = chart
     env = _env(plan.env, overrides)
@@ -147,6 +150,7 @@ def test_render_gitops_validates_against_upstream_crds(tmp_path: Path) -> None:
         "ApplicationSet",
         "HelmRelease",
         "HelmRepository",
+        "OCIRepository",
         "GitRepository",
         "PrometheusRule",
     }
@@ -196,7 +200,7 @@ def test_argocd_auto_sync_only_when_asked() -> None:
 
 def test_flux_depends_on_chain_follows_rollout_order() -> None:
     files = render_gitops(_plan(regions=("westus2", "eastus", "centralus", "northeu")))
-    releases = [files[f"flux/{r}.yaml"][1] for r in ("westus2", "eastus", "centralus", "northeu")]
+    releases = [files[f"flux/{r}.yaml"][0] for r in ("westus2", "eastus", "centralus", "northeu")]
     assert [r["kind"] for r in releases] == ["HelmRelease"] * 4
     assert "dependsOn" not in releases[0]["spec"]
     for before, after in itertools.pairwise(releases):
@@ -291,7 +295,7 @@ def test_render_gitops_has_no_secret_value(name: str) -> None:
 
 def test_flux_values_from_references_every_secret_path() -> None:
     files = render_gitops(_plan())
-    release = files["flux/eastus.yaml"][1]
+    release = files["flux/eastus.yaml"][0]
     refs = release["spec"]["valuesFrom"]
     assert [(r["kind"], r["name"], r["valuesKey"], r["targetPath"]) for r in refs] == [
         ("Secret", "t100-values", "tenant.pgdb.password", "tenant.pgdb.password"),
@@ -307,10 +311,14 @@ def test_argocd_oci_repo_url_has_no_scheme() -> None:
     files = render_gitops(_plan())
     sources = [a["spec"]["source"] for a in _docs(files, "Application") if "chart" in a["spec"]["source"]]
     assert sources and {s["repoURL"] for s in sources} == {"registry.example.com/genesys/charts"}
-    repos = _docs(files, "HelmRepository")
-    assert {(r["spec"]["url"], r["spec"]["type"]) for r in repos} == {
-        ("oci://registry.example.com/genesys/charts", "oci")
-    }
+    assert not _docs(files, "HelmRepository")
+    repos = _docs(files, "OCIRepository", "flux/")
+    assert [(r["spec"]["url"], r["spec"]["ref"]) for r in repos] == [
+        ("oci://registry.example.com/genesys/charts/tenant", {"tag": "100.0.1000076_1407"})
+    ]
+    assert repos == files["flux/sources.yaml"]  # one source for every region on that chart version
+    refs = {d["spec"]["chartRef"]["name"] for d in _docs(files, "HelmRelease", "flux/")}
+    assert refs == {repos[0]["metadata"]["name"]}
 
 
 def test_https_chart_keeps_its_url_and_default_repository_type() -> None:
@@ -325,12 +333,12 @@ def test_local_chart_is_read_from_this_repository() -> None:
     files = render_gitops(_plan(chart={"name": "tenant", "path": "charts/tenant"}))
     app = files["argocd/westus2.yaml"][0]["spec"]["source"]
     assert {k: app[k] for k in ("repoURL", "path", "targetRevision")} == {
-        "repoURL": "https://git.example.com/platform/gitops.git",
+        "repoURL": "https://git.example.com/platform/tenant-gitops.git",
         "path": "charts/tenant",
         "targetRevision": "HEAD",
     }
     assert "chart" not in app
-    source, release = files["flux/westus2.yaml"]
+    [source], [release] = files["flux/sources.yaml"], files["flux/westus2.yaml"]
     assert source["kind"] == "GitRepository"
     assert source["spec"]["ref"] == {"name": "HEAD"}
     assert release["spec"]["chart"]["spec"]["chart"] == "charts/tenant"
@@ -338,10 +346,12 @@ def test_local_chart_is_read_from_this_repository() -> None:
     assert "version" not in release["spec"]["chart"]["spec"]
 
 
-def test_flux_remote_clusters_use_their_kubeconfig_secret() -> None:
-    with_servers = render_gitops(_plan(servers=True))["flux/eastus.yaml"][1]["spec"]
+def test_flux_every_cluster_is_reached_through_its_kubeconfig_secret() -> None:
+    with_servers = render_gitops(_plan(servers=True))["flux/eastus.yaml"][0]["spec"]
     assert with_servers["kubeConfig"] == {"secretRef": {"name": "aks-eastus-kubeconfig"}}
-    assert "kubeConfig" not in render_gitops(_plan())["flux/eastus.yaml"][1]["spec"]
+    # Without a server URL the region is still on its own cluster, never on Flux's own by default.
+    without = render_gitops(_plan())["flux/eastus.yaml"][0]["spec"]
+    assert without["kubeConfig"] == {"secretRef": {"name": "aks-eastus-kubeconfig"}}
     argo = render_gitops(_plan(servers=True))["argocd/eastus.yaml"][0]["spec"]["destination"]
     assert argo == {"server": "https://aks-eastus.k8s.example.com:443", "namespace": "voice"}
 
@@ -365,13 +375,16 @@ def test_rollback_docs_differ_exactly_for_regions_whose_state_changes() -> None:
         assert f"{tool}/northeu.yaml" in files
         assert f"{tool}/centralus.yaml" not in files  # uninstalled: the rollback reinstalls it
         assert f"rollback/{tool}/centralus.yaml" in files
+        sources = ["sources.yaml"] if tool == "flux" else []
         assert yaml.safe_load(yaml.safe_dump(files[f"rollback/{tool}/kustomization.yaml"][0]))["resources"] == [
             "centralus.yaml",
             "eastus.yaml",
+            *sources,
             "westus2.yaml",
         ]
-    old = files["rollback/flux/westus2.yaml"][1]["spec"]
-    assert old["chart"]["spec"]["version"] == "100.0.1000067+1407"
+    old = files["rollback/flux/westus2.yaml"][0]["spec"]
+    by_name = {s["metadata"]["name"]: s for s in files["rollback/flux/sources.yaml"]}
+    assert by_name[old["chartRef"]["name"]]["spec"]["ref"] == {"tag": "100.0.1000067_1407"}
     assert old["values"]["images"]["tenant"]["tag"] == "100.0.1000067"
     assert files["rollback/argocd/parent.yaml"] == files["argocd/parent.yaml"]
 
@@ -490,3 +503,101 @@ def test_committed_manifests_validate_against_upstream_crds(tree: str) -> None:
     summary = done.stdout.strip().splitlines()[-1]
     assert re.fullmatch(r"[1-9]\d* valid, 0 invalid, 0 unknown, \d+ skipped", summary), done.stdout
     assert done.returncode == 0
+
+
+# --- fidelity: timeout, remediation, controllers, credentials -------------------------------------
+
+
+def test_flux_timeout_is_the_verify_timeout() -> None:
+    releases = _docs(render_gitops(_plan()), "HelmRelease")
+    assert releases and {r["spec"]["timeout"] for r in releases} == {"900s"}
+
+
+def test_flux_remediation_without_migration_rolls_back() -> None:
+    spec = render_gitops(_plan())["flux/eastus.yaml"][0]["spec"]
+    assert spec["upgrade"]["remediation"] == {"retries": 3, "strategy": "rollback"}
+
+
+def test_flux_remediation_through_a_migration_never_rolls_back() -> None:
+    plan = _plan(noop=("centralus",))
+    plan = replace(plan, regions=tuple(replace(c, migrations=("100.0.1000076",)) if c.change != "noop" else c
+                                       for c in plan.regions))  # fmt: skip
+    files = render_gitops(plan)
+    for side in ("", "rollback/"):
+        spec = files[f"{side}flux/eastus.yaml"][0]["spec"]
+        assert spec["upgrade"]["remediation"] == {"retries": 0, "remediateLastFailure": False}
+        assert spec["install"]["remediation"] == {"retries": 0, "remediateLastFailure": False}
+        assert "strategy" not in spec["upgrade"]["remediation"]
+    unchanged = files["flux/centralus.yaml"][0]["spec"]  # no change, no migration passed: Flux may remediate
+    assert unchanged["upgrade"]["remediation"]["strategy"] == "rollback"
+    notes = "\n".join(gitops_notes(plan))
+    assert "No automatic rollback by Flux" in notes and "`centralus`" not in notes.split("No automatic")[1][:200]
+
+
+def test_render_gitops_writes_only_the_chosen_controllers() -> None:
+    plan = _plan()
+    flux_only = replace(plan, env=_env(plan.env, {"gitops": {"controllers": ["flux"]}}))
+    paths = set(render_gitops(flux_only))
+    assert not [p for p in paths if "argocd/" in p]
+    assert "flux/westus2.yaml" in paths and "rollback/flux/westus2.yaml" in paths
+    assert not any("Argo CD" in n for n in gitops_notes(flux_only))
+    argocd_only = replace(plan, env=_env(plan.env, {"gitops": {"controllers": ["argocd"], **plan.env.gitops.model_dump(
+        include={"argocd"})}}))  # fmt: skip
+    assert not [p for p in render_gitops(argocd_only) if "flux/" in p]
+
+
+def test_flux_credentials_are_referenced_where_set() -> None:
+    plan = _plan()
+    gitops = plan.env.gitops.model_dump() | {"flux": {"secret_ref": "registry-creds"}}
+    files = render_gitops(replace(plan, env=_env(plan.env, {"gitops": gitops})))
+    assert [s["spec"]["secretRef"] for s in files["flux/sources.yaml"]] == [{"name": "registry-creds"}]
+    assert "secretRef" not in render_gitops(plan)["flux/sources.yaml"][0]["spec"]
+    git = _plan(chart={"name": "tenant", "path": "charts/tenant"})
+    gitops = git.env.gitops.model_dump() | {"flux": {"git_secret_ref": "gitops-deploy-key"}}
+    files = render_gitops(replace(git, env=_env(git.env, {"gitops": gitops})))
+    assert files["flux/sources.yaml"][0]["spec"]["secretRef"] == {"name": "gitops-deploy-key"}
+
+
+def test_argocd_oci_note_asks_for_enable_oci() -> None:
+    notes = "\n".join(gitops_notes(_plan()))
+    assert 'enableOCI: "true"' in notes and "`registry.example.com/genesys/charts`" in notes
+
+
+def _staged(plan: Plan) -> Plan:
+    return replace(plan, env=_env(plan.env, {"gitops": plan.env.gitops.model_dump() | {"promotion": "staged"}}))
+
+
+def test_staged_deployments_move_installs_and_removals_at_their_stage() -> None:
+    regions_ = ("westus2", "northeu", "eastus", "centralus")
+    plan = _staged(_plan(absent=("centralus",), noop=("eastus",), install=("northeu",), regions=regions_))
+    assert [c.name for c in staging.stages(plan)] == ["westus2", "northeu", "centralus"]
+
+    def regions(stage: int) -> dict[str, str]:
+        return {d.region: d.chart_version for d in staging.deployments(plan, staging.Staging(stage, "c" * 40))}
+
+    base, target = "100.0.1000067+1407", "100.0.1000076+1407"
+    assert regions(0) == {"westus2": base, "eastus": base, "centralus": base}  # nothing promoted: what is deployed
+    assert regions(1) == {"westus2": target, "eastus": base, "centralus": base}
+    assert regions(2) == {"westus2": target, "northeu": target, "eastus": base, "centralus": base}
+    assert regions(3) == {d.region: d.chart_version for d in forward_deployments(plan)}
+    assert "centralus" not in regions(3)
+
+
+def test_staged_manifests_validate_against_upstream_crds(tmp_path: Path) -> None:
+    if not VALIDATOR.is_file():
+        pytest.skip(f"the CRD validator is not beside this checkout ({VALIDATOR.relative_to(SHARED.parent)})")
+    plan = _plan(absent=("centralus",), install=("northeu",), regions=("westus2", "northeu", "eastus", "centralus"))
+    plan = _staged(plan)
+    forward = staging.deployments(plan, staging.Staging(1, "c" * 40))
+    files = render_gitops(plan, forward)
+    tags = {s["spec"]["ref"]["tag"] for s in files["flux/sources.yaml"]}
+    assert tags == {"100.0.1000067_1407", "100.0.1000076_1407"}  # both versions are in use half-way
+    _dump(files, tmp_path / "generated")
+    done = subprocess.run([sys.executable, str(VALIDATOR), str(tmp_path)], capture_output=True, text=True, check=False)
+    assert re.fullmatch(r"[1-9]\d* valid, 0 invalid, 0 unknown, \d+ skipped", done.stdout.strip().splitlines()[-1])
+
+
+def test_applicationset_auto_sync_note_names_the_rolling_sync_bugs() -> None:
+    auto = "\n".join(gitops_notes(_plan(mode="applicationset", auto_sync=True)))
+    assert "argoproj/argo-cd#29410" in auto and "#22852" in auto
+    assert "argoproj/argo-cd#29410" not in "\n".join(gitops_notes(_plan(mode="applicationset")))

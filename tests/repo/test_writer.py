@@ -19,6 +19,7 @@ from compiler.errors import OutputError
 from compiler.pipeline import compile_repo
 from compiler.plan.model import Plan
 from compiler.render.outputs import render_environment
+from compiler.render.staging import Staging
 from compiler.repo import journal, writer
 from compiler.repo.example import TextEdit
 
@@ -78,11 +79,11 @@ def test_writer_renderer_failing_midway_leaves_generated_exactly_as_before(
 ) -> None:
     rendered: list[str] = []
 
-    def fail_on_second(plan: Plan, prints: dict[str, str]) -> dict[str, bytes]:
+    def fail_on_second(plan: Plan, prints: dict[str, str], staged: Staging | None = None) -> dict[str, bytes]:
         rendered.append(plan.environment)
         if len(rendered) == 2:
             raise RuntimeError("renderer broke")
-        return render_environment(plan, prints)
+        return render_environment(plan, prints, staged)
 
     monkeypatch.setattr("compiler.pipeline.render_environment", fail_on_second)
     before = snapshot(repo / "generated")

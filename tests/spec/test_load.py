@@ -409,3 +409,50 @@ def test_load_worktree_absent_entries_are_none(tmp_path: Path) -> None:
     assert tree.list_dir("environments/qa") is None
     assert tree.list_dir("environments/prod/environment.yaml") is None
     assert tree.list_dir("environments") == ["prod"]
+
+
+def test_load_repo_url_required_for_argocd_output(tmp_path: Path) -> None:
+    text = minimal_repo_files()[ENV_FILE]
+    without = text.split("gitops:\n")[0]
+    found = problems(tmp_path, {ENV_FILE: without})
+    assert found == [
+        "environments/prod/environment.yaml:1:1: gitops.argocd.repo_url: required key is missing: Argo CD output "
+        "is written (gitops.controllers); expected the URL this repository is cloned from"
+    ]
+    flux_only = load(tmp_path / "flux", {ENV_FILE: without + "gitops:\n  controllers: [flux]\n"})
+    assert flux_only.environments["prod"].spec.gitops.argocd.repo_url is None
+
+
+def test_load_repo_url_missing_is_located_at_its_parent(tmp_path: Path) -> None:
+    text = minimal_repo_files()[ENV_FILE].split("gitops:\n")[0] + "gitops:\n  argocd:\n    project: tenant\n"
+    found = problems(tmp_path, {ENV_FILE: text})
+    assert len(found) == 1 and found[0].startswith("environments/prod/environment.yaml:15:5: gitops.argocd.repo_url:")
+
+
+def test_load_two_regions_on_one_cluster_are_refused(tmp_path: Path) -> None:
+    found = problems(tmp_path, replace_line(REGION_FILE, "name: aks-eastus", "name: aks-westus2"))
+    assert found == [
+        "environments/prod/regions/westus2.yaml:4:9: cluster.name: region 'eastus' runs on cluster 'aks-westus2' "
+        "too, with the same release 't100' in namespace 'voice'; expected its own cluster"
+    ]
+
+
+def test_load_two_regions_on_one_server_are_refused(tmp_path: Path) -> None:
+    server = "  server: https://k8s.example.com\n"
+    changes = replace_line(REGION_FILE, "  context: prod-eastus\n", server + "  context: prod-eastus\n")
+    changes |= replace_line(PRIMARY_FILE, "  context: prod-westus2\n", server + "  context: prod-westus2\n")
+    found = problems(tmp_path, changes)
+    assert len(found) == 1 and "cluster.server: region 'eastus' runs on cluster 'https://k8s.example.com'" in found[0]
+
+
+def test_load_base_side_needs_no_repo_url(tmp_path: Path) -> None:
+    without = minimal_repo_files()[ENV_FILE].split("gitops:\n")[0]
+    specs = load_specs(WorkTree(make_repo(tmp_path, {ENV_FILE: without})), output_checks=False)
+    assert specs.environments["prod"].spec.gitops.argocd.repo_url is None
+
+
+def test_load_region_removed_from_a_shared_cluster_is_refused(tmp_path: Path) -> None:
+    changes = replace_line(REGION_FILE, "name: aks-eastus", "name: aks-westus2")
+    changes[REGION_FILE] = str(changes[REGION_FILE]) + "state: absent\n"
+    found = problems(tmp_path, changes)
+    assert len(found) == 1 and "cluster.name: region 'eastus' runs on cluster 'aks-westus2' too" in found[0]

@@ -110,6 +110,7 @@ def _environment_doc(version: str) -> dict[str, Any]:
         "image": {"paths": list(TAG_PATHS)},
         "values": [f"{ENV_DIR}/values/{RELEASE}.yaml"],
         "rollout": {"order": ["use1", "euw1"], "verify_timeout": 300},
+        "gitops": {"argocd": {"repo_url": "https://git.example.test/platform/tenant-gitops.git"}},
     }
 
 

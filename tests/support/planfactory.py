@@ -47,6 +47,7 @@ def make_env(
         "values": [f"environments/{environment}/values/tenant-chart.yaml"],
         "rollout": {"verify_timeout": 900, "pause_between_regions": 600},
         "secrets": {"paths": ["tenant.redis.auth"]},
+        "gitops": {"argocd": {"repo_url": "https://git.example.com/platform/tenant-gitops.git"}},
     }
     data.update(overrides)
     return EnvironmentSpec.model_validate(data)

@@ -41,6 +41,9 @@ def minimal_repo_files() -> dict[str, str]:
             "rollout:\n"
             "  order:\n"
             "    - eastus\n"
+            "gitops:\n"
+            "  argocd:\n"
+            "    repo_url: https://git.example.com/platform/gitops.git\n"
         ),
         PRIMARY_FILE: (
             "name: westus2\n"
