@@ -5,7 +5,7 @@ from __future__ import annotations
 from compiler.plan.model import Plan
 from compiler.render.deployments import forward_deployments, secret_rules
 from compiler.render.gitops import gitops_notes, render_gitops
-from compiler.render.markdown import render_plan_md
+from compiler.render.markdown import render_plan_docs
 from compiler.render.planjson import render_plan_json
 from compiler.render.shell import render_scripts
 from compiler.resolve.secrets import strip_secrets
@@ -21,7 +21,7 @@ def render_environment(plan: Plan, fingerprints: dict[str, str]) -> dict[str, by
     # output twice, as text and as bytes, with every document besides.
     forward = forward_deployments(plan)
     texts = {
-        "plan.md": render_plan_md(plan, gitops_notes(plan, forward)),
+        **render_plan_docs(plan, gitops_notes(plan, forward)),
         "plan.json": render_plan_json(plan, fingerprints),
         **render_scripts(plan),
     }
