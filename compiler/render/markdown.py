@@ -65,6 +65,7 @@ def _page(plan: Plan, gitops: list[str], *, split: bool) -> str:
         rollback=sections.step_list(plan.rollback),
         rollback_outline=_outline("rollback.sh", plan.rollback),
         fast_path=_fast_path(plan),
+        irreversible=", ".join(md.text(version) for version in plan.irreversible),
         gitops=gitops,
     )
 
