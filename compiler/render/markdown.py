@@ -42,15 +42,21 @@ def render_plan_docs(plan: Plan, gitops: list[str] | None = None) -> dict[str, s
     whole = _page(plan, notes, split=False)
     if len(whole.encode("utf-8")) <= SPLIT_BYTES:
         return {"plan.md": whole}
-    return {"plan.md": _page(plan, notes, split=True), STEPS_FILE: _steps_page(plan, notes)}
+    page = _page(plan, notes, split=True)
+    if len(page.encode("utf-8")) <= SPLIT_BYTES:
+        return {"plan.md": page, STEPS_FILE: _steps_page(plan, notes, diff=False)}
+    # Many regions with diffs of their own: the values diff goes beside the steps too.
+    page = _page(plan, notes, split=True, diff_elsewhere=True)
+    return {"plan.md": page, STEPS_FILE: _steps_page(plan, notes, diff=True)}
 
 
-def _page(plan: Plan, gitops: list[str], *, split: bool) -> str:
+def _page(plan: Plan, gitops: list[str], *, split: bool, diff_elsewhere: bool = False) -> str:
     risk_ids = _risk_ids(plan)
     return render(
         "plan.md.j2",
         plan=plan,
         split=split,
+        diff_elsewhere=diff_elsewhere,
         steps_file=STEPS_FILE,
         summary_end=SUMMARY_END,
         first_screen=_first_screen(plan, risk_ids, gitops),
@@ -58,6 +64,7 @@ def _page(plan: Plan, gitops: list[str], *, split: bool) -> str:
         regions=sections.regions_table(plan, risk_ids),
         mermaid=sections.mermaid(plan),
         diff=sections.values_diff(plan),
+        diff_outline=sections.diff_outline(plan),
         steps=sections.step_list(plan.steps),
         steps_outline=_outline("upgrade.sh", plan.steps),
         uninstall=sections.step_list(plan.uninstall),
@@ -70,10 +77,11 @@ def _page(plan: Plan, gitops: list[str], *, split: bool) -> str:
     )
 
 
-def _steps_page(plan: Plan, gitops: list[str]) -> str:
+def _steps_page(plan: Plan, gitops: list[str], *, diff: bool) -> str:
     return render(
         "steps.md.j2",
         plan=plan,
+        diff=sections.values_diff(plan) if diff else [],
         steps=sections.step_list(plan.steps),
         uninstall=sections.step_list(plan.uninstall),
         rollback=sections.step_list(plan.rollback),

@@ -180,6 +180,13 @@ def values_diff(plan: Plan) -> list[str]:
     return lines[:-1]
 
 
+def diff_outline(plan: Plan) -> str:
+    """The values diff in one sentence, for when its tables are elsewhere."""
+    distinct = {tuple(_diff_row(d) for d in r.diff) for r in plan.regions if r.diff}
+    changed = sum(1 for r in plan.regions if r.diff)
+    return f"The values change in {changed} of {len(plan.regions)} regions, in {len(distinct)} distinct ways."
+
+
 def _regions_line(regions: Sequence[str], total: int) -> str:
     if len(regions) == total and total > 1:
         return f"**All {total} regions:**"

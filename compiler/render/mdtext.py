@@ -14,7 +14,8 @@ from collections.abc import Iterable, Sequence
 
 from compiler.render.templating import shell_quote
 
-CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# Control characters, and the bidirectional overrides that make text display in another order than it reads.
+CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 # Always escaped: they open code, emphasis, links, strike-through, or split a table cell.
 INLINE_SPECIAL = re.compile(r"([\\`*\[\]|~])")
 # '_' only opens or closes emphasis next to a non-alphanumeric: snake_case stays as written.
@@ -78,7 +79,7 @@ def fence(lines: Sequence[str], info: str = "", indent: str = "") -> list[str]:
     """A fenced code block longer than any backtick run in its content, each line indented by ``indent``."""
     longest = max((len(run) for line in lines for run in BACKTICKS.findall(line)), default=0)
     marker = "`" * max(3, longest + 1)
-    body = [f"{indent}{line}" if line else "" for line in lines]
+    body = [f"{indent}{CONTROL.sub(chr(0xFFFD), line)}" if line else "" for line in lines]
     return [f"{indent}{marker}{info}", *body, f"{indent}{marker}"]
 
 

@@ -104,3 +104,26 @@ def test_plan_md_small_plan_has_no_steps_file() -> None:
     docs = render_plan_docs(make_plan(tricky=False))
     assert list(docs) == ["plan.md"]
     assert "[steps.md]" not in docs["plan.md"]
+
+
+def test_plan_md_many_distinct_diffs_move_beside_the_steps() -> None:
+    plan = make_plan(tricky=False, regions=[f"region-{i:03d}" for i in range(100)])
+    regions = tuple(
+        replace(r, diff=tuple(DiffEntry(f"tenant.general.option{k}", "changed", f"old-{r.name}", f"new-{r.name}")
+                              for k in range(8)))
+        for r in plan.regions
+    )  # fmt: skip
+    docs = render_plan_docs(replace(plan, regions=regions))
+    assert len(docs["plan.md"].encode("utf-8")) < 60_000
+    assert "in 100 distinct ways" in docs["plan.md"] and "(steps.md#values-diff)" in docs["plan.md"]
+    assert docs["steps.md"].count("| Path | Change | Before | After |") == 100
+    for text in docs.values():
+        assert not list(mdcheck.problems(text))
+
+
+def test_plan_md_bidi_and_control_characters_are_shown_as_replacements() -> None:
+    plan = make_plan(tricky=False)
+    step = replace(plan.steps[0], description="safe\u202e txet desrever\x1b[31m red")
+    text = render_plan_md(replace(plan, steps=(step, *plan.steps[1:])))
+    assert "\u202e" not in text and "\x1b" not in text
+    assert "safe\ufffd txet desrever\ufffd\\[31m red" in text

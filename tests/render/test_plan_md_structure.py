@@ -69,3 +69,20 @@ def test_plan_md_structure_first_screen_holds_the_decision(folder: Path) -> None
             assert risk in first, risk
     assert "more)" not in text
     assert len(first.splitlines()) < 40
+
+
+@pytest.mark.parametrize("builder", ["region_added", "environment_added", "all_removed", "unchanged"])
+def test_plan_md_structure_other_scenarios(builder: str, tmp_path: Path) -> None:
+    from support import scenarios
+
+    from compiler.pipeline import compile_repo
+
+    compiled = compile_repo(getattr(scenarios, builder)(tmp_path / "repo"))
+    for env, files in compiled.files.items():
+        plan = json.loads(files["plan.json"])
+        text = files["plan.md"].decode("utf-8")
+        assert not list(mdcheck.problems(text)), env
+        commands = [
+            shell_join(s["argv"]) for part in ("steps", "uninstall", "rollback") for s in plan[part] if s["argv"]
+        ]
+        assert [mdcheck.unfold(f.content) for f in mdcheck.fences(text) if f.info == "sh"] == commands
