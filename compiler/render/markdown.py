@@ -110,13 +110,15 @@ def _first_screen(plan: Plan, risk_ids: dict[str, int], gitops: list[str]) -> li
 def _change_sentence(plan: Plan) -> str:
     changed = [r for r in plan.regions if r.change != "noop"]
     if not changed:
-        return f"none: all {len(plan.regions)} regions already run the target."
+        return "none: every region already runs the target."
     moves: dict[tuple[str, str], list[RegionChange]] = {}
     for change in changed:
         moves.setdefault((_version(change, "base"), _version(change, "target")), []).append(change)
     parts = [f"{_move(frm, to)} in {_kinds(group)}" for (frm, to), group in moves.items()]
-    primary = next((r.name for r in changed if r.primary), None)
-    tail = f", {primary} (primary) first" if primary and len(changed) > 1 else ""
+    primary = next((r for r in changed if r.primary), None)
+    tail = ""
+    if primary is not None and len(changed) > 1:  # the primary goes first, but is removed last
+        tail = f", {primary.name} (primary) {'last' if primary.change == 'uninstall' else 'first'}"
     return f"{'; '.join(parts)}. Changing: {len(changed)} of {len(plan.regions)} regions{tail}."
 
 

@@ -127,3 +127,17 @@ def test_plan_md_bidi_and_control_characters_are_shown_as_replacements() -> None
     text = render_plan_md(replace(plan, steps=(step, *plan.steps[1:])))
     assert "\u202e" not in text and "\x1b" not in text
     assert "safe\ufffd txet desrever\ufffd\\[31m red" in text
+
+
+def test_plan_md_change_sentence_names_the_primary_last_when_it_is_removed() -> None:
+    regions = ("westus2", "eastus", "centralus")
+    removed = render_plan_md(make_plan(tricky=False, absent=regions))
+    assert "Changing: 3 of 3 regions, westus2 (primary) last." in removed
+    upgraded = render_plan_md(make_plan(tricky=False))
+    assert "Changing: 3 of 3 regions, westus2 (primary) first." in upgraded
+
+
+def test_plan_md_count_line_counts_every_change_kind() -> None:
+    plan = make_plan(tricky=False, absent=("centralus",))
+    line = next(x for x in render_plan_md(plan).splitlines() if x.startswith("**Plan:**"))
+    assert "2 to upgrade" in line and "1 to uninstall" in line and "0 to install" in line and "0 unchanged" in line
