@@ -71,8 +71,12 @@ def code(value: str) -> str:
 
 
 def cell(markdown: str) -> str:
-    """Already-built inline Markdown as a table cell: a '|' splits cells even inside a code span."""
-    return re.sub(r"(?<!\\)\|", r"\\|", markdown)
+    """Already-built inline Markdown as a table cell: a '|' splits cells even inside a code span.
+
+    Every pipe is escaped, an already escaped one too: the table reads each `\\|` back
+    as `|` before the cell's own Markdown is parsed.
+    """
+    return markdown.replace("|", "\\|")
 
 
 def fence(lines: Sequence[str], info: str = "", indent: str = "") -> list[str]:

@@ -141,3 +141,28 @@ def test_plan_md_count_line_counts_every_change_kind() -> None:
     plan = make_plan(tricky=False, absent=("centralus",))
     line = next(x for x in render_plan_md(plan).splitlines() if x.startswith("**Plan:**"))
     assert "2 to upgrade" in line and "1 to uninstall" in line and "0 to install" in line and "0 unchanged" in line
+
+
+def test_plan_md_backslash_before_a_pipe_survives_a_table_cell() -> None:
+    plan = make_plan(tricky=False)
+    entry = DiffEntry("tenant.a\\|b", "changed", old="c\\|d", new="e\\\\|f")
+    text = render_plan_md(replace(plan, regions=(replace(plan.regions[0], diff=(entry,)), *plan.regions[1:])))
+    assert not list(mdcheck.problems(text))
+    codes = [c.content for t in mdcheck.tokens(text) for c in (t.children or []) if c.type == "code_inline"]
+    assert "tenant.a\\|b" in codes
+    assert '"c\\\\|d"' in codes and '"e\\\\\\\\|f"' in codes  # JSON doubles each backslash
+
+
+def test_plan_md_release_facts_list_added_removed_and_renamed_keys() -> None:
+    note = ReleaseNote.model_validate(
+        {"version": "100.0.1000076", "released": "2024-10-08", "chart_version": "100.0.1000076",
+         "image_tag": "100.0.1000076", "database_migration": "irreversible", "provisioning_changes": True,
+         "values_keys": {"added": ["tenant.a"], "removed": ["tenant.b"],
+                         "renamed": [{"from": "tenant.c", "to": "tenant.d"}]}}
+    )  # fmt: skip
+    text = render_plan_md(replace(make_plan(tricky=False), releases=(note,)))
+    notes = text[text.index("## Release notes") : text.index("## Regions")]
+    for fact in ("values keys added: `tenant.a`", "values keys removed: `tenant.b`",
+                 "values keys renamed: `tenant.c` → `tenant.d`", "database migration: **irreversible**",
+                 "provisioning changes: **required**"):  # fmt: skip
+        assert fact in notes, fact
