@@ -23,7 +23,8 @@ def reserved_region(root: Path) -> Path:
     source = (root / "environments/prod/regions/centralus.yaml").read_text(encoding="utf-8")
     # Its own cluster, so that the reserved name is the only problem.
     text = source.replace("name: centralus", "name: parent").replace("primary: true", "primary: false")
-    text = text.replace("aks-prod-centralus", "aks-prod-parent").replace("context: prod-centralus", "context: prod-parent")
+    text = text.replace("aks-prod-centralus", "aks-prod-parent")
+    text = text.replace("context: prod-centralus", "context: prod-parent")
     (root / "environments/prod/regions/parent.yaml").write_text(text, encoding="utf-8")
     return root
 

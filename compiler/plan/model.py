@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from compiler.live.fingerprint import Fingerprint
-from compiler.spec.models import EnvironmentSpec, RegionSpec
+from compiler.spec.models import EnvironmentSpec, RegionSpec, ReleaseNote
 
 Phase = Literal[
     "preflight", "backup", "gate", "scale", "maintenance", "upgrade", "restart", "verify", "uninstall", "restore"
@@ -150,3 +150,5 @@ class Plan:
     urgent: bool = False
     irreversible: tuple[str, ...] = field(default=())
     """Releases on the way whose database migration cannot be undone: the rollback restores the backup first."""
+    releases: tuple[ReleaseNote, ...] = field(default=())
+    """The release notes of every release some region passes through, oldest first (by release date)."""

@@ -64,6 +64,7 @@ def plan_environment(inputs: EnvInputs, fingerprint: str) -> Plan:
         risks=tuple(env_risks),
         urgent=urgent,
         irreversible=_irreversible(regions),
+        releases=_releases(regions),
     )
 
 
@@ -304,6 +305,12 @@ def _irreversible(regions: list[Region]) -> tuple[str, ...]:
     """Releases some region passes through whose database migration cannot be undone."""
     passed = {n.version: n for r in regions if r.change.change != "noop" for n in r.notes}
     return tuple(sorted(v for v, note in passed.items() if note.database_migration == "irreversible"))
+
+
+def _releases(regions: list[Region]) -> tuple[ReleaseNote, ...]:
+    """Every release some changing region passes through, oldest first: what the reviewer reads the notes of."""
+    passed = {n.version: n for r in regions if r.change.change != "noop" for n in r.notes}
+    return tuple(sorted(passed.values(), key=lambda note: (note.released, note.version)))
 
 
 def _restore(sl: StepList, state: RegionState, versions: tuple[str, ...]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from compiler.plan.model import Plan
 from compiler.render import staging
 from compiler.render.gitops import gitops_notes, render_gitops
-from compiler.render.markdown import render_plan_md
+from compiler.render.markdown import render_plan_docs
 from compiler.render.planjson import render_plan_json
 from compiler.render.shell import render_scripts
 from compiler.render.staging import Staging
@@ -24,7 +24,7 @@ def render_environment(plan: Plan, fingerprints: dict[str, str], staged: Staging
     forward = staging.deployments(plan, staged)
     section = staging.plan_json_section(plan, staged) if staged is not None else None
     texts = {
-        "plan.md": render_plan_md(plan, gitops_notes(plan, forward, staged.stage if staged else None)),
+        **render_plan_docs(plan, gitops_notes(plan, forward, staged.stage if staged else None)),
         "plan.json": render_plan_json(plan, fingerprints, section),
         **render_scripts(plan),
     }

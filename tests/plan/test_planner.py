@@ -362,7 +362,7 @@ def test_planner_allow_unsupported_version_is_a_loud_risk(tmp_path: Path) -> Non
     assert "N-2" in plan.risks[0] and "allow_unsupported_version" in plan.risks[0]
     assert kinds(plan) == dict.fromkeys(("westus2", "eastus", "centralus"), "upgrade")
     plan_md = compiled.files["prod"]["plan.md"].decode("utf-8")
-    assert f"> **{plan.risks[0]}**" in plan_md[: plan_md.index("## Summary")]
+    assert f"> **{plan.risks[0]}**" in plan_md[: plan_md.index("<!-- rollplan:summary-end -->")]
 
 
 def test_planner_blocked_compile_exits_1_and_names_region_component_versions(
