@@ -97,7 +97,12 @@ class RegionChange:
 
 @dataclass(frozen=True)
 class Step:
-    """One plan step. ``argv`` is None for a manual step; ``pause`` asks for confirmation before it runs."""
+    """One plan step. ``argv`` is None for a manual step; ``pause`` asks for confirmation before it runs.
+
+    ``guards_data`` marks a step that protects data (a manual backup, a restore, Redis
+    maintenance, a data-loss confirmation): `--yes` never confirms it, only an answer
+    or an explicit `--confirm <id>` does.
+    """
 
     id: str
     phase: Phase
@@ -106,6 +111,7 @@ class Step:
     description: str
     risk: str | None = None
     pause: bool = False
+    guards_data: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -116,6 +122,7 @@ class Step:
             "description": self.description,
             "risk": self.risk,
             "pause": self.pause,
+            "guards_data": self.guards_data,
         }
 
 

@@ -9,6 +9,9 @@ from compiler.plan.diff import Signals
 from compiler.plan.model import Phase, RegionChange, RegionState, Step
 from compiler.plan.rules import degradation_risk
 
+GUARD_SLUGS = frozenset({"confirm-uninstall"})
+"""Steps that confirm a data loss: like manual backups, restores and maintenance, --yes never confirms them."""
+
 
 @dataclass
 class StepList:
@@ -35,7 +38,12 @@ class StepList:
             n += 1
             step_id = f"{base}-{n}"
         self._ids.add(step_id)
-        self.steps.append(Step(step_id, phase, region, command, description, risk, pause))
+        self.steps.append(Step(step_id, phase, region, command, description, risk, pause, guards(phase, command, slug)))
+
+
+def guards(phase: Phase, command: tuple[str, ...] | None, slug: str) -> bool:
+    """Whether a step guards data: a manual backup or maintenance, any restore, a data-loss confirmation."""
+    return (phase in ("backup", "maintenance") and command is None) or phase == "restore" or slug in GUARD_SLUGS
 
 
 def verify(sl: StepList, state: RegionState, timeout: int) -> None:

@@ -50,6 +50,7 @@ def _script(plan: Plan, script: str, kind: str, steps: Sequence[Step]) -> str:
         steps=steps,
         literal_steps=_literal_steps(steps),
         help=_help(script, title, len(steps)),
+        guarded=[step.id for step in steps if step.guards_data],
         confirm_release=plan.env.release if uninstalling else None,
         data_loss=_data_loss_warning(plan, steps) if uninstalling else [],
     )
@@ -67,16 +68,19 @@ def _literal_steps(steps: Sequence[Step]) -> set[int]:
 
 def _help(script: str, title: str, total: int) -> list[str]:
     return [
-        f"Usage: {script} [--yes] [--dry-run] [--from N]",
+        f"Usage: {script} [--yes] [--dry-run] [--from N] [--confirm STEP-ID]...",
         "",
         f"Runs the {title}: {total} step(s), one at a time.",
         "Each step prints its command before running it; a failed or refused step",
         "stops the script, and --from N resumes at step N once the cause is fixed.",
         "",
         "Options:",
-        "  -y, --yes      do not stop for confirmations (manual steps are still printed)",
+        "  -y, --yes      do not stop for confirmations (manual steps are still printed);",
+        "                 a step that guards data (backup, restore, Redis maintenance,",
+        "                 data loss) still needs an answer or --confirm",
         "  -n, --dry-run  print every step and command, run nothing",
         f"  --from N       start at step N (1 to {max(total, 1)})",
+        "  --confirm ID   confirm the step ID that guards data without asking (repeatable)",
         "  -h, --help     show this help",
     ]
 

@@ -100,9 +100,35 @@ def test_scripts_run_with_yes_calls_exactly_the_plan_argv_in_order(
     root = repos[scenario]
     expected = expected_argvs(root, env, script)
     assert expected, "a case with no command proves nothing"
-    result, calls = run_script(root, env, script, tmp_path, "--yes")
+    result, calls = run_script(root, env, script, tmp_path, "--yes", *confirm_all(root, env, script))
     assert result.returncode == 0, result.stderr
     assert calls == expected
+
+
+def guarded_ids(root: Path, env: str, script: str) -> list[str]:
+    return [s["id"] for s in plan_json(root, env)[STEP_LISTS[script]] if s["guards_data"]]
+
+
+def confirm_all(root: Path, env: str, script: str) -> list[str]:
+    """--confirm for every step of ``script`` that guards data."""
+    return [arg for step_id in guarded_ids(root, env, script) for arg in ("--confirm", step_id)]
+
+
+GUARDED_CASES = [c for c in CASES if c[0] != "demo"]
+
+
+@pytest.mark.parametrize(("scenario", "env", "script"), GUARDED_CASES, ids=["-".join(c) for c in GUARDED_CASES])
+def test_scripts_run_with_yes_stop_at_a_step_that_guards_data(
+    repos: dict[str, Path], tmp_path: Path, scenario: str, env: str, script: str
+) -> None:
+    root = repos[scenario]
+    steps = plan_json(root, env)[STEP_LISTS[script]]
+    first = next(i for i, s in enumerate(steps) if s["guards_data"])
+    result, calls = run_script(root, env, script, tmp_path, "--yes")
+    assert result.returncode == 1
+    assert calls == [s["argv"] for s in steps[:first] if s["argv"] is not None]
+    assert f"({steps[first]['id']}): it guards data, and --yes does not confirm it" in result.stderr
+    assert f"--from {first + 1} --confirm {steps[first]['id']}" in result.stderr
 
 
 def test_scripts_run_demo_programs_are_only_helm_kubectl_and_sleep(repos: dict[str, Path]) -> None:
