@@ -13,6 +13,7 @@ from compiler.plan.model import Plan
 from compiler.render import argocd, flux
 from compiler.render.alerts import render_alerts
 from compiler.render.deployments import Deployment, forward_deployments, rollback_deployments
+from compiler.render.manual import controller_limits
 from compiler.repo.layout import env_dir
 
 Documents = dict[str, list[dict[str, Any]]]
@@ -65,7 +66,7 @@ def _prefixed(prefix: str, files: Documents) -> Documents:
 def gitops_notes(plan: Plan, forward: tuple[Deployment, ...] | None = None) -> list[str]:
     """Markdown paragraphs for plan.md: order enforcement, rollback, removed regions."""
     forward = forward_deployments(plan) if forward is None else forward
-    notes = [_argocd_note(plan, forward), *_flux_notes(plan, forward), _rollback_note(plan)]
+    notes = [_argocd_note(plan, forward), *_flux_notes(plan, forward), *controller_limits(plan), _rollback_note(plan)]
     notes += [_removal_note(plan, name) for name in _removed(plan)]
     secret_paths = sorted({p for d in forward for p in d.secret_paths})
     if secret_paths:
