@@ -13,7 +13,7 @@ from compiler.spec.models import EnvironmentSpec, RegionSpec
 Phase = Literal[
     "preflight", "backup", "gate", "scale", "maintenance", "upgrade", "restart", "verify", "uninstall", "restore"
 ]
-ChangeKind = Literal["install", "upgrade", "image-only", "config", "uninstall", "noop"]
+ChangeKind = Literal["install", "upgrade", "downgrade", "image-only", "config", "uninstall", "noop"]
 DiffOp = Literal["added", "removed", "changed"]
 
 FORMAT_VERSION = 1
@@ -96,6 +96,17 @@ class RegionChange:
 
 
 @dataclass(frozen=True)
+class PrimaryMove:
+    """The primary region changes from ``source`` to ``destination`` in this plan."""
+
+    source: str
+    destination: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"from": self.source, "to": self.destination}
+
+
+@dataclass(frozen=True)
 class Step:
     """One plan step. ``argv`` is None for a manual step; ``pause`` asks for confirmation before it runs.
 
@@ -148,3 +159,6 @@ class Plan:
     urgent: bool = False
     irreversible: tuple[str, ...] = field(default=())
     """Releases on the way whose database migration cannot be undone: the rollback restores the backup first."""
+    primary_move: PrimaryMove | None = None
+    restored_before: tuple[str, ...] = ()
+    """Migrations a downgrade goes back across: the forward plan restores the backup taken before them."""

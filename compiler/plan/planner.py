@@ -6,9 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from compiler.errors import Location, PlanBlocked, Problem
-from compiler.plan import argv, rules
+from compiler.plan import argv, downgrade, rules
+from compiler.plan.assess import Assessment, assess
 from compiler.plan.diff import Signals, signals, values_diff
-from compiler.plan.model import Plan, RegionChange, RegionState, Step
+from compiler.plan.model import Plan, PrimaryMove, RegionChange, RegionState, Step
 from compiler.plan.steps import Side, StepList, apply_state, database_gate, stop_region, uninstall_region
 from compiler.repo import layout
 from compiler.resolve.states import region_states
@@ -43,11 +44,13 @@ def plan_environment(inputs: EnvInputs, fingerprint: str) -> Plan:
     notes = inputs.target_specs.release_notes.get(env.service, {})
     target = region_states(inputs.target, inputs.target_specs)
     base = region_states(inputs.base, inputs.base_specs) if inputs.base and inputs.base_specs else {}
-    order = _order(inputs, base)
-    found = [_region(name, wave, base.get(name), target.get(name), notes) for wave, name in enumerate(order)]
+    found_env = assess(inputs.target, target, inputs.base, base, notes)
+    order = _order(inputs, base, found_env.move)
+    found = [_region(name, wave, base.get(name), target.get(name), notes, found_env) for wave, name in enumerate(order)]
     regions = [r for r in found if r is not None]
-    env_risks = _check(inputs, regions, notes)
-    urgent = any(n.critical_security_fix for r in regions if r.change.change != "noop" for n in r.notes[-1:])
+    env_risks = [*found_env.risks, *_check(inputs, regions, notes, found_env.problems)]
+    moving = [r for r in regions if r.change.change not in ("noop", "downgrade")]
+    urgent = any(n.critical_security_fix for r in moving for n in r.notes[-1:])
     return Plan(
         environment=inputs.name,
         service=env.service,
@@ -55,18 +58,27 @@ def plan_environment(inputs: EnvInputs, fingerprint: str) -> Plan:
         env=env,
         base_env=inputs.base.spec if inputs.base else None,
         regions=tuple(r.change for r in regions),
-        steps=tuple(_forward(inputs.name, regions)),
+        steps=tuple(_forward(inputs.name, regions, found_env)),
         uninstall=tuple(_uninstall(regions)),
-        rollback=tuple(_rollback(inputs.name, regions)),
+        rollback=tuple(_rollback(inputs.name, regions, found_env)),
         risks=tuple(env_risks),
         urgent=urgent,
         irreversible=_irreversible(regions),
+        primary_move=found_env.move,
+        restored_before=found_env.restore_from,
     )
 
 
-def _order(inputs: EnvInputs, base: Mapping[str, RegionState]) -> list[str]:
-    """Rollout order of every region known on either side (removed region files go last)."""
+def _order(inputs: EnvInputs, base: Mapping[str, RegionState], move: PrimaryMove | None) -> list[str]:
+    """Rollout order of every region known on either side (removed region files go last).
+
+    When the primary moves, the old primary follows the new one directly: the
+    two disagree on the master until both have changed.
+    """
     order = rules.rollout_order(inputs.target.spec, inputs.target.regions)
+    if move is not None and move.source in order:
+        order.remove(move.source)
+        order.insert(order.index(move.destination) + 1, move.source)
     return order + sorted(n for n in base if n not in order)
 
 
@@ -80,7 +92,12 @@ def _between(notes: Mapping[str, ReleaseNote], old: str | None, new: str) -> tup
 
 
 def _region(
-    name: str, wave: int, base: RegionState | None, target: RegionState | None, notes: Mapping[str, ReleaseNote]
+    name: str,
+    wave: int,
+    base: RegionState | None,
+    target: RegionState | None,
+    notes: Mapping[str, ReleaseNote],
+    found: Assessment,
 ) -> Region | None:
     if base is None and target is None:
         return None
@@ -94,11 +111,18 @@ def _region(
         risks = rules.note_risks(passed[-1], set()) if passed else []
         change = RegionChange(name, primary, "install", wave, None, target, (), tuple(risks))
         return Region(change, None, passed)
-    return _existing(name, primary, wave, base, target, notes)
+    return _existing(name, primary, wave, base, target, notes, going_back=found.downgrade(base, target))
 
 
 def _existing(
-    name: str, primary: bool, wave: int, base: RegionState, target: RegionState, notes: Mapping[str, ReleaseNote]
+    name: str,
+    primary: bool,
+    wave: int,
+    base: RegionState,
+    target: RegionState,
+    notes: Mapping[str, ReleaseNote],
+    *,
+    going_back: bool,
 ) -> Region:
     diff = values_diff(base.values, target.values, target.env)
     sig = signals(diff, target.env) if diff else None
@@ -111,8 +135,10 @@ def _existing(
         tags_only=sig is not None and sig.tags_only,
         other_changed=(sig is not None and not sig.tags_only) or source_changed,
     )
-    passed = _between(notes, base.release.version, target.release.version) if release_changed else ()
-    risks: list[str] = []
+    if going_back:
+        kind = "downgrade"
+    passed = _between(notes, base.release.version, target.release.version) if release_changed and not going_back else ()
+    risks: list[str] = [downgrade.risk(base.release, target.release)] if going_back else []
     if kind != "noop":
         replicas = 1 if sig is not None and sig.redis else min(base.region.replicas, target.region.replicas)
         risks.append(rules.degradation_risk(target.release_name, replicas))
@@ -125,9 +151,14 @@ def _existing(
     return Region(change, sig, passed)
 
 
-def _check(inputs: EnvInputs, regions: list[Region], notes: Mapping[str, ReleaseNote]) -> list[str]:
-    """Blocking rules: N-2 support window and third-party prerequisites. Returns the loud risks."""
-    problems: list[Problem] = []
+def _check(
+    inputs: EnvInputs, regions: list[Region], notes: Mapping[str, ReleaseNote], blocking: tuple[Problem, ...]
+) -> list[str]:
+    """Blocking rules: N-2 support window, third-party prerequisites, and ``blocking`` from the environment rules.
+
+    Returns the loud risks.
+    """
+    problems: list[Problem] = list(blocking)
     risks: list[str] = []
     loaded = inputs.target
     for region in regions:
@@ -167,14 +198,19 @@ def _support(
     return found, loud
 
 
-def _forward(env_name: str, regions: list[Region]) -> list[Step]:
+def _forward(env_name: str, regions: list[Region], found: Assessment) -> list[Step]:
     sl = StepList(prefix="")
-    changing = [r for r in regions if r.change.change in ("install", "upgrade", "image-only", "config")]
+    changing = [r for r in regions if r.change.change in ("install", "upgrade", "downgrade", "image-only", "config")]
+    deployed = any(r.change.base is not None for r in regions)
     backed_up = False
+    if found.restore_from and changing:
+        _backup(sl, changing[0].change.current, changing[0].change.name if changing[0].change.primary else None)
+        backed_up = True
+        downgrade.stop_and_restore(sl, [r.change for r in regions], found.restore_from)
     for index, region in enumerate(changing):
         change, state = region.change, region.change.current
-        if not backed_up and change.base is not None:
-            _backup(sl, state, change.name if change.primary else None)
+        if not backed_up and deployed and (change.base is not None or found.move is not None):
+            _backup(sl, state, change.name if change.primary and found.move is None else None)
             backed_up = True
         _preflight(sl, change)
         if region.sig is not None and region.sig.database:
@@ -185,8 +221,11 @@ def _forward(env_name: str, regions: list[Region]) -> list[Step]:
         apply_state(sl, to, region.sig, image_only=image_only, what=_describe(change), before=before, redis="new")
         _provisioning(sl, region)
         pause = state.env.rollout.pause_between_regions
-        if pause and index < len(changing) - 1:
+        moving_primary = found.move is not None and change.name == found.move.destination
+        if pause and index < len(changing) - 1 and not moving_primary:
             sl.add("gate", change.name, argv.sleep(pause), f"wait {pause}s before the next region", slug="pause")
+    if found.restore_from:
+        downgrade.restart_unchanged(sl, [r.change for r in regions])
     return sl.steps
 
 
@@ -255,20 +294,32 @@ def _uninstall(regions: list[Region]) -> list[Step]:
     return sl.steps
 
 
-def _rollback(env_name: str, regions: list[Region]) -> list[Step]:
+def _rollback(env_name: str, regions: list[Region], found: Assessment) -> list[Step]:
+    """Back to the base state. Every running region stops while the database is restored, unchanged ones too.
+
+    Undoing a downgrade across an irreversible migration runs that migration again: it is
+    an upgrade, so it takes a backup and goes primary first, as the forward rules say.
+    """
     sl = StepList(prefix="rollback-")
     changed = [r for r in regions if r.change.change != "noop"]
     irreversible = _irreversible(regions)
     if irreversible:
-        for region in changed:
+        for region in regions:
             if region.change.target is not None:
                 stop_region(sl, region.change.target, "no writes may reach the database while it is restored")
         _restore(sl, changed[0].change.current, irreversible)
+        downgrade.restart_unchanged(sl, [r.change for r in regions])
     forward = [r for r in changed if r.change.change != "uninstall"]
     removed = sorted(
         (r for r in changed if r.change.change == "uninstall"), key=lambda r: (r.change.primary, -r.change.wave)
     )
-    for region in [*reversed(removed), *reversed(forward)]:
+    if found.restore_from and forward:
+        first = forward[0].change
+        _backup(sl, first.current, first.name if first.primary else None)
+        ordered = [*reversed(removed), *forward]
+    else:
+        ordered = [*reversed(removed), *reversed(forward)]
+    for region in ordered:
         _rollback_region(sl, env_name, region)
     return sl.steps
 

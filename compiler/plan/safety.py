@@ -8,23 +8,11 @@ lists them all with the vendor sentence each comes from.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from compiler.errors import Location, Problem
 from compiler.plan.envstate import EnvState, Epochs
-from compiler.plan.model import Release
+from compiler.plan.model import PrimaryMove, Release
 from compiler.spec.models import ReleaseNote
-
-
-@dataclass(frozen=True)
-class PrimaryMove:
-    """The primary region changes from ``source`` to ``destination`` in this plan."""
-
-    source: str
-    destination: str
-
-    def as_dict(self) -> dict[str, str]:
-        return {"from": self.source, "to": self.destination}
 
 
 def blocked(where: Location, path: str, rule: str, message: str, fix: str) -> Problem:
@@ -109,11 +97,17 @@ def primary_move(base: EnvState | None, target: EnvState) -> PrimaryMove | None:
 
 def primary_move_risk(move: PrimaryMove, *, source_stays: bool) -> str:
     """What a reviewer must know about a primary move, and how the plan keeps its window short."""
-    until = f"{move.source} is upgraded right after it" if source_stays else f"{move.source} is uninstalled"
+    src, dst = move.source, move.destination
+    if source_stays:
+        window = f"the step that changes {src} right after it"
+        short = f"then changes {dst} and {src} one after the other, with no pause between them"
+    else:
+        window = f"the uninstall of {src}"
+        short = f"then changes {dst}; run uninstall.sh right after upgrade.sh"
     return (
-        f"PRIMARY MOVE: {move.source} → {move.destination}. From {move.destination}'s step until {until}, the two "
-        f"regions disagree on the master: two masters, or none. The plan takes the backup, then runs "
-        f"{move.destination} first and {move.source} next, with no pause between them, to keep that window short"
+        f"PRIMARY MOVE: {src} → {dst}. Between the step that changes {dst} and {window}, the two regions disagree "
+        f"on the master: two masters, or none. The plan backs up the database first, {short}, to keep that "
+        "window short"
     )
 
 

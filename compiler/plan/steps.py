@@ -79,7 +79,9 @@ def apply_state(
     """Bring a region to ``to``: the Redis choreography when its connection changes, else one upgrade.
 
     ``before`` is what runs now (None for an install); ``redis`` names the connection being
-    deployed ("new" forward, "previous" in a rollback).
+    deployed ("new" forward, "previous" in a rollback). The restart window is the one of the
+    fewer replicas of both sides (one replica before is a full outage, whatever comes after);
+    an install restarts nothing.
     """
     state = to.state
     timeout = state.env.rollout.verify_timeout
@@ -87,9 +89,10 @@ def apply_state(
         redis_choreography(sl, to, before, what, redis)
         return
     sets = tag_sets(state) if image_only else ()
+    replicas = min(state.region.replicas, before.state.region.replicas) if before is not None else 0
     sl.add(
         "upgrade", state.name, argv.helm_upgrade(state, to.values_file, timeout=timeout, sets=sets), what,
-        slug="upgrade", risk=degradation_risk(state.release_name, state.region.replicas),
+        slug="upgrade", risk=degradation_risk(state.release_name, replicas) if before is not None else None,
     )  # fmt: skip
     verify(sl, state, timeout)
 
@@ -98,12 +101,16 @@ def redis_choreography(sl: StepList, to: Side, before: Side, what: str, redis: s
     """The vendor's order for a Redis connection change: one replica, maintenance, restart, scale back.
 
     Scaling goes through helm with ``replicaCount`` (as the vendor says), so the release
-    history, and a GitOps controller, agree with what runs.
+    history, and a GitOps controller, agree with what runs. Forward, the scale-down keeps the
+    running release and values; in a rollback it already uses the base ones, since a region the
+    failed rollout never reached must not be moved to the target on its way down.
     """
     state, name = to.state, to.state.name
     timeout, one = state.env.rollout.verify_timeout, ((state.env.paths.replicas, "1"),)
-    down = argv.helm_upgrade(before.state, before.values_file, timeout=timeout, sets=one)
-    sl.add("scale", name, down, f"scale {name} to one replica (current release and values) before the Redis "
+    source = before if redis == "new" else to
+    down = argv.helm_upgrade(source.state, source.values_file, timeout=timeout, sets=one)
+    which = "current" if source is before else "base"
+    sl.add("scale", name, down, f"scale {name} to one replica ({which} release and values) before the Redis "
            "maintenance", slug="scale-down", risk="capacity reduced to a single pod")  # fmt: skip
     sl.add("verify", name, argv.rollout_status(state, timeout), "wait for the single replica", slug="scale-down-status")
     sl.add("maintenance", name, None, f"perform the Redis maintenance for {name} now; continue once Redis serves "

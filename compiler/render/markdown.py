@@ -35,7 +35,23 @@ def render_plan_md(plan: Plan, gitops: list[str] | None = None) -> str:
             if r.base is not None and r.target is not None
         ],
         gitops=gitops_notes(plan) if gitops is None else gitops,
+        primary_move=_primary_move(plan),
     )
+
+
+def _primary_move(plan: Plan) -> dict[str, Any] | None:
+    """The primary move section: both regions, their steps, and the window between them."""
+    move = plan.primary_move
+    if move is None:
+        return None
+    numbers = {s.region: n for n, s in enumerate(plan.steps, start=1) if s.phase in ("upgrade", "restart")}
+    return {
+        "source": move.source,
+        "destination": move.destination,
+        "first": numbers.get(move.destination),
+        "second": numbers.get(move.source),
+        "backup": next((n for n, s in enumerate(plan.steps, start=1) if s.phase == "backup"), None),
+    }
 
 
 def _release(release: Release | None) -> str:

@@ -7,9 +7,8 @@ from typing import Any
 
 from compiler.errors import Location
 from compiler.plan.envstate import EnvState, Epochs, RegionFacts
-from compiler.plan.model import Release
+from compiler.plan.model import PrimaryMove, Release
 from compiler.plan.safety import (
-    PrimaryMove,
     deleted_regions,
     downgrade_restore,
     epoch_readers,
@@ -155,7 +154,7 @@ def test_primary_move_names_both_regions() -> None:
     assert move.as_dict() == {"from": "west", "to": "east"}
     risk = primary_move_risk(move, source_stays=True)
     assert "west → east" in risk and "two masters, or none" in risk and "no pause" in risk
-    assert "west is uninstalled" in primary_move_risk(move, source_stays=False)
+    assert "the uninstall of west" in primary_move_risk(move, source_stays=False)
 
 
 def test_primary_move_is_none_when_the_primary_stays_or_is_new() -> None:

@@ -171,6 +171,93 @@ def all_removed(root: Path) -> Path:
     return root
 
 
+PRIMARY_FLAG = TextEdit("environments/prod/regions/westus2.yaml", "primary: true\n", "")
+NEW_PRIMARY = TextEdit("environments/prod/regions/eastus.yaml", "name: eastus\n", "name: eastus\nprimary: true\n")
+
+
+def master_dc(name: str) -> list[TextEdit]:
+    """Every prod region's values name ``name`` as the master data centre."""
+    return [TextEdit(f"environments/prod/values/regions/{region}.yaml", "masterdc: westus2\n", f"masterdc: {name}\n")
+            for region in ("westus2", "eastus", "centralus")]  # fmt: skip
+
+
+def primary_move(root: Path) -> Path:
+    """prod deployed at 100.0.1000076; the primary moves from westus2 to eastus (flag and master DC)."""
+    example_repo(root, [prod_version(SUPPORTED)])
+    order = TextEdit(PROD_ENV, "    - eastus\n    - centralus\n", "    - westus2\n    - centralus\n")
+    apply_edits(root, [PRIMARY_FLAG, NEW_PRIMARY, order, *master_dc("eastus")])
+    return root
+
+
+def downgrade_irreversible(root: Path) -> Path:
+    """prod deployed at 100.0.1000079 (an irreversible migration); the change reverts it to 100.0.1000076."""
+    example_repo(root, [prod_version("100.0.1000079")])
+    apply_edits(root, [TextEdit(PROD_ENV, "version: '100.0.1000079'\n", f"version: '{SUPPORTED}'\n")])
+    return root
+
+
+def downgrade_no_restore(root: Path) -> Path:
+    """As downgrade_irreversible, but no restore command is configured: blocked."""
+    downgrade_irreversible(root)
+    env = root / PROD_ENV
+    text = env.read_text(encoding="utf-8")
+    start = text.index("  restore_command:\n")
+    end = text.index("gitops:\n")
+    env.write_text(text[:start] + text[end:], encoding="utf-8")
+    return root
+
+
+def downgrade_same_epoch(root: Path) -> Path:
+    """prod deployed at 100.0.1000076; the change goes back to 100.0.1000071.2 (a critical fix): no migration undone."""
+    example_repo(root, [prod_version(SUPPORTED)])
+    apply_edits(root, [TextEdit(PROD_ENV, f"version: '{SUPPORTED}'\n", "version: '100.0.1000071.2'\n")])
+    return root
+
+
+def pin(region: str, replicas: int, version: str) -> TextEdit:
+    return TextEdit(f"environments/prod/regions/{region}.yaml", f"replicas: {replicas}\n",
+                    f"replicas: {replicas}\npin:\n  version: '{version}'\n")  # fmt: skip
+
+
+def pin_misses_fix(root: Path) -> Path:
+    """prod upgrades to 100.0.1000076 (a critical security fix) while centralus stays pinned at 100.0.1000067."""
+    example_repo(root)
+    apply_edits(root, [prod_version(SUPPORTED), pin("centralus", 2, "100.0.1000067")])
+    return root
+
+
+def pinned_behind_migration(root: Path) -> Path:
+    """prod upgrades to 100.0.1000079 (irreversible migration) while eastus stays pinned at 100.0.1000076: blocked."""
+    example_repo(root, [prod_version(SUPPORTED)])
+    to_79 = TextEdit(PROD_ENV, f"version: '{SUPPORTED}'\n", "version: '100.0.1000079'\n")
+    apply_edits(root, [to_79, pin("eastus", 3, SUPPORTED)])
+    return root
+
+
+def pinned_primary(root: Path) -> Path:
+    """prod upgrades to 100.0.1000076 while the primary westus2 stays pinned at 100.0.1000067: blocked."""
+    example_repo(root)
+    apply_edits(root, [prod_version(SUPPORTED), pin("westus2", 3, "100.0.1000067")])
+    return root
+
+
+def primary_removed(root: Path) -> Path:
+    """The primary westus2 gets ``state: absent`` while eastus and centralus stay, with no new primary: blocked."""
+    example_repo(root)
+    apply_edits(
+        root, [TextEdit("environments/prod/regions/westus2.yaml", "replicas: 3\n", "replicas: 3\nstate: absent\n")]
+    )
+    return root
+
+
+def region_file_deleted(root: Path) -> Path:
+    """eastus's region file is deleted (and its rollout entry): blocked, with a hint to set ``state: absent``."""
+    example_repo(root)
+    (root / "environments/prod/regions/eastus.yaml").unlink()
+    apply_edits(root, [TextEdit(PROD_ENV, "    - eastus\n", "")])
+    return root
+
+
 GOLDEN: dict[str, Builder] = {
     "demo": demo,
     "one_replica": one_replica,
@@ -178,5 +265,17 @@ GOLDEN: dict[str, Builder] = {
     "database_move": database_move,
     "irreversible": irreversible,
     "region_removed": region_removed,
+    "primary_move": primary_move,
+    "downgrade_irreversible": downgrade_irreversible,
+    "pin_misses_fix": pin_misses_fix,
 }
+
+BLOCKED: dict[str, Builder] = {
+    "downgrade_no_restore": downgrade_no_restore,
+    "pinned_behind_migration": pinned_behind_migration,
+    "pinned_primary": pinned_primary,
+    "primary_removed": primary_removed,
+    "region_file_deleted": region_file_deleted,
+}
+"""Scenarios the safety rules refuse: compiling them exits 1 with a located message."""
 """The scenarios whose whole generated/ tree is kept under tests/golden/<name>/."""
