@@ -31,6 +31,18 @@ class Assessment:
     move: PrimaryMove | None
     restore_from: tuple[str, ...]
 
+    @property
+    def migrated(self) -> tuple[str, ...]:
+        """Releases whose irreversible migration this plan runs on the deployed database.
+
+        Only a database that moves to a newer epoch needs the backup back on rollback: a new
+        environment has nothing to restore, and a migration some region already ran is done.
+        """
+        if self.base is None or not self.base.regions:
+            return ()
+        started = (self.epochs.started_by(e) for e in range(self.base.epoch + 1, self.target.epoch + 1))
+        return tuple(v for v in started if v)
+
     def downgrade(self, base: RegionState, target: RegionState) -> bool:
         return safety.is_downgrade(base.release, target.release, self.epochs)
 

@@ -63,7 +63,7 @@ def plan_environment(inputs: EnvInputs, fingerprint: str) -> Plan:
         rollback=tuple(_rollback(inputs.name, regions, found_env)),
         risks=tuple(env_risks),
         urgent=urgent,
-        irreversible=_irreversible(regions),
+        irreversible=found_env.migrated,
         primary_move=found_env.move,
         restored_before=found_env.restore_from,
     )
@@ -302,7 +302,7 @@ def _rollback(env_name: str, regions: list[Region], found: Assessment) -> list[S
     """
     sl = StepList(prefix="rollback-")
     changed = [r for r in regions if r.change.change != "noop"]
-    irreversible = _irreversible(regions)
+    irreversible = found.migrated
     if irreversible:
         for region in regions:
             if region.change.target is not None:
@@ -322,12 +322,6 @@ def _rollback(env_name: str, regions: list[Region], found: Assessment) -> list[S
     for region in ordered:
         _rollback_region(sl, env_name, region)
     return sl.steps
-
-
-def _irreversible(regions: list[Region]) -> tuple[str, ...]:
-    """Releases some region passes through whose database migration cannot be undone."""
-    passed = {n.version: n for r in regions if r.change.change != "noop" for n in r.notes}
-    return tuple(sorted(v for v, note in passed.items() if note.database_migration == "irreversible"))
 
 
 def _restore(sl: StepList, state: RegionState, versions: tuple[str, ...]) -> None:

@@ -173,3 +173,25 @@ def test_planner_redis_rollback_scales_down_with_the_base_values(plans: dict[str
     assert down.argv is not None
     assert "generated/prod/rollback/values/westus2.yaml" in down.argv
     assert "base release and values" in down.description
+
+
+def test_planner_rollback_restores_nothing_when_the_migration_already_ran(tmp_path: Path) -> None:
+    # centralus already runs 100.0.1000079 in the base: the database is migrated before this plan.
+    root = scenarios.example_repo(tmp_path / "repo", [scenarios.prod_version(scenarios.SUPPORTED),
+                                                     scenarios.pin("centralus", 2, "100.0.1000079")])  # fmt: skip
+    to_79 = TextEdit(scenarios.PROD_ENV, f"version: '{scenarios.SUPPORTED}'\n", "version: '100.0.1000079'\n")
+    scenarios.apply_edits(root, [to_79])
+    plan = compile_repo(root, ["prod"]).plans["prod"]
+    assert plan.irreversible == ()
+    assert not any(s.phase in ("restore", "scale") for s in plan.rollback)
+
+
+def test_planner_primary_move_with_the_old_primary_uninstalled(tmp_path: Path) -> None:
+    root = scenarios.example_repo(tmp_path / "repo", [scenarios.prod_version(scenarios.SUPPORTED)])
+    old = TextEdit("environments/prod/regions/westus2.yaml", "primary: true\n", "state: absent\n")
+    order = TextEdit(scenarios.PROD_ENV, "    - eastus\n    - centralus\n", "    - centralus\n")
+    scenarios.apply_edits(root, [old, scenarios.NEW_PRIMARY, order, *scenarios.master_dc("eastus")])
+    plan = compile_repo(root, ["prod"]).plans["prod"]
+    assert plan.primary_move is not None and plan.primary_move.as_dict() == {"from": "westus2", "to": "eastus"}
+    assert any("the uninstall of westus2" in r for r in plan.risks)
+    assert [s.region for s in plan.uninstall if s.phase == "uninstall"] == ["westus2"]
