@@ -218,7 +218,8 @@ def _forward(env_name: str, regions: list[Region], found: Assessment) -> list[St
         before = Side(change.base, layout.rollback_values_file(env_name, change.name)) if change.base else None
         to = Side(state, layout.values_file(env_name, change.name))
         image_only = change.change == "image-only"
-        apply_state(sl, to, region.sig, image_only=image_only, what=_describe(change), before=before, redis="new")
+        apply_state(sl, to, region.sig, image_only=image_only, what=_describe(change), before=before, redis="new",
+                    stopped=bool(found.restore_from))  # fmt: skip
         _provisioning(sl, region)
         pause = state.env.rollout.pause_between_regions
         moving_primary = found.move is not None and change.name == found.move.destination

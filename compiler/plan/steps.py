@@ -74,19 +74,28 @@ class Side:
 
 
 def apply_state(
-    sl: StepList, to: Side, sig: Signals | None, *, image_only: bool, what: str, before: Side | None, redis: str
+    sl: StepList,
+    to: Side,
+    sig: Signals | None,
+    *,
+    image_only: bool,
+    what: str,
+    before: Side | None,
+    redis: str,
+    stopped: bool = False,
 ) -> None:
     """Bring a region to ``to``: the Redis choreography when its connection changes, else one upgrade.
 
     ``before`` is what runs now (None for an install); ``redis`` names the connection being
     deployed ("new" forward, "previous" in a rollback). The restart window is the one of the
     fewer replicas of both sides (one replica before is a full outage, whatever comes after);
-    an install restarts nothing.
+    an install restarts nothing. ``stopped``: the region was stopped for a database restore,
+    and what ran before must not start again on the restored database.
     """
     state = to.state
     timeout = state.env.rollout.verify_timeout
     if sig is not None and sig.redis and before is not None:
-        redis_choreography(sl, to, before, what, redis)
+        redis_choreography(sl, to, None if stopped else before, what, redis)
         return
     sets = tag_sets(state) if image_only else ()
     replicas = min(state.region.replicas, before.state.region.replicas) if before is not None else 0
@@ -97,22 +106,25 @@ def apply_state(
     verify(sl, state, timeout)
 
 
-def redis_choreography(sl: StepList, to: Side, before: Side, what: str, redis: str) -> None:
+def redis_choreography(sl: StepList, to: Side, before: Side | None, what: str, redis: str) -> None:
     """The vendor's order for a Redis connection change: one replica, maintenance, restart, scale back.
 
     Scaling goes through helm with ``replicaCount`` (as the vendor says), so the release
     history, and a GitOps controller, agree with what runs. Forward, the scale-down keeps the
     running release and values; in a rollback it already uses the base ones, since a region the
-    failed rollout never reached must not be moved to the target on its way down.
+    failed rollout never reached must not be moved to the target on its way down. ``before``
+    is None when the region is stopped already (for a database restore): nothing to scale down.
     """
     state, name = to.state, to.state.name
     timeout, one = state.env.rollout.verify_timeout, ((state.env.paths.replicas, "1"),)
-    source = before if redis == "new" else to
-    down = argv.helm_upgrade(source.state, source.values_file, timeout=timeout, sets=one)
-    which = "current" if source is before else "base"
-    sl.add("scale", name, down, f"scale {name} to one replica ({which} release and values) before the Redis "
-           "maintenance", slug="scale-down", risk="capacity reduced to a single pod")  # fmt: skip
-    sl.add("verify", name, argv.rollout_status(state, timeout), "wait for the single replica", slug="scale-down-status")
+    if before is not None:
+        source = before if redis == "new" else to
+        down = argv.helm_upgrade(source.state, source.values_file, timeout=timeout, sets=one)
+        which = "current" if source is before else "base"
+        sl.add("scale", name, down, f"scale {name} to one replica ({which} release and values) before the Redis "
+               "maintenance", slug="scale-down", risk="capacity reduced to a single pod")  # fmt: skip
+        sl.add("verify", name, argv.rollout_status(state, timeout), "wait for the single replica",
+               slug="scale-down-status")  # fmt: skip
     sl.add("maintenance", name, None, f"perform the Redis maintenance for {name} now; continue once Redis serves "
            f"the {redis} connection parameters", slug="redis-maintenance", pause=True)  # fmt: skip
     single = argv.helm_upgrade(state, to.values_file, timeout=timeout, sets=one)

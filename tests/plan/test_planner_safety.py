@@ -195,3 +195,15 @@ def test_planner_primary_move_with_the_old_primary_uninstalled(tmp_path: Path) -
     assert plan.primary_move is not None and plan.primary_move.as_dict() == {"from": "westus2", "to": "eastus"}
     assert any("the uninstall of westus2" in r for r in plan.risks)
     assert [s.region for s in plan.uninstall if s.phase == "uninstall"] == ["westus2"]
+
+
+def test_planner_downgrade_with_a_redis_change_starts_nothing_old_after_the_restore(tmp_path: Path) -> None:
+    root = scenarios.downgrade_irreversible(tmp_path / "repo")
+    scenarios.apply_edits(root, [scenarios.REDIS_MOVE])
+    plan = compile_repo(root, ["prod"]).plans["prod"]
+    restore = ids(plan.steps).index("all-database-restore")
+    after = [s for s in plan.steps[restore:] if s.argv is not None and s.argv[:2] == ("helm", "upgrade")]
+    assert after, "the regions are installed after the restore"
+    assert all("100.0.1000079" not in s.argv for s in after if s.argv is not None)
+    assert "westus2-scale-down" not in ids(plan.steps)
+    assert "westus2-redis-maintenance" in ids(plan.steps)
