@@ -10,7 +10,23 @@ import posixpath
 import shlex
 from collections.abc import Sequence
 
+from compiler.errors import Problem
+from compiler.spec.models import EnvironmentSpec
+from compiler.spec.yamlio import Document
+
 TARGET_FLAGS = {"kubectl": "--context", "helm": "--kube-context"}
+
+
+def command_problems(doc: Document, spec: EnvironmentSpec) -> list[Problem]:
+    """Rule command-context: a backup or restore command that calls kubectl or helm names its cluster."""
+    problems: list[Problem] = []
+    for field_name in ("command", "restore_command"):
+        for index, program in untargeted(getattr(spec.backup, field_name) or ()):
+            flag = TARGET_FLAGS[program]
+            message = f"calls {program} without {flag}: name the cluster ({flag} <context>), or it acts on "
+            message += "whatever context is current (rule: command-context)"
+            problems.append(Problem(doc.locate(("backup", field_name, index)), f"backup.{field_name}.{index}", message))
+    return problems
 
 
 def untargeted(argv: Sequence[str]) -> list[tuple[int, str]]:

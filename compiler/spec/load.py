@@ -21,7 +21,7 @@ from pydantic_core import ErrorDetails
 
 from compiler.errors import InputError, Location, Problem
 from compiler.resolve.secrets import is_secret_path
-from compiler.spec.commands import TARGET_FLAGS, untargeted
+from compiler.spec.commands import command_problems
 from compiler.spec.models import EnvironmentSpec, RegionSpec, ReleaseNote, Secrets
 from compiler.spec.types import DNS1123_LABEL
 from compiler.spec.yamlio import MAX_FILE_BYTES, Document, load_document
@@ -204,7 +204,7 @@ def _load_environment(
     if spec is None:
         return None
     _check_versions(run, doc, spec, regions, notes.get(spec.service, {}))
-    _check_commands(run, doc, spec)
+    run.problems += command_problems(doc, spec)
     references: list[_Reference] = [(path, doc, ("values", index)) for index, path in enumerate(spec.values)]
     for region, region_doc, _ in regions.values():
         references += [(path, region_doc, ("values", index)) for index, path in enumerate(region.values)]
@@ -279,15 +279,6 @@ def _check_order(run: _Run, doc: Document, spec: EnvironmentSpec, regions: _Regi
         elif name in seen:
             run.add(doc, where, f"region {name!r} is listed twice")
         seen.add(name)
-
-
-def _check_commands(run: _Run, doc: Document, spec: EnvironmentSpec) -> None:
-    """A backup or restore command that calls kubectl or helm names the cluster it acts on."""
-    for field_name in ("command", "restore_command"):
-        for index, program in untargeted(getattr(spec.backup, field_name) or ()):
-            flag = TARGET_FLAGS[program]
-            message = f"calls {program} without {flag}: name the cluster ({flag} <context>), or it acts on "
-            run.add(doc, ("backup", field_name, index), message + "whatever context is current (rule: command-context)")
 
 
 def _check_versions(
