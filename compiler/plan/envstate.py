@@ -80,7 +80,7 @@ class EnvState:
     files: Mapping[str, str]
     absent: frozenset[str]
     declared_at: Mapping[str, Location]
-    """Where each region file declares its region (its ``name``)."""
+    """Where each region file declares its region: its ``state`` when it has one, else its ``name``."""
     epoch: int
     version_at: Location
     """Where the environment's ``version`` is written."""
@@ -109,10 +109,16 @@ def env_state(loaded: LoadedEnvironment, states: Mapping[str, RegionState], epoc
         regions=regions,
         files=dict(loaded.region_files),
         absent=frozenset(r.name for r in loaded.regions if r.state == "absent"),
-        declared_at={name: loaded.locate(file, ["name"]) for name, file in sorted(loaded.region_files.items())},
+        declared_at={name: _declared(loaded, file) for name, file in sorted(loaded.region_files.items())},
         epoch=max((f.epoch for f in regions.values()), default=0),
         version_at=loaded.locate(loaded.spec_file, ["version"]),
     )
+
+
+def _declared(loaded: LoadedEnvironment, file: str) -> Location:
+    doc = loaded.documents.get(file)
+    has_state = doc is not None and isinstance(doc.data, dict) and "state" in doc.data
+    return loaded.locate(file, ["state"] if has_state else ["name"])
 
 
 def _facts(loaded: LoadedEnvironment, state: RegionState, epochs: Epochs) -> RegionFacts:

@@ -268,6 +268,7 @@ GOLDEN: dict[str, Builder] = {
     "primary_move": primary_move,
     "downgrade_irreversible": downgrade_irreversible,
     "pin_misses_fix": pin_misses_fix,
+    "downgrade_same_epoch": downgrade_same_epoch,
 }
 
 BLOCKED: dict[str, Builder] = {
