@@ -32,7 +32,7 @@ def render_plan_md(plan: Plan, gitops: list[str] | None = None) -> str:
         fast_path=[
             {"name": r.name, "command": shell_join(argv.helm_rollback(r.base))}
             for r in changed
-            if r.base is not None and r.target is not None
+            if r.base is not None and r.target is not None and not (plan.irreversible or plan.restored_before)
         ],
         gitops=gitops_notes(plan) if gitops is None else gitops,
         primary_move=_primary_move(plan),
