@@ -77,7 +77,7 @@ def _help(script: str, title: str, total: int) -> list[str]:
         "Options:",
         "  -y, --yes      do not stop for confirmations (manual steps are still printed);",
         "                 a step that guards data (backup, restore, Redis maintenance,",
-        "                 data loss) still needs an answer or --confirm",
+        "                 data loss) still needs an answer at a terminal or --confirm",
         "  -n, --dry-run  print every step and command, run nothing",
         f"  --from N       start at step N (1 to {max(total, 1)})",
         "  --confirm ID   confirm the step ID that guards data without asking (repeatable)",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import re
 import shlex
 import shutil
@@ -403,13 +404,39 @@ def test_render_shell_guarded_step_passes_with_confirm_and_yes(tmp_path: Path) -
     assert f"(confirmed by --confirm {step_id})" in result.stdout
 
 
-def test_render_shell_guarded_step_passes_with_an_answer(tmp_path: Path) -> None:
+def run_on_terminal(scripts: Scripts, script: str, *args: str, answers: str) -> subprocess.CompletedProcess[str]:
+    """Run ``script`` with a terminal as its stdin, ``answers`` already typed into it."""
+    main, terminal = os.openpty()
+    try:
+        os.write(main, answers.encode())
+        env = {"PATH": f"{scripts.root / 'bin'}:/usr/bin:/bin", "STUB_LOG": str(scripts.log), "LANG": "C.UTF-8"}
+        return subprocess.run(
+            ["bash", str(scripts.root / script), *args], cwd=scripts.root / "work", env=env, text=True,
+            stdin=terminal, capture_output=True, timeout=60, check=False,
+        )  # fmt: skip
+    finally:
+        os.close(terminal)
+        os.close(main)
+
+
+def test_render_shell_guarded_step_passes_with_an_answer_at_a_terminal(tmp_path: Path) -> None:
     scripts = guarded_plan(tmp_path)
 
-    result = scripts.run("upgrade.sh", "--yes", answers="y\n")
+    result = run_on_terminal(scripts, "upgrade.sh", "--yes", answers="y\n")
 
     assert result.returncode == 0, result.stderr
     assert scripts.recorded() == argvs(scripts.plan.steps)
+
+
+def test_render_shell_guarded_step_refuses_a_piped_yes(tmp_path: Path) -> None:
+    scripts = guarded_plan(tmp_path)
+    guarded = next(i for i, step in enumerate(scripts.plan.steps) if step.guards_data)
+
+    result = scripts.run("upgrade.sh", answers="y\n" * 50)
+
+    assert result.returncode == 1
+    assert scripts.recorded() == argvs(scripts.plan.steps[:guarded])
+    assert "it guards data" in result.stderr
 
 
 def test_render_shell_confirm_of_an_unknown_or_unguarded_step_is_usage_error(tmp_path: Path) -> None:
