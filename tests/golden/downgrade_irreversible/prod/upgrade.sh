@@ -12,7 +12,7 @@
 # Options:
 #   -y, --yes      do not stop for confirmations (manual steps are still printed);
 #                  a step that guards data (backup, restore, Redis maintenance,
-#                  data loss) still needs an answer or --confirm
+#                  data loss) still needs an answer at a terminal or --confirm
 #   -n, --dry-run  print every step and command, run nothing
 #   --from N       start at step N (1 to 19)
 #   --confirm ID   confirm the step ID that guards data without asking (repeatable)
@@ -38,7 +38,7 @@ usage() {
     Options: \
     '  -y, --yes      do not stop for confirmations (manual steps are still printed);' \
     '                 a step that guards data (backup, restore, Redis maintenance,' \
-    '                 data loss) still needs an answer or --confirm' \
+    '                 data loss) still needs an answer at a terminal or --confirm' \
     '  -n, --dry-run  print every step and command, run nothing' \
     '  --from N       start at step N (1 to 19)' \
     '  --confirm ID   confirm the step ID that guards data without asking (repeatable)' \
@@ -149,7 +149,8 @@ guard() {
     printf '    (confirmed by --confirm %s)\n' "$id"
     return 0
   fi
-  if ask "$question"; then
+  # Only a person at a terminal answers here: `yes | upgrade.sh` must not confirm a backup.
+  if [[ -t 0 ]] && ask "$question"; then
     return 0
   fi
   printf 'stopped at step %d of %d (%s): it guards data, and --yes does not confirm it.\n' "$current" "$TOTAL" "$id" >&2
