@@ -8,9 +8,11 @@ from dataclasses import dataclass
 from compiler.errors import Location, PlanBlocked, Problem
 from compiler.plan import argv, downgrade, rules
 from compiler.plan.assess import Assessment, assess
-from compiler.plan.diff import Signals, signals, values_diff
+from compiler.plan.diff import Signals, values_diff
 from compiler.plan.model import Plan, PrimaryMove, RegionChange, RegionState, Step
-from compiler.plan.steps import Side, StepList, apply_state, database_gate, stop_region, uninstall_region
+from compiler.plan.steps import Side, StepList, stop_region, uninstall_region
+from compiler.profiles.base import Profile
+from compiler.profiles.registry import profile_for
 from compiler.repo import layout
 from compiler.resolve.states import region_states
 from compiler.resolve.values import leaf_paths
@@ -42,11 +44,15 @@ def plan_environment(inputs: EnvInputs, fingerprint: str) -> Plan:
     """The plan of one environment; raises PlanBlocked when policy or prerequisites forbid it."""
     env = inputs.target.spec
     notes = inputs.target_specs.release_notes.get(env.service, {})
+    profile = profile_for(env.service)
     target = region_states(inputs.target, inputs.target_specs)
     base = region_states(inputs.base, inputs.base_specs) if inputs.base and inputs.base_specs else {}
     found_env = assess(inputs.target, target, inputs.base, base, notes)
     order = _order(inputs, base, found_env.move)
-    found = [_region(name, wave, base.get(name), target.get(name), notes, found_env) for wave, name in enumerate(order)]
+    found = [
+        _region(name, wave, base.get(name), target.get(name), notes, found_env, profile)
+        for wave, name in enumerate(order)
+    ]
     regions = [r for r in found if r is not None]
     env_risks = [*found_env.risks, *_check(inputs, regions, notes, found_env.problems)]
     moving = [r for r in regions if r.change.change not in ("noop", "downgrade")]
@@ -58,9 +64,9 @@ def plan_environment(inputs: EnvInputs, fingerprint: str) -> Plan:
         env=env,
         base_env=inputs.base.spec if inputs.base else None,
         regions=tuple(r.change for r in regions),
-        steps=tuple(_forward(inputs.name, regions, found_env)),
-        uninstall=tuple(_uninstall(regions)),
-        rollback=tuple(_rollback(inputs.name, regions, found_env)),
+        steps=tuple(_forward(inputs.name, regions, found_env, profile)),
+        uninstall=tuple(_uninstall(regions, profile)),
+        rollback=tuple(_rollback(inputs.name, regions, found_env, profile)),
         risks=tuple(env_risks),
         urgent=urgent,
         irreversible=found_env.migrated,
@@ -98,6 +104,7 @@ def _region(
     target: RegionState | None,
     notes: Mapping[str, ReleaseNote],
     found: Assessment,
+    profile: Profile,
 ) -> Region | None:
     if base is None and target is None:
         return None
@@ -111,7 +118,7 @@ def _region(
         risks = rules.note_risks(passed[-1], set()) if passed else []
         change = RegionChange(name, primary, "install", wave, None, target, (), tuple(risks))
         return Region(change, None, passed)
-    return _existing(name, primary, wave, base, target, notes, going_back=found.downgrade(base, target))
+    return _existing(name, primary, wave, base, target, notes, profile, going_back=found.downgrade(base, target))
 
 
 def _existing(
@@ -121,11 +128,12 @@ def _existing(
     base: RegionState,
     target: RegionState,
     notes: Mapping[str, ReleaseNote],
+    profile: Profile,
     *,
     going_back: bool,
 ) -> Region:
     diff = values_diff(base.values, target.values, target.env)
-    sig = signals(diff, target.env) if diff else None
+    sig = profile.signals(diff, target.env) if diff else None
     release_changed = base.release != target.release
     chart = target.env.chart.model_copy(update={"version": None})
     source_changed = chart != base.env.chart.model_copy(update={"version": None})
@@ -140,13 +148,13 @@ def _existing(
     passed = _between(notes, base.release.version, target.release.version) if release_changed and not going_back else ()
     risks: list[str] = [downgrade.risk(base.release, target.release)] if going_back else []
     if kind != "noop":
-        replicas = 1 if sig is not None and sig.redis else min(base.region.replicas, target.region.replicas)
-        risks.append(rules.degradation_risk(target.release_name, replicas))
+        restart = profile.restart_risk(target.release_name, min(base.region.replicas, target.region.replicas), sig)
+        risks += [restart] if restart is not None else []
         paths = {p for p, _ in leaf_paths(target.values)}
         for note in passed:
             risks += rules.note_risks(note, paths, target=note is passed[-1])
         if sig is not None:
-            risks += rules.signal_risks(sig, target.release_name)
+            risks += profile.signal_risks(sig, target.release_name)
     change = RegionChange(name, primary, kind, wave, base, target, diff, tuple(dict.fromkeys(risks)))
     return Region(change, sig, passed)
 
@@ -198,35 +206,36 @@ def _support(
     return found, loud
 
 
-def _forward(env_name: str, regions: list[Region], found: Assessment) -> list[Step]:
+def _forward(env_name: str, regions: list[Region], found: Assessment, profile: Profile) -> list[Step]:
     sl = StepList(prefix="")
     changing = [r for r in regions if r.change.change in ("install", "upgrade", "downgrade", "image-only", "config")]
     deployed = any(r.change.base is not None for r in regions)
     backed_up = False
     if found.restore_from and changing:
-        _backup(sl, changing[0].change.current, changing[0].change.name if changing[0].change.primary else None)
+        first = changing[0].change
+        _backup(sl, first.current, first.name if first.primary else None, profile)
         backed_up = True
-        downgrade.stop_and_restore(sl, [r.change for r in regions], found.restore_from)
+        downgrade.stop_and_restore(sl, [r.change for r in regions], found.restore_from, profile)
     for index, region in enumerate(changing):
         change, state = region.change, region.change.current
         if not backed_up and deployed and (change.base is not None or found.move is not None):
-            _backup(sl, state, change.name if change.primary and found.move is None else None)
+            _backup(sl, state, change.name if change.primary and found.move is None else None, profile)
             backed_up = True
-        _preflight(sl, change)
+        _preflight(sl, change, profile)
         if region.sig is not None and region.sig.database:
-            database_gate(sl, state, "new")
+            profile.database_gate(sl, state, "new")
         before = Side(change.base, layout.rollback_values_file(env_name, change.name)) if change.base else None
         to = Side(state, layout.values_file(env_name, change.name))
         image_only = change.change == "image-only"
-        apply_state(sl, to, region.sig, image_only=image_only, what=_describe(change), before=before, redis="new",
-                    stopped=bool(found.restore_from))  # fmt: skip
+        profile.apply_state(sl, to, region.sig, image_only=image_only, what=_describe(change), before=before,
+                            redis="new", stopped=bool(found.restore_from))  # fmt: skip
         _provisioning(sl, region)
         pause = state.env.rollout.pause_between_regions
         moving_primary = found.move is not None and change.name == found.move.destination
         if pause and index < len(changing) - 1 and not moving_primary:
             sl.add("gate", change.name, argv.sleep(pause), f"wait {pause}s before the next region", slug="pause")
     if found.restore_from:
-        downgrade.restart_unchanged(sl, [r.change for r in regions])
+        downgrade.restart_unchanged(sl, [r.change for r in regions], profile)
     return sl.steps
 
 
@@ -241,24 +250,25 @@ def _provisioning(sl: StepList, region: Region) -> None:
                    "describes, then continue", slug="provisioning", pause=True)  # fmt: skip
 
 
-def _backup(sl: StepList, state: RegionState, region: str | None) -> None:
+def _backup(sl: StepList, state: RegionState, region: str | None, profile: Profile) -> None:
     command = state.env.backup.command
     sl.add(
         "backup", region, command,
-        "back up the Tenant Service database before the primary region changes"
+        profile.backup_description()
         + ("" if command else " (manual: take and verify a backup, then continue)"),
         slug="database-backup", pause=command is None,
     )  # fmt: skip
 
 
-def _preflight(sl: StepList, change: RegionChange) -> None:
+def _preflight(sl: StepList, change: RegionChange, profile: Profile) -> None:
     state = change.current
     if change.base is None:
+        resource, kind = profile.created_kind()
         sl.add(
             "preflight",
             change.name,
-            argv.can_install(state),
-            f"check that {state.context} lets us create the StatefulSet in {state.namespace}",
+            argv.can_install(state, resource),
+            f"check that {state.context} lets us create {kind} in {state.namespace}",
             slug="preflight",
         )
         return
@@ -283,19 +293,19 @@ def _describe(change: RegionChange) -> str:
     )
 
 
-def _uninstall(regions: list[Region]) -> list[Step]:
+def _uninstall(regions: list[Region], profile: Profile) -> list[Step]:
     sl = StepList(prefix="uninstall-")
     removed = [r for r in regions if r.change.change == "uninstall"]
     removed.sort(key=lambda r: (r.change.primary, -r.change.wave))
     for region in removed:
         state = region.change.current
         if region.change.primary:
-            _backup(sl, state, region.change.name)
-        uninstall_region(sl, region.change, state.env.rollout.verify_timeout)
+            _backup(sl, state, region.change.name, profile)
+        uninstall_region(sl, region.change, state.env.rollout.verify_timeout, profile.gone(state))
     return sl.steps
 
 
-def _rollback(env_name: str, regions: list[Region], found: Assessment) -> list[Step]:
+def _rollback(env_name: str, regions: list[Region], found: Assessment, profile: Profile) -> list[Step]:
     """Back to the base state. Every running region stops while the database is restored, unchanged ones too.
 
     Undoing a downgrade across an irreversible migration runs that migration again: it is
@@ -307,21 +317,22 @@ def _rollback(env_name: str, regions: list[Region], found: Assessment) -> list[S
     if irreversible:
         for region in regions:
             if region.change.target is not None:
-                stop_region(sl, region.change.target, "no writes may reach the database while it is restored")
+                state = region.change.target
+                stop_region(sl, state, profile.workload(state), "no writes may reach the database while it is restored")
         _restore(sl, changed[0].change.current, irreversible)
-        downgrade.restart_unchanged(sl, [r.change for r in regions])
+        downgrade.restart_unchanged(sl, [r.change for r in regions], profile)
     forward = [r for r in changed if r.change.change != "uninstall"]
     removed = sorted(
         (r for r in changed if r.change.change == "uninstall"), key=lambda r: (r.change.primary, -r.change.wave)
     )
     if found.restore_from and forward:
         first = forward[0].change
-        _backup(sl, first.current, first.name if first.primary else None)
+        _backup(sl, first.current, first.name if first.primary else None, profile)
         ordered = [*reversed(removed), *forward]
     else:
         ordered = [*reversed(removed), *reversed(forward)]
     for region in ordered:
-        _rollback_region(sl, env_name, region)
+        _rollback_region(sl, env_name, region, profile)
     return sl.steps
 
 
@@ -335,20 +346,20 @@ def _restore(sl: StepList, state: RegionState, versions: tuple[str, ...]) -> Non
     )  # fmt: skip
 
 
-def _rollback_region(sl: StepList, env_name: str, region: Region) -> None:
+def _rollback_region(sl: StepList, env_name: str, region: Region, profile: Profile) -> None:
     change = region.change
     if change.base is None:
         assert change.target is not None
-        uninstall_region(sl, change, change.target.env.rollout.verify_timeout)
+        uninstall_region(sl, change, change.target.env.rollout.verify_timeout, profile.gone(change.target))
         return
     base = change.base
     if region.sig is not None and region.sig.database:
-        database_gate(sl, base, "previous")
+        profile.database_gate(sl, base, "previous")
     if change.change == "uninstall":
-        sl.add("preflight", change.name, argv.can_install(base),
+        sl.add("preflight", change.name, argv.can_install(base, profile.created_kind()[0]),
                f"check that {base.context} lets us reinstall in {base.namespace}", slug="preflight")  # fmt: skip
     what = f"restore {change.name} to {base.release.version} (chart {base.release.chart_version}) and its values"
     before = Side(change.target, layout.values_file(env_name, change.name)) if change.target else None
     to = Side(base, layout.rollback_values_file(env_name, change.name))
     image_only = change.change == "image-only"
-    apply_state(sl, to, region.sig, image_only=image_only, what=what, before=before, redis="previous")
+    profile.apply_state(sl, to, region.sig, image_only=image_only, what=what, before=before, redis="previous")

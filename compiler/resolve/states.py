@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from compiler.plan.model import RegionState, Release
+from compiler.profiles.registry import profile_for
 from compiler.resolve.values import effective_values, values_files
 from compiler.spec.load import LoadedEnvironment, Specs
 from compiler.spec.models import EnvironmentSpec, RegionSpec, ReleaseNote
@@ -31,6 +32,8 @@ def region_states(loaded: LoadedEnvironment, specs: Specs) -> dict[str, RegionSt
     """Every region of an environment that is (to be) deployed, by name."""
     env = loaded.spec
     notes = specs.release_notes.get(env.service, {})
+    profile = profile_for(env.service)
+    tag_paths, replicas_path = profile.tag_paths(env), profile.replicas_path(env)
     states: dict[str, RegionState] = {}
     for region in loaded.regions:
         if region.state != "present":
@@ -40,7 +43,9 @@ def region_states(loaded: LoadedEnvironment, specs: Specs) -> dict[str, RegionSt
             env=env,
             region=region,
             release=release,
-            values=effective_values(env, region, specs.values, release.image_tag),
+            values=effective_values(
+                env, region, specs.values, release.image_tag, tag_paths=tag_paths, replicas_path=replicas_path
+            ),
             values_files=values_files(env, region),
         )
     return states

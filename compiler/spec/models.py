@@ -12,7 +12,6 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from compiler.spec.types import DnsLabel, RepoPath, Seconds, ValuesPath, VendorVersion, VersionSpec
 
-DEFAULT_TAG_PATHS = ("images.tenant.tag", "images.pgdbInit.tag", "images.pulseInit.tag")
 DEFAULT_SECRET_WORDS = ("password", "passwd", "pwd", "token", "secret", "key")
 
 
@@ -51,8 +50,10 @@ class Image(Spec):
     tag: VendorVersion | None = Field(
         default=None, description="Image tag. Normally omitted: taken from the release note of `version`."
     )
-    paths: tuple[ValuesPath, ...] = Field(
-        default=DEFAULT_TAG_PATHS, min_length=1, description="Values paths that carry the image tag."
+    paths: tuple[ValuesPath, ...] | None = Field(
+        default=None,
+        min_length=1,
+        description="Values paths that carry the image tag. Default: the service profile's (see Service profiles).",
     )
 
 
@@ -116,26 +117,28 @@ class GitOps(Spec):
 
 
 class Monitoring(Spec):
-    """Thresholds and labels of the vendor-recommended alerts."""
+    """Thresholds and labels of the alerts the service profile recommends."""
 
     namespace: DnsLabel = Field(default="monitoring", description="Namespace of the PrometheusRule.")
     pending_timeout: Seconds = Field(default=600, description="Seconds a pod may stay Pending before an alert.")
-    labels: dict[str, str] = Field(
-        default_factory=lambda: {"service": "voice", "servicename": "tenant"}, description="Labels of the alerts."
+    labels: dict[str, str] | None = Field(
+        default=None, description="Labels of the alerts. Default: the service profile's."
     )
 
 
 class Paths(Spec):
-    """Values paths that the planning rules watch."""
+    """Values paths that the planning rules watch. Each defaults to the service profile's."""
 
-    replicas: ValuesPath = Field(
-        default="tenant.deployment.replicaCount", description="Values path of the replica count."
+    replicas: ValuesPath | None = Field(default=None, description="Values path of the replica count.")
+    database: tuple[ValuesPath, ...] | None = Field(
+        default=None,
+        description="Prefixes whose change is a database connection change (tenant only: the generic profile has "
+        "no database choreography).",
     )
-    database: tuple[ValuesPath, ...] = Field(
-        default=("tenant.pgdb",), description="Prefixes whose change is a database connection change."
-    )
-    redis: tuple[ValuesPath, ...] = Field(
-        default=("tenant.redis",), description="Prefixes whose change is a Redis connection change."
+    redis: tuple[ValuesPath, ...] | None = Field(
+        default=None,
+        description="Prefixes whose change is a Redis connection change (tenant only: the generic profile has no "
+        "Redis choreography).",
     )
 
 
@@ -155,6 +158,12 @@ class EnvironmentSpec(Spec):
     version: VendorVersion = Field(description="Vendor release to run; needs release-notes/<service>/<version>.yaml.")
     release: DnsLabel = Field(description="Helm release name, e.g. t100.")
     namespace: DnsLabel = Field(description="Kubernetes namespace of the release.")
+    workload: str | None = Field(
+        default=None,
+        pattern=r"^(deployment|statefulset|daemonset)/[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+        description="The workload (kind/name) whose rollout a region waits for and a stop scales. Default: the "
+        "service profile's (generic: deployment/<release>).",
+    )
     chart: Chart
     image: Image = Image()
     values: tuple[RepoPath, ...] = Field(default=(), description="Values files shared by all regions, in order.")

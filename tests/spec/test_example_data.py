@@ -12,6 +12,7 @@ import yaml
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
+from compiler.profiles.registry import profile_for
 from compiler.repo.example import DEMO_EDITS, TextEdit, apply_demo_change, apply_edit
 from compiler.resolve.secrets import secret_leaves
 from compiler.spec.models import EnvironmentSpec, RegionSpec, ReleaseNote
@@ -133,7 +134,8 @@ def test_example_data_values_files_leave_owned_fields_to_the_spec() -> None:
         env = env_spec(folder.name)
         for path in sorted((folder / "values").rglob("*.yaml")):
             doc = load(path)
-            for owned in (*env.image.paths, env.paths.replicas):
+            profile = profile_for(env.service)
+            for owned in (*profile.tag_paths(env), profile.replicas_path(env)):
                 assert not has_path(doc, owned), f"{path.name} sets {owned}, which the spec owns"
 
 
