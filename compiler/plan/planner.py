@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from compiler.errors import Location, PlanBlocked, Problem
-from compiler.plan import argv, downgrade, rules
+from compiler.plan import argv, downgrade, rules, safety
 from compiler.plan.assess import Assessment, assess
 from compiler.plan.diff import Signals, values_diff
 from compiler.plan.model import Plan, PrimaryMove, RegionChange, RegionState, Step
@@ -55,6 +55,9 @@ def plan_environment(inputs: EnvInputs, fingerprint: str) -> Plan:
     ]
     regions = [r for r in found if r is not None]
     env_risks = [*found_env.risks, *_check(inputs, regions, notes, found_env.problems)]
+    if found_env.move is not None and any(r.change.name == found_env.move.source and r.change.change == "noop"
+                                          for r in regions):  # fmt: skip
+        env_risks.append(safety.primary_flag_only_risk(found_env.move))
     moving = [r for r in regions if r.change.change not in ("noop", "downgrade")]
     urgent = any(n.critical_security_fix for r in moving for n in r.notes[-1:])
     return Plan(

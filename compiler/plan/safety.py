@@ -111,6 +111,15 @@ def primary_move_risk(move: PrimaryMove, *, source_stays: bool) -> str:
     )
 
 
+def primary_flag_only_risk(move: PrimaryMove) -> str:
+    """Rule primary-move: the spec moves the primary flag, but nothing deployed to the old primary changes."""
+    return (
+        f"PRIMARY MOVE without a change to {move.source}: its release and values stay as they are, so the "
+        f"service there may still take itself for the master. Check that the values naming the master region "
+        f"(such as the master data centre) move to {move.destination} in every region"
+    )
+
+
 def pinned_primary(base: EnvState | None, target: EnvState) -> list[Problem]:
     """Rule pinned-primary: a pinned primary may not be passed by secondaries that change release.
 

@@ -10,6 +10,7 @@ from support import scenarios
 from compiler.errors import PlanBlocked
 from compiler.pipeline import compile_repo
 from compiler.plan.model import Plan, Step
+from compiler.render.markdown import render_plan_md
 from compiler.repo.example import TextEdit
 
 EXTRA = {"downgrade_same_epoch": scenarios.downgrade_same_epoch, "unchanged": scenarios.unchanged,
@@ -207,3 +208,22 @@ def test_planner_downgrade_with_a_redis_change_starts_nothing_old_after_the_rest
     assert all("100.0.1000079" not in s.argv for s in after if s.argv is not None)
     assert "westus2-scale-down" not in ids(plan.steps)
     assert "westus2-redis-maintenance" in ids(plan.steps)
+
+
+def test_planner_primary_move_to_a_new_region_backs_up_before_installing_it(tmp_path: Path) -> None:
+    # centralus is not deployed in the base; the change installs it as the new primary.
+    listed = TextEdit(scenarios.PROD_ENV, "    - eastus\n    - centralus\n", "    - eastus\n")
+    root = scenarios.example_repo(tmp_path / "repo", [scenarios.prod_version(scenarios.SUPPORTED), listed],
+                                  ["environments/prod/regions/centralus.yaml"])  # fmt: skip
+    new_primary = TextEdit("environments/prod/regions/centralus.yaml", "name: centralus\n",
+                           "name: centralus\nprimary: true\n")  # fmt: skip
+    order = TextEdit(scenarios.PROD_ENV, "    - eastus\n", "    - westus2\n    - eastus\n")
+    scenarios.apply_edits(root, [scenarios.PRIMARY_FLAG, new_primary, order])
+    plan = compile_repo(root, ["prod"]).plans["prod"]
+    assert plan.primary_move is not None and plan.primary_move.as_dict() == {"from": "westus2", "to": "centralus"}
+    assert [s.phase for s in plan.steps[:2]] == ["backup", "preflight"]
+    assert plan.steps[1].region == "centralus"
+    # Only the flag moved: westus2's values still name it the master data centre, and the plan says so.
+    assert {r.name: r.change for r in plan.regions}["westus2"] == "noop"
+    assert any(r.startswith("PRIMARY MOVE without a change to westus2") for r in plan.risks)
+    assert "Nothing deployed to westus2 changes in this plan" in render_plan_md(plan)
