@@ -167,14 +167,15 @@ def _check(
 ) -> list[str]:
     """Blocking rules: N-2 support window, third-party prerequisites, and ``blocking`` from the environment rules.
 
-    Returns the loud risks.
+    The first two read the release notes: a service planned without any (loading
+    allows that only where the notes are optional) has neither. Returns the loud risks.
     """
     problems: list[Problem] = list(blocking)
     risks: list[str] = []
     loaded = inputs.target
     for region in regions:
         change = region.change
-        if change.target is None or change.change == "noop":
+        if change.target is None or change.change == "noop" or not notes:
             continue
         if change.base is None or change.base.release != change.target.release:
             found, loud = _support(loaded, change, notes)
@@ -254,6 +255,8 @@ def _provisioning(sl: StepList, region: Region) -> None:
 
 
 def _backup(sl: StepList, state: RegionState, region: str | None, profile: Profile) -> None:
+    if not profile.backs_up(state.env):
+        return
     command = state.env.backup.command
     sl.add(
         "backup", region, command,
@@ -266,7 +269,7 @@ def _backup(sl: StepList, state: RegionState, region: str | None, profile: Profi
 def _preflight(sl: StepList, change: RegionChange, profile: Profile) -> None:
     state = change.current
     if change.base is None:
-        resource, kind = profile.created_kind()
+        resource, kind = profile.created_kind(state.env)
         sl.add(
             "preflight",
             change.name,
@@ -359,7 +362,7 @@ def _rollback_region(sl: StepList, env_name: str, region: Region, profile: Profi
     if region.sig is not None and region.sig.database:
         profile.database_gate(sl, base, "previous")
     if change.change == "uninstall":
-        sl.add("preflight", change.name, argv.can_install(base, profile.created_kind()[0]),
+        sl.add("preflight", change.name, argv.can_install(base, profile.created_kind(base.env)[0]),
                f"check that {base.context} lets us reinstall in {base.namespace}", slug="preflight")  # fmt: skip
     what = f"restore {change.name} to {base.release.version} (chart {base.release.chart_version}) and its values"
     before = Side(change.target, layout.values_file(env_name, change.name)) if change.target else None

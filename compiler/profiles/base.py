@@ -48,7 +48,7 @@ class Profile(Protocol):
         """The ``kind/name`` whose deletion shows an uninstall is done."""
         ...
 
-    def created_kind(self) -> tuple[str, str]:
+    def created_kind(self, env: EnvironmentSpec) -> tuple[str, str]:
         """The resource a first install creates: its plural for ``kubectl auth can-i``, and a reader's name."""
         ...
 
@@ -81,6 +81,10 @@ class Profile(Protocol):
 
     def database_gate(self, sl: StepList, state: RegionState, which: str) -> None:
         """A gate before a region switches to the ``which`` ("new"/"previous") database."""
+        ...
+
+    def backs_up(self, env: EnvironmentSpec) -> bool:
+        """Whether the plan takes a backup before the primary region changes (manual without a command)."""
         ...
 
     def backup_description(self) -> str:

@@ -6,9 +6,12 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from compiler.profiles.base import Profile
+from compiler.profiles.generic import GenericProfile
 from compiler.profiles.tenant import TenantProfile
 
-PROFILES: Mapping[str, Profile] = MappingProxyType({profile.service: profile for profile in (TenantProfile(),)})
+PROFILES: Mapping[str, Profile] = MappingProxyType(
+    {profile.service: profile for profile in (TenantProfile(), GenericProfile())}
+)
 
 
 def profile_for(service: str) -> Profile:

@@ -75,7 +75,7 @@ class TenantProfile:
     def gone(self, state: RegionState) -> str:
         return f"pod/{state.release_name}-0"
 
-    def created_kind(self) -> tuple[str, str]:
+    def created_kind(self, env: EnvironmentSpec) -> tuple[str, str]:
         return "statefulsets", "the StatefulSet"
 
     def signals(self, diff: tuple[DiffEntry, ...], env: EnvironmentSpec) -> Signals:
@@ -183,6 +183,10 @@ class TenantProfile:
             f"this step deploys; writes are degraded while {state.release_name} switches",
             slug="database-ready", pause=True, risk="backend move: writes degraded during the switch",
         )  # fmt: skip
+
+    def backs_up(self, env: EnvironmentSpec) -> bool:
+        """Always: the vendor asks for a database backup before the primary region is upgraded."""
+        return True
 
     def backup_description(self) -> str:
         return "back up the Tenant Service database before the primary region changes"

@@ -12,20 +12,22 @@ from compiler.spec.models import EnvironmentSpec, RegionSpec, ReleaseNote
 
 
 def resolve_release(env: EnvironmentSpec, region: RegionSpec, notes: Mapping[str, ReleaseNote]) -> Release:
-    """The release a region runs: its pin, else the environment's version; explicit overrides win."""
+    """The release a region runs: its pin, else the environment's version; explicit overrides win.
+
+    A version without a release note (a service whose notes are optional) takes the
+    chart version and image tag the spec gives; loading made sure it gives both.
+    """
     if region.pin is not None:
-        note = notes[region.pin.version]
-        return Release(
-            version=note.version,
-            chart_version=region.pin.chart_version or note.chart_version,
-            image_tag=region.pin.image_tag or note.image_tag,
-        )
-    note = notes[env.version]
-    return Release(
-        version=note.version,
-        chart_version=env.chart.version or note.chart_version,
-        image_tag=env.image.tag or note.image_tag,
-    )
+        pinned = notes.get(region.pin.version)
+        return _release(region.pin.version, pinned, region.pin.chart_version, region.pin.image_tag)
+    return _release(env.version, notes.get(env.version), env.chart.version, env.image.tag)
+
+
+def _release(version: str, note: ReleaseNote | None, chart_version: str | None, image_tag: str | None) -> Release:
+    chart_version = chart_version or (note.chart_version if note else None)
+    image_tag = image_tag or (note.image_tag if note else None)
+    assert chart_version is not None and image_tag is not None, f"version {version} was not checked at load"
+    return Release(version=version, chart_version=chart_version, image_tag=image_tag)
 
 
 def region_states(loaded: LoadedEnvironment, specs: Specs) -> dict[str, RegionState]:

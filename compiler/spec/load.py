@@ -22,7 +22,7 @@ from pydantic_core import ErrorDetails
 from compiler.errors import InputError, Location, Problem
 from compiler.resolve.secrets import is_secret_path
 from compiler.spec.commands import command_problems
-from compiler.spec.models import EnvironmentSpec, RegionSpec, ReleaseNote, Secrets
+from compiler.spec.models import RELEASE_NOTES_OPTIONAL, EnvironmentSpec, RegionSpec, ReleaseNote, Secrets
 from compiler.spec.types import DNS1123_LABEL
 from compiler.spec.yamlio import MAX_FILE_BYTES, Document, load_document
 
@@ -284,12 +284,34 @@ def _check_order(run: _Run, doc: Document, spec: EnvironmentSpec, regions: _Regi
 def _check_versions(
     run: _Run, doc: Document, spec: EnvironmentSpec, regions: _Regions, notes: Mapping[str, ReleaseNote]
 ) -> None:
-    """Every version the environment or a region pin names has a release note."""
+    """Every version the environment or a region pin names has a release note.
+
+    A service whose release notes are optional, with none at all, names its chart
+    version and image tag itself instead: in the environment, and in every pin.
+    """
+    if spec.service in RELEASE_NOTES_OPTIONAL and not notes:
+        _check_explicit_release(run, doc, spec, regions)
+        return
     pins = [(region_doc, region.pin.version) for region, region_doc, _ in regions.values() if region.pin]
     for where, path, version in [(doc, "version", spec.version), *((d, "pin.version", v) for d, v in pins)]:
         if version not in notes:
             note = f"{RELEASE_NOTES}/{spec.service}/{version}.yaml"
             run.add(where, path.split("."), f"no release note {note} for version {version!r}")
+
+
+def _check_explicit_release(run: _Run, doc: Document, spec: EnvironmentSpec, regions: _Regions) -> None:
+    """Without release notes, the environment and every pin give their chart version and image tag."""
+    needed = [(doc, ("chart", "version"), spec.chart.version, spec.version), (doc, ("image", "tag"), spec.image.tag,
+              spec.version)]  # fmt: skip
+    for region, region_doc, _ in regions.values():
+        if region.pin is not None:
+            needed.append((region_doc, ("pin", "chart_version"), region.pin.chart_version, region.pin.version))
+            needed.append((region_doc, ("pin", "image_tag"), region.pin.image_tag, region.pin.version))
+    for where, path, value, version in needed:
+        if value is None:
+            field = ".".join(path)
+            run.add(where, path, f"{field} missing: there are no release notes in {RELEASE_NOTES}/{spec.service}/ "
+                    f"to take it from for version {version!r}")  # fmt: skip
 
 
 def _load_release_notes(run: _Run) -> dict[str, dict[str, ReleaseNote]]:

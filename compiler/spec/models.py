@@ -13,6 +13,12 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from compiler.spec.types import DnsLabel, RepoPath, Seconds, ValuesPath, VendorVersion, VersionSpec
 
 DEFAULT_SECRET_WORDS = ("password", "passwd", "pwd", "token", "secret", "key")
+Service = Literal["tenant", "generic"]
+"""The services rollplan has a profile for (compiler/profiles)."""
+RELEASE_NOTES_OPTIONAL = frozenset({"generic"})
+"""Services whose environments may go without release notes: they give chart.version and image.tag themselves."""
+BACKENDS_WATCHED = frozenset({"tenant"})
+"""Services whose profile acts on database and Redis connection changes (paths.database, paths.redis)."""
 
 
 class Spec(BaseModel):
@@ -34,7 +40,9 @@ class Chart(Spec):
         default=None, description="A chart kept in this repository (repo-relative folder), instead of a repository."
     )
     version: VendorVersion | None = Field(
-        default=None, description="Chart version. Normally omitted: taken from the release note of `version`."
+        default=None,
+        description="Chart version. Normally omitted: taken from the release note of `version`. Required for a "
+        "generic service without release notes.",
     )
 
     @model_validator(mode="after")
@@ -48,7 +56,9 @@ class Image(Spec):
     """The image tag and every values path that carries it."""
 
     tag: VendorVersion | None = Field(
-        default=None, description="Image tag. Normally omitted: taken from the release note of `version`."
+        default=None,
+        description="Image tag. Normally omitted: taken from the release note of `version`. Required for a generic "
+        "service without release notes.",
     )
     paths: tuple[ValuesPath, ...] | None = Field(
         default=None,
@@ -75,7 +85,9 @@ class Backup(Spec):
     """How the service database is backed up before the primary region and restored on rollback."""
 
     command: tuple[str, ...] | None = Field(
-        default=None, min_length=1, description="argv of the backup command; a manual step when omitted."
+        default=None,
+        min_length=1,
+        description="argv of the backup command. When omitted: a manual step for tenant, no backup for generic.",
     )
     restore_command: tuple[str, ...] | None = Field(
         default=None, min_length=1, description="argv of the restore command; a manual step when omitted."
@@ -154,8 +166,14 @@ class Secrets(Spec):
 class EnvironmentSpec(Spec):
     """environments/<env>/environment.yaml: settings shared by every region (C-1)."""
 
-    service: Literal["tenant"] = Field(description="Service profile whose rules apply.")
-    version: VendorVersion = Field(description="Vendor release to run; needs release-notes/<service>/<version>.yaml.")
+    service: Service = Field(
+        description="Service profile whose rules apply: tenant (the vendor's Tenant service) or generic (any Helm "
+        "chart; see Service profiles)."
+    )
+    version: VendorVersion = Field(
+        description="Release to run; needs release-notes/<service>/<version>.yaml, except for a generic service "
+        "with no release notes at all (then any label, with chart.version and image.tag)."
+    )
     release: DnsLabel = Field(description="Helm release name, e.g. t100.")
     namespace: DnsLabel = Field(description="Kubernetes namespace of the release.")
     workload: str | None = Field(
@@ -173,6 +191,15 @@ class EnvironmentSpec(Spec):
     monitoring: Monitoring = Monitoring()
     paths: Paths = Paths()
     secrets: Secrets = Secrets()
+
+    @model_validator(mode="after")
+    def _backends_watched(self) -> EnvironmentSpec:
+        if self.service not in BACKENDS_WATCHED and (self.paths.database or self.paths.redis):
+            raise ValueError(
+                f"paths.database and paths.redis have no effect for service {self.service}: its profile has no "
+                "database or Redis choreography; remove them"
+            )
+        return self
 
 
 class Cluster(Spec):
@@ -197,7 +224,7 @@ class RegionSpec(Spec):
     name: DnsLabel = Field(description="Region name; equal to the file stem.")
     primary: bool = Field(default=False, description="The master region; exactly one per environment.")
     cluster: Cluster
-    replicas: int = Field(ge=1, le=100, description="Tenant pods in this region.")
+    replicas: int = Field(ge=1, le=100, description="Pods of the service in this region.")
     values: tuple[RepoPath, ...] = Field(default=(), description="Values files layered after the environment's.")
     third_party: dict[str, str] = Field(
         default_factory=dict, description="Installed versions: postgresql, redis, kubernetes, helm, …"
@@ -221,7 +248,7 @@ class ReleaseNote(Spec):
     """release-notes/<service>/<version>.yaml: one vendor release (C-3)."""
 
     version: VendorVersion = Field(description="The vendor version; equal to the file name.")
-    service: Literal["tenant"] = Field(default="tenant", description="Service; equal to the folder name.")
+    service: Service = Field(default="tenant", description="Service; equal to the folder name.")
     released: datetime.date = Field(description="Release date; releases are ordered by it, never by SemVer.")
     chart_version: VendorVersion = Field(description="Helm chart version of this release.")
     image_tag: VendorVersion = Field(description="Image tag of this release.")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import get_args
 
 import pytest
 
+from compiler.profiles import generic, tenant
 from compiler.profiles.registry import PROFILES, profile_for
 from compiler.spec.models import EnvironmentSpec, ReleaseNote
 
@@ -24,3 +26,13 @@ def test_registry_profile_for_returns_the_profile_of_that_service() -> None:
 def test_registry_unknown_service_is_a_bug_not_a_user_error() -> None:
     with pytest.raises(AssertionError, match="no profile for service 'nope'"):
         profile_for("nope")
+
+
+def test_registry_readme_table_names_each_profile_default() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    table = readme.split("### Service profiles", 1)[1].split("\n## ", 1)[0]
+    for module in (tenant, generic):
+        assert f"`{module.SERVICE}`" in table
+        for path in (*module.TAG_PATHS, module.REPLICAS_PATH):
+            assert f"`{path}`" in table, f"the README's profile table misses {path}"
+    assert f"`{tenant.HEALTH_METRIC} >= {tenant.HEALTHY_LEVEL}`" in table

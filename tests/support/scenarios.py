@@ -15,6 +15,7 @@ from pathlib import Path
 
 from compiler.repo import gitio
 from compiler.repo.example import TextEdit, apply_demo_change, apply_edit
+from support.generic import generic_repo
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE_PARTS = ("environments", "release-notes")
@@ -269,6 +270,7 @@ GOLDEN: dict[str, Builder] = {
     "downgrade_irreversible": downgrade_irreversible,
     "pin_misses_fix": pin_misses_fix,
     "downgrade_same_epoch": downgrade_same_epoch,
+    "generic": generic_repo,
 }
 
 BLOCKED: dict[str, Builder] = {
