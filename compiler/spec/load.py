@@ -301,17 +301,17 @@ def _check_versions(
 
 def _check_explicit_release(run: _Run, doc: Document, spec: EnvironmentSpec, regions: _Regions) -> None:
     """Without release notes, the environment and every pin give their chart version and image tag."""
-    needed = [(doc, ("chart", "version"), spec.chart.version, spec.version), (doc, ("image", "tag"), spec.image.tag,
-              spec.version)]  # fmt: skip
+    needed = [(doc, ("chart", "version"), spec.chart.version, spec.version, "chart version"),
+              (doc, ("image", "tag"), spec.image.tag, spec.version, "image tag")]  # fmt: skip
     for region, region_doc, _ in regions.values():
         if region.pin is not None:
-            needed.append((region_doc, ("pin", "chart_version"), region.pin.chart_version, region.pin.version))
-            needed.append((region_doc, ("pin", "image_tag"), region.pin.image_tag, region.pin.version))
-    for where, path, value, version in needed:
+            pin = region.pin
+            needed.append((region_doc, ("pin", "chart_version"), pin.chart_version, pin.version, "chart version"))
+            needed.append((region_doc, ("pin", "image_tag"), pin.image_tag, pin.version, "image tag"))
+    for where, path, value, version, what in needed:
         if value is None:
-            field = ".".join(path)
-            run.add(where, path, f"{field} missing: there are no release notes in {RELEASE_NOTES}/{spec.service}/ "
-                    f"to take it from for version {version!r}")  # fmt: skip
+            run.add(where, path, f"missing: the {what} of version {version!r} (there are no release notes in "
+                    f"{RELEASE_NOTES}/{spec.service}/ to take it from)")  # fmt: skip
 
 
 def _load_release_notes(run: _Run) -> dict[str, dict[str, ReleaseNote]]:
