@@ -7,9 +7,11 @@ from dataclasses import dataclass
 
 from compiler.errors import Location, PlanBlocked, Problem
 from compiler.plan import argv, rules
-from compiler.plan.diff import Signals, signals, values_diff
+from compiler.plan.diff import Signals, values_diff
 from compiler.plan.model import Plan, RegionChange, RegionState, Step
-from compiler.plan.steps import Side, StepList, apply_state, database_gate, stop_region, uninstall_region
+from compiler.plan.steps import Side, StepList, stop_region, uninstall_region
+from compiler.profiles.base import Profile
+from compiler.profiles.registry import profile_for
 from compiler.repo import layout
 from compiler.resolve.states import region_states
 from compiler.resolve.values import leaf_paths
@@ -35,6 +37,7 @@ class Region:
     change: RegionChange
     sig: Signals | None
     notes: tuple[ReleaseNote, ...]
+    profile: Profile
 
 
 def plan_environment(inputs: EnvInputs, fingerprint: str) -> Plan:
@@ -44,7 +47,8 @@ def plan_environment(inputs: EnvInputs, fingerprint: str) -> Plan:
     target = region_states(inputs.target, inputs.target_specs)
     base = region_states(inputs.base, inputs.base_specs) if inputs.base and inputs.base_specs else {}
     order = _order(inputs, base)
-    found = [_region(name, wave, base.get(name), target.get(name), notes) for wave, name in enumerate(order)]
+    profile = profile_for(env.service)
+    found = [_region(profile, n, wave, base.get(n), target.get(n), notes) for wave, n in enumerate(order)]
     regions = [r for r in found if r is not None]
     env_risks = _check(inputs, regions, notes)
     urgent = any(n.critical_security_fix for r in regions if r.change.change != "noop" for n in r.notes[-1:])
@@ -80,7 +84,12 @@ def _between(notes: Mapping[str, ReleaseNote], old: str | None, new: str) -> tup
 
 
 def _region(
-    name: str, wave: int, base: RegionState | None, target: RegionState | None, notes: Mapping[str, ReleaseNote]
+    profile: Profile,
+    name: str,
+    wave: int,
+    base: RegionState | None,
+    target: RegionState | None,
+    notes: Mapping[str, ReleaseNote],
 ) -> Region | None:
     if base is None and target is None:
         return None
@@ -88,20 +97,26 @@ def _region(
     if target is None:
         assert base is not None
         change = RegionChange(name, primary, "uninstall", wave, base, None, (), ("data loss: release removed",))
-        return Region(change, None, ())
+        return Region(change, None, (), profile)
     if base is None:
         passed = _between(notes, None, target.release.version)
         risks = rules.note_risks(passed[-1], set()) if passed else []
         change = RegionChange(name, primary, "install", wave, None, target, (), tuple(risks))
-        return Region(change, None, passed)
-    return _existing(name, primary, wave, base, target, notes)
+        return Region(change, None, passed, profile)
+    return _existing(profile, name, primary, wave, base, target, notes)
 
 
 def _existing(
-    name: str, primary: bool, wave: int, base: RegionState, target: RegionState, notes: Mapping[str, ReleaseNote]
+    profile: Profile,
+    name: str,
+    primary: bool,
+    wave: int,
+    base: RegionState,
+    target: RegionState,
+    notes: Mapping[str, ReleaseNote],
 ) -> Region:
     diff = values_diff(base.values, target.values, target.env)
-    sig = signals(diff, target.env) if diff else None
+    sig = profile.signals(diff, target.env) if diff else None
     release_changed = base.release != target.release
     chart = target.env.chart.model_copy(update={"version": None})
     source_changed = chart != base.env.chart.model_copy(update={"version": None})
@@ -114,15 +129,15 @@ def _existing(
     passed = _between(notes, base.release.version, target.release.version) if release_changed else ()
     risks: list[str] = []
     if kind != "noop":
-        replicas = 1 if sig is not None and sig.redis else min(base.region.replicas, target.region.replicas)
-        risks.append(rules.degradation_risk(target.release_name, replicas))
+        replicas = min(base.region.replicas, target.region.replicas)
+        risks.append(profile.degradation_risk(target.release_name, replicas, sig))
         paths = {p for p, _ in leaf_paths(target.values)}
         for note in passed:
             risks += rules.note_risks(note, paths, target=note is passed[-1])
         if sig is not None:
-            risks += rules.signal_risks(sig, target.release_name)
+            risks += profile.signal_risks(sig, target.release_name)
     change = RegionChange(name, primary, kind, wave, base, target, diff, tuple(dict.fromkeys(risks)))
-    return Region(change, sig, passed)
+    return Region(change, sig, passed, profile)
 
 
 def _check(inputs: EnvInputs, regions: list[Region], notes: Mapping[str, ReleaseNote]) -> list[str]:
@@ -174,15 +189,16 @@ def _forward(env_name: str, regions: list[Region]) -> list[Step]:
     for index, region in enumerate(changing):
         change, state = region.change, region.change.current
         if not backed_up and change.base is not None:
-            _backup(sl, state, change.name if change.primary else None)
+            _backup(sl, region.profile, state, change.name if change.primary else None)
             backed_up = True
-        _preflight(sl, change)
-        if region.sig is not None and region.sig.database:
-            database_gate(sl, state, "new")
+        _preflight(sl, region.profile, change)
+        region.profile.before_apply(sl, state, region.sig, "new")
         before = Side(change.base, layout.rollback_values_file(env_name, change.name)) if change.base else None
         to = Side(state, layout.values_file(env_name, change.name))
         image_only = change.change == "image-only"
-        apply_state(sl, to, region.sig, image_only=image_only, what=_describe(change), before=before, redis="new")
+        region.profile.apply_state(
+            sl, to, region.sig, image_only=image_only, what=_describe(change), before=before, which="new"
+        )
         _provisioning(sl, region)
         pause = state.env.rollout.pause_between_regions
         if pause and index < len(changing) - 1:
@@ -201,24 +217,24 @@ def _provisioning(sl: StepList, region: Region) -> None:
                    "describes, then continue", slug="provisioning", pause=True)  # fmt: skip
 
 
-def _backup(sl: StepList, state: RegionState, region: str | None) -> None:
+def _backup(sl: StepList, profile: Profile, state: RegionState, region: str | None) -> None:
     command = state.env.backup.command
     sl.add(
         "backup", region, command,
-        "back up the Tenant Service database before the primary region changes"
+        profile.backup_description()
         + ("" if command else " (manual: take and verify a backup, then continue)"),
         slug="database-backup", pause=command is None,
     )  # fmt: skip
 
 
-def _preflight(sl: StepList, change: RegionChange) -> None:
+def _preflight(sl: StepList, profile: Profile, change: RegionChange) -> None:
     state = change.current
     if change.base is None:
         sl.add(
             "preflight",
             change.name,
-            argv.can_install(state),
-            f"check that {state.context} lets us create the StatefulSet in {state.namespace}",
+            argv.can_install(state, profile.installs()),
+            profile.install_preflight(state),
             slug="preflight",
         )
         return
@@ -250,8 +266,8 @@ def _uninstall(regions: list[Region]) -> list[Step]:
     for region in removed:
         state = region.change.current
         if region.change.primary:
-            _backup(sl, state, region.change.name)
-        uninstall_region(sl, region.change, state.env.rollout.verify_timeout)
+            _backup(sl, region.profile, state, region.change.name)
+        uninstall_region(sl, region.profile, region.change, state.env.rollout.verify_timeout)
     return sl.steps
 
 
@@ -262,8 +278,10 @@ def _rollback(env_name: str, regions: list[Region]) -> list[Step]:
     if irreversible:
         for region in changed:
             if region.change.target is not None:
-                stop_region(sl, region.change.target, "no writes may reach the database while it is restored")
-        _restore(sl, changed[0].change.current, irreversible)
+                stop_region(
+                    sl, region.profile, region.change.target, "no writes may reach the database while it is restored"
+                )
+        _restore(sl, changed[0].profile, changed[0].change.current, irreversible)
     forward = [r for r in changed if r.change.change != "uninstall"]
     removed = sorted(
         (r for r in changed if r.change.change == "uninstall"), key=lambda r: (r.change.primary, -r.change.wave)
@@ -279,12 +297,11 @@ def _irreversible(regions: list[Region]) -> tuple[str, ...]:
     return tuple(sorted(v for v, note in passed.items() if note.database_migration == "irreversible"))
 
 
-def _restore(sl: StepList, state: RegionState, versions: tuple[str, ...]) -> None:
+def _restore(sl: StepList, profile: Profile, state: RegionState, versions: tuple[str, ...]) -> None:
     command = state.env.backup.restore_command
     sl.add(
         "restore", None, command,
-        f"restore the database backup taken before the upgrade: the migration of {', '.join(versions)} "
-        "cannot be undone by an older release",
+        profile.restore_description(versions),
         slug="database-restore", pause=True, risk="writes made since the backup are lost",
     )  # fmt: skip
 
@@ -293,16 +310,15 @@ def _rollback_region(sl: StepList, env_name: str, region: Region) -> None:
     change = region.change
     if change.base is None:
         assert change.target is not None
-        uninstall_region(sl, change, change.target.env.rollout.verify_timeout)
+        uninstall_region(sl, region.profile, change, change.target.env.rollout.verify_timeout)
         return
     base = change.base
-    if region.sig is not None and region.sig.database:
-        database_gate(sl, base, "previous")
+    region.profile.before_apply(sl, base, region.sig, "previous")
     if change.change == "uninstall":
-        sl.add("preflight", change.name, argv.can_install(base),
+        sl.add("preflight", change.name, argv.can_install(base, region.profile.installs()),
                f"check that {base.context} lets us reinstall in {base.namespace}", slug="preflight")  # fmt: skip
     what = f"restore {change.name} to {base.release.version} (chart {base.release.chart_version}) and its values"
     before = Side(change.target, layout.values_file(env_name, change.name)) if change.target else None
     to = Side(base, layout.rollback_values_file(env_name, change.name))
     image_only = change.change == "image-only"
-    apply_state(sl, to, region.sig, image_only=image_only, what=what, before=before, redis="previous")
+    region.profile.apply_state(sl, to, region.sig, image_only=image_only, what=what, before=before, which="previous")

@@ -1,13 +1,15 @@
-"""Step builders: the helm/kubectl choreography of one region, forward and back."""
+"""Step builders shared by every profile: upgrade, verify, stop, uninstall."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from compiler.plan import argv
-from compiler.plan.diff import Signals
 from compiler.plan.model import Phase, RegionChange, RegionState, Step
-from compiler.plan.rules import degradation_risk
+
+if TYPE_CHECKING:
+    from compiler.profiles.base import Profile
 
 
 @dataclass
@@ -38,19 +40,14 @@ class StepList:
         self.steps.append(Step(step_id, phase, region, command, description, risk, pause))
 
 
-def verify(sl: StepList, state: RegionState, timeout: int) -> None:
-    """Rollout status (a pod Pending past the timeout fails it), then a health gate."""
+def verify(sl: StepList, profile: Profile, state: RegionState, timeout: int) -> None:
+    """Rollout status (a pod Pending past the timeout fails it), then the profile's health gate."""
     sl.add(
-        "verify", state.name, argv.rollout_status(state, timeout),
+        "verify", state.name, argv.rollout_status(state, profile.workload(state), timeout),
         f"wait until every {state.release_name} pod in {state.name} is Ready (fails on a pod Pending past {timeout}s)",
         slug="rollout-status",
     )  # fmt: skip
-    sl.add(
-        "gate", state.name, None,
-        f"confirm {state.name} is healthy: tenant_service_health_level >= 2 and tenant_redis_state == 2 "
-        f"for namespace {state.namespace} on {state.context}, no pod Pending; then continue",
-        slug="health-gate", pause=True,
-    )  # fmt: skip
+    sl.add("gate", state.name, None, profile.health_gate(state), slug="health-gate", pause=True)
 
 
 def tag_sets(state: RegionState) -> tuple[tuple[str, str], ...]:
@@ -65,66 +62,26 @@ class Side:
     values_file: str
 
 
-def apply_state(
-    sl: StepList, to: Side, sig: Signals | None, *, image_only: bool, what: str, before: Side | None, redis: str
-) -> None:
-    """Bring a region to ``to``: the Redis choreography when its connection changes, else one upgrade.
-
-    ``before`` is what runs now (None for an install); ``redis`` names the connection being
-    deployed ("new" forward, "previous" in a rollback).
-    """
+def upgrade(sl: StepList, profile: Profile, to: Side, *, image_only: bool, what: str) -> None:
+    """One ``helm upgrade`` to ``to`` (only the tag paths when ``image_only``), then verify."""
     state = to.state
     timeout = state.env.rollout.verify_timeout
-    if sig is not None and sig.redis and before is not None:
-        redis_choreography(sl, to, before, what, redis)
-        return
     sets = tag_sets(state) if image_only else ()
     sl.add(
         "upgrade", state.name, argv.helm_upgrade(state, to.values_file, timeout=timeout, sets=sets), what,
-        slug="upgrade", risk=degradation_risk(state.release_name, state.region.replicas),
+        slug="upgrade", risk=profile.degradation_risk(state.release_name, state.region.replicas, None),
     )  # fmt: skip
-    verify(sl, state, timeout)
+    verify(sl, profile, state, timeout)
 
 
-def redis_choreography(sl: StepList, to: Side, before: Side, what: str, redis: str) -> None:
-    """The vendor's order for a Redis connection change: one replica, maintenance, restart, scale back.
-
-    Scaling goes through helm with ``replicaCount`` (as the vendor says), so the release
-    history, and a GitOps controller, agree with what runs.
-    """
-    state, name = to.state, to.state.name
-    timeout, one = state.env.rollout.verify_timeout, ((state.env.paths.replicas, "1"),)
-    down = argv.helm_upgrade(before.state, before.values_file, timeout=timeout, sets=one)
-    sl.add("scale", name, down, f"scale {name} to one replica (current release and values) before the Redis "
-           "maintenance", slug="scale-down", risk="capacity reduced to a single pod")  # fmt: skip
-    sl.add("verify", name, argv.rollout_status(state, timeout), "wait for the single replica", slug="scale-down-status")
-    sl.add("maintenance", name, None, f"perform the Redis maintenance for {name} now; continue once Redis serves "
-           f"the {redis} connection parameters", slug="redis-maintenance", pause=True)  # fmt: skip
-    single = argv.helm_upgrade(state, to.values_file, timeout=timeout, sets=one)
-    sl.add("restart", name, single, f"{what}, with the {redis} Redis connection, at one replica",
-           slug="upgrade-single", risk=degradation_risk(state.release_name, 1))  # fmt: skip
-    sl.add("verify", name, argv.rollout_status(state, timeout), "wait for the restarted pod", slug="single-status")
-    sl.add("scale", name, argv.helm_upgrade(state, to.values_file, timeout=timeout),
-           f"scale back to {state.region.replicas} replicas", slug="scale-up")  # fmt: skip
-    verify(sl, state, timeout)
-
-
-def stop_region(sl: StepList, state: RegionState, why: str) -> None:
+def stop_region(sl: StepList, profile: Profile, state: RegionState, why: str) -> None:
     """Scale a region's release to zero: nothing may write while the database is restored."""
-    sl.add("scale", state.name, argv.scale(state, 0), f"stop {state.release_name} in {state.name}: {why}",
+    sl.add("scale", state.name, argv.scale(state, profile.workload(state), 0),
+           f"stop {state.release_name} in {state.name}: {why}",
            slug="stop", risk=f"full outage of {state.name} until its release is restored below")  # fmt: skip
 
 
-def database_gate(sl: StepList, state: RegionState, which: str) -> None:
-    sl.add(
-        "gate", state.name, None,
-        f"confirm the {which} database is ready and reachable from {state.context} with the connection values "
-        f"this step deploys; writes are degraded while {state.release_name} switches",
-        slug="database-ready", pause=True, risk="backend move: writes degraded during the switch",
-    )  # fmt: skip
-
-
-def uninstall_region(sl: StepList, change: RegionChange, timeout: int) -> None:
+def uninstall_region(sl: StepList, profile: Profile, change: RegionChange, timeout: int) -> None:
     state = change.current
     sl.add(
         "gate", state.name, None,
@@ -134,5 +91,5 @@ def uninstall_region(sl: StepList, change: RegionChange, timeout: int) -> None:
     )  # fmt: skip
     sl.add("uninstall", state.name, argv.helm_uninstall(state), f"uninstall {state.release_name} from {state.name}",
            slug="uninstall", risk="data loss: the release and its resources are removed")  # fmt: skip
-    sl.add("verify", state.name, argv.wait_deleted(state, timeout), f"wait until {state.release_name}-0 is gone",
-           slug="gone")  # fmt: skip
+    target, description = profile.gone(state)
+    sl.add("verify", state.name, argv.wait_deleted(state, target, timeout), description, slug="gone")
