@@ -8,9 +8,11 @@ from dataclasses import dataclass
 from compiler.errors import Location, PlanBlocked, Problem
 from compiler.plan import argv, downgrade, rules, safety
 from compiler.plan.assess import Assessment, assess
-from compiler.plan.diff import Signals, signals, values_diff
+from compiler.plan.diff import Signals, values_diff
 from compiler.plan.model import Plan, PrimaryMove, RegionChange, RegionState, Step
-from compiler.plan.steps import Side, StepList, apply_state, database_gate, stop_region, uninstall_region
+from compiler.plan.steps import Side, StepList, stop_region, uninstall_region
+from compiler.profiles.base import Profile
+from compiler.profiles.registry import profile_for
 from compiler.repo import layout
 from compiler.resolve.states import region_states
 from compiler.resolve.values import leaf_paths
@@ -36,6 +38,7 @@ class Region:
     change: RegionChange
     sig: Signals | None
     notes: tuple[ReleaseNote, ...]
+    profile: Profile
 
 
 def plan_environment(inputs: EnvInputs, fingerprint: str) -> Plan:
@@ -46,7 +49,8 @@ def plan_environment(inputs: EnvInputs, fingerprint: str) -> Plan:
     base = region_states(inputs.base, inputs.base_specs) if inputs.base and inputs.base_specs else {}
     found_env = assess(inputs.target, target, inputs.base, base, notes)
     order = _order(inputs, base, found_env.move)
-    found = [_region(name, wave, base.get(name), target.get(name), notes, found_env) for wave, name in enumerate(order)]
+    profile = profile_for(env.service)
+    found = [_region(profile, n, wave, base.get(n), target.get(n), notes, found_env) for wave, n in enumerate(order)]
     regions = [r for r in found if r is not None]
     env_risks = [*found_env.risks, *_check(inputs, regions, notes, found_env.problems)]
     if found_env.move is not None and any(r.change.name == found_env.move.source and r.change.change == "noop"
@@ -95,6 +99,7 @@ def _between(notes: Mapping[str, ReleaseNote], old: str | None, new: str) -> tup
 
 
 def _region(
+    profile: Profile,
     name: str,
     wave: int,
     base: RegionState | None,
@@ -108,16 +113,17 @@ def _region(
     if target is None:
         assert base is not None
         change = RegionChange(name, primary, "uninstall", wave, base, None, (), ("data loss: release removed",))
-        return Region(change, None, ())
+        return Region(change, None, (), profile)
     if base is None:
         passed = _between(notes, None, target.release.version)
         risks = rules.note_risks(passed[-1], set()) if passed else []
         change = RegionChange(name, primary, "install", wave, None, target, (), tuple(risks))
-        return Region(change, None, passed)
-    return _existing(name, primary, wave, base, target, notes, going_back=found.downgrade(base, target))
+        return Region(change, None, passed, profile)
+    return _existing(profile, name, primary, wave, base, target, notes, going_back=found.downgrade(base, target))
 
 
 def _existing(
+    profile: Profile,
     name: str,
     primary: bool,
     wave: int,
@@ -128,7 +134,7 @@ def _existing(
     going_back: bool,
 ) -> Region:
     diff = values_diff(base.values, target.values, target.env)
-    sig = signals(diff, target.env) if diff else None
+    sig = profile.signals(diff, target.env) if diff else None
     release_changed = base.release != target.release
     chart = target.env.chart.model_copy(update={"version": None})
     source_changed = chart != base.env.chart.model_copy(update={"version": None})
@@ -143,15 +149,15 @@ def _existing(
     passed = _between(notes, base.release.version, target.release.version) if release_changed and not going_back else ()
     risks: list[str] = [downgrade.risk(base.release, target.release)] if going_back else []
     if kind != "noop":
-        replicas = 1 if sig is not None and sig.redis else min(base.region.replicas, target.region.replicas)
-        risks.append(rules.degradation_risk(target.release_name, replicas))
+        replicas = min(base.region.replicas, target.region.replicas)
+        risks.append(profile.degradation_risk(target.release_name, replicas, sig))
         paths = {p for p, _ in leaf_paths(target.values)}
         for note in passed:
             risks += rules.note_risks(note, paths, target=note is passed[-1])
         if sig is not None:
-            risks += rules.signal_risks(sig, target.release_name)
+            risks += profile.signal_risks(sig, target.release_name)
     change = RegionChange(name, primary, kind, wave, base, target, diff, tuple(dict.fromkeys(risks)))
-    return Region(change, sig, passed)
+    return Region(change, sig, passed, profile)
 
 
 def _check(
@@ -207,29 +213,29 @@ def _forward(env_name: str, regions: list[Region], found: Assessment) -> list[St
     deployed = any(r.change.base is not None for r in regions)
     backed_up = False
     if found.restore_from and changing:
-        _backup(sl, changing[0].change.current, changing[0].change.name if changing[0].change.primary else None)
+        first = changing[0]
+        _backup(sl, first.profile, first.change.current, first.change.name if first.change.primary else None)
         backed_up = True
-        downgrade.stop_and_restore(sl, [r.change for r in regions], found.restore_from)
+        downgrade.stop_and_restore(sl, first.profile, [r.change for r in regions], found.restore_from)
     for index, region in enumerate(changing):
         change, state = region.change, region.change.current
         if not backed_up and deployed and (change.base is not None or found.move is not None):
-            _backup(sl, state, change.name if change.primary and found.move is None else None)
+            _backup(sl, region.profile, state, change.name if change.primary and found.move is None else None)
             backed_up = True
-        _preflight(sl, change)
-        if region.sig is not None and region.sig.database:
-            database_gate(sl, state, "new")
+        _preflight(sl, region.profile, change)
+        region.profile.before_apply(sl, state, region.sig, "new")
         before = Side(change.base, layout.rollback_values_file(env_name, change.name)) if change.base else None
         to = Side(state, layout.values_file(env_name, change.name))
         image_only = change.change == "image-only"
-        apply_state(sl, to, region.sig, image_only=image_only, what=_describe(change), before=before, redis="new",
-                    stopped=bool(found.restore_from))  # fmt: skip
+        region.profile.apply_state(sl, to, region.sig, image_only=image_only, what=_describe(change), before=before,
+                                   which="new", stopped=bool(found.restore_from))  # fmt: skip
         _provisioning(sl, region)
         pause = state.env.rollout.pause_between_regions
         moving_primary = found.move is not None and change.name == found.move.destination
         if pause and index < len(changing) - 1 and not moving_primary:
             sl.add("gate", change.name, argv.sleep(pause), f"wait {pause}s before the next region", slug="pause")
-    if found.restore_from:
-        downgrade.restart_unchanged(sl, [r.change for r in regions])
+    if found.restore_from and changing:
+        downgrade.restart_unchanged(sl, changing[0].profile, [r.change for r in regions])
     return sl.steps
 
 
@@ -244,24 +250,24 @@ def _provisioning(sl: StepList, region: Region) -> None:
                    "describes, then continue", slug="provisioning", pause=True)  # fmt: skip
 
 
-def _backup(sl: StepList, state: RegionState, region: str | None) -> None:
+def _backup(sl: StepList, profile: Profile, state: RegionState, region: str | None) -> None:
     command = state.env.backup.command
     sl.add(
         "backup", region, command,
-        "back up the Tenant Service database before the primary region changes"
+        profile.backup_description()
         + ("" if command else " (manual: take and verify a backup, then continue)"),
         slug="database-backup", pause=command is None,
     )  # fmt: skip
 
 
-def _preflight(sl: StepList, change: RegionChange) -> None:
+def _preflight(sl: StepList, profile: Profile, change: RegionChange) -> None:
     state = change.current
     if change.base is None:
         sl.add(
             "preflight",
             change.name,
-            argv.can_install(state),
-            f"check that {state.context} lets us create the StatefulSet in {state.namespace}",
+            argv.can_install(state, profile.installs()),
+            profile.install_preflight(state),
             slug="preflight",
         )
         return
@@ -293,8 +299,8 @@ def _uninstall(regions: list[Region]) -> list[Step]:
     for region in removed:
         state = region.change.current
         if region.change.primary:
-            _backup(sl, state, region.change.name)
-        uninstall_region(sl, region.change, state.env.rollout.verify_timeout)
+            _backup(sl, region.profile, state, region.change.name)
+        uninstall_region(sl, region.profile, region.change, state.env.rollout.verify_timeout)
     return sl.steps
 
 
@@ -310,16 +316,17 @@ def _rollback(env_name: str, regions: list[Region], found: Assessment) -> list[S
     if irreversible:
         for region in regions:
             if region.change.target is not None:
-                stop_region(sl, region.change.target, "no writes may reach the database while it is restored")
-        _restore(sl, changed[0].change.current, irreversible)
-        downgrade.restart_unchanged(sl, [r.change for r in regions])
+                why = "no writes may reach the database while it is restored"
+                stop_region(sl, region.profile, region.change.target, why)
+        _restore(sl, changed[0].profile, changed[0].change.current, irreversible)
+        downgrade.restart_unchanged(sl, changed[0].profile, [r.change for r in regions])
     forward = [r for r in changed if r.change.change != "uninstall"]
     removed = sorted(
         (r for r in changed if r.change.change == "uninstall"), key=lambda r: (r.change.primary, -r.change.wave)
     )
     if found.restore_from and forward:
         first = forward[0].change
-        _backup(sl, first.current, first.name if first.primary else None)
+        _backup(sl, forward[0].profile, first.current, first.name if first.primary else None)
         ordered = [*reversed(removed), *forward]
     else:
         ordered = [*reversed(removed), *reversed(forward)]
@@ -328,12 +335,11 @@ def _rollback(env_name: str, regions: list[Region], found: Assessment) -> list[S
     return sl.steps
 
 
-def _restore(sl: StepList, state: RegionState, versions: tuple[str, ...]) -> None:
+def _restore(sl: StepList, profile: Profile, state: RegionState, versions: tuple[str, ...]) -> None:
     command = state.env.backup.restore_command
     sl.add(
         "restore", None, command,
-        f"restore the database backup taken before the upgrade: the migration of {', '.join(versions)} "
-        "cannot be undone by an older release",
+        profile.restore_description(versions),
         slug="database-restore", pause=True, risk="writes made since the backup are lost",
     )  # fmt: skip
 
@@ -342,16 +348,15 @@ def _rollback_region(sl: StepList, env_name: str, region: Region) -> None:
     change = region.change
     if change.base is None:
         assert change.target is not None
-        uninstall_region(sl, change, change.target.env.rollout.verify_timeout)
+        uninstall_region(sl, region.profile, change, change.target.env.rollout.verify_timeout)
         return
     base = change.base
-    if region.sig is not None and region.sig.database:
-        database_gate(sl, base, "previous")
+    region.profile.before_apply(sl, base, region.sig, "previous")
     if change.change == "uninstall":
-        sl.add("preflight", change.name, argv.can_install(base),
+        sl.add("preflight", change.name, argv.can_install(base, region.profile.installs()),
                f"check that {base.context} lets us reinstall in {base.namespace}", slug="preflight")  # fmt: skip
     what = f"restore {change.name} to {base.release.version} (chart {base.release.chart_version}) and its values"
     before = Side(change.target, layout.values_file(env_name, change.name)) if change.target else None
     to = Side(base, layout.rollback_values_file(env_name, change.name))
     image_only = change.change == "image-only"
-    apply_state(sl, to, region.sig, image_only=image_only, what=what, before=before, redis="previous")
+    region.profile.apply_state(sl, to, region.sig, image_only=image_only, what=what, before=before, which="previous")

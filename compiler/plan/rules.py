@@ -1,4 +1,4 @@
-"""The Tenant Service planning rules (C-8, C-9) as small pure functions.
+"""The planning rules every service shares (C-8, C-9) as small pure functions.
 
 Each rule reads resolved, frozen inputs and returns data: an order, a list
 of problems that block the plan, or the risks a reviewer must see.
@@ -12,7 +12,6 @@ from packaging.specifiers import SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 from compiler.errors import Location, Problem
-from compiler.plan.diff import Signals
 from compiler.plan.model import ChangeKind
 from compiler.spec.models import EnvironmentSpec, RegionSpec, ReleaseNote
 
@@ -91,13 +90,6 @@ def classify(*, release_changed: bool, chart_changed: bool, tags_only: bool, oth
     return "config" if other_changed or tags_only else "noop"
 
 
-def degradation_risk(release: str, replicas: int) -> str:
-    """The window in which the master pod restarts (writes unavailable), or a full outage."""
-    if replicas <= 1:
-        return f"full outage: {release}-0 is the only replica and restarts during the upgrade"
-    return f"writes unavailable while {release}-0 (master) restarts; reads served by the other {replicas - 1} pod(s)"
-
-
 def note_risks(note: ReleaseNote, values_paths: set[str], *, target: bool = True) -> list[str]:
     """Risks a release note carries for a region whose values hold ``values_paths``.
 
@@ -117,18 +109,4 @@ def note_risks(note: ReleaseNote, values_paths: set[str], *, target: bool = True
     stale += sorted(r.old for r in note.values_keys.renamed if r.old in values_paths)
     if stale:
         risks.append(f"values keys removed or renamed in {note.version} are still set: {', '.join(stale)}")
-    return risks
-
-
-def signal_risks(sig: Signals, release: str) -> list[str]:
-    """Risks of what the values diff changes."""
-    risks: list[str] = []
-    if sig.database:
-        risks.append("backend move: the new database must be ready first; writes degraded during the switch")
-    if sig.redis:
-        risks.append(
-            f"Redis connection change: scaled to 1 replica for the maintenance; full outage as {release}-0 restarts"
-        )
-    if sig.secret_refs:
-        risks.append("secret references change: the referenced Secrets must exist in the cluster first")
     return risks

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from compiler.plan.model import Plan
+from compiler.profiles.registry import profile_for
 from compiler.render import argocd, flux
 from compiler.render.alerts import render_alerts
 from compiler.render.deployments import Deployment, forward_deployments, rollback_deployments
@@ -169,8 +170,7 @@ def _removal_note(plan: Plan, region: str) -> str:
         f"**{region} is removed** (`state: absent`): it has no forward manifest, so pruning (a sync of the "
         "parent with prune, the ApplicationSet dropping its element, or Flux's prune) deletes its Application, "
         "whose resources finalizer uninstalls the release, or its HelmRelease, which Flux uninstalls. "
-        f"What survives: the database and Redis, which live outside the release, and the PersistentVolumeClaims "
-        f"of the `{plan.env.release}` StatefulSet, which `helm uninstall` does not delete; delete them by hand "
+        f"What survives: {profile_for(plan.service).removal_survivors(plan)}; delete them by hand "
         "once the data is no longer needed. The rollback manifests reinstall the region."
     )
 

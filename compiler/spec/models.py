@@ -10,9 +10,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from compiler.profiles import tenant_spec
 from compiler.spec.types import DnsLabel, RepoPath, Seconds, ValuesPath, VendorVersion, VersionSpec
 
-DEFAULT_TAG_PATHS = ("images.tenant.tag", "images.pgdbInit.tag", "images.pulseInit.tag")
 DEFAULT_SECRET_WORDS = ("password", "passwd", "pwd", "token", "secret", "key")
 
 
@@ -52,7 +52,7 @@ class Image(Spec):
         default=None, description="Image tag. Normally omitted: taken from the release note of `version`."
     )
     paths: tuple[ValuesPath, ...] = Field(
-        default=DEFAULT_TAG_PATHS, min_length=1, description="Values paths that carry the image tag."
+        default=tenant_spec.TAG_PATHS, min_length=1, description="Values paths that carry the image tag."
     )
 
 
@@ -121,21 +121,19 @@ class Monitoring(Spec):
     namespace: DnsLabel = Field(default="monitoring", description="Namespace of the PrometheusRule.")
     pending_timeout: Seconds = Field(default=600, description="Seconds a pod may stay Pending before an alert.")
     labels: dict[str, str] = Field(
-        default_factory=lambda: {"service": "voice", "servicename": "tenant"}, description="Labels of the alerts."
+        default_factory=lambda: dict(tenant_spec.MONITORING_LABELS), description="Labels of the alerts."
     )
 
 
 class Paths(Spec):
     """Values paths that the planning rules watch."""
 
-    replicas: ValuesPath = Field(
-        default="tenant.deployment.replicaCount", description="Values path of the replica count."
-    )
+    replicas: ValuesPath = Field(default=tenant_spec.REPLICAS_PATH, description="Values path of the replica count.")
     database: tuple[ValuesPath, ...] = Field(
-        default=("tenant.pgdb",), description="Prefixes whose change is a database connection change."
+        default=tenant_spec.DATABASE_PREFIXES, description="Prefixes whose change is a database connection change."
     )
     redis: tuple[ValuesPath, ...] = Field(
-        default=("tenant.redis",), description="Prefixes whose change is a Redis connection change."
+        default=tenant_spec.REDIS_PREFIXES, description="Prefixes whose change is a Redis connection change."
     )
 
 

@@ -50,7 +50,7 @@ def _version_text(value: str) -> str:
 
 def _values_path(value: str) -> str:
     if not VALUES_PATH.match(value):
-        raise ValueError(f"{value!r} is not a dotted values path such as images.tenant.tag")
+        raise ValueError(f"{value!r} is not a dotted values path such as image.tag")
     return value
 
 
@@ -72,7 +72,7 @@ VendorVersion = Annotated[str, BeforeValidator(_vendor_version), AfterValidator(
 """An opaque vendor version string. Never ordered by SemVer: ordered by release date."""
 
 ValuesPath = Annotated[str, AfterValidator(_values_path)]
-"""A dotted path into a values document, e.g. ``images.tenant.tag``."""
+"""A dotted path into a values document, e.g. ``image.tag``."""
 
 VersionSpec = Annotated[str, AfterValidator(_specifier)]
 """A PEP 440 style version specifier for a third-party component, e.g. ``>=7.0``."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from compiler.plan.diff import signals, values_diff
+from compiler.profiles.tenant import TenantProfile
 from compiler.spec.models import EnvironmentSpec
 
 ENV = EnvironmentSpec.model_validate(
@@ -50,7 +51,7 @@ def test_values_diff_secret_paths_carry_no_values() -> None:
 
 def test_signals_tags_only_when_only_tag_paths_change() -> None:
     sig = signals(values_diff(_tags("1"), _tags("2"), ENV), ENV)
-    assert sig.tags_only and not (sig.database or sig.redis or sig.replicas)
+    assert sig.tags_only and not (sig.database or sig.redis)
 
 
 def test_signals_database_redis_replicas_and_secret_references() -> None:
@@ -58,5 +59,12 @@ def test_signals_database_redis_replicas_and_secret_references() -> None:
                        "secrets": {"pgdb": {"pwd": {"secretName": "s1"}}}}}  # fmt: skip
     target = {"tenant": {"pgdb": {"host": "b"}, "redis": {"host": "r2"}, "deployment": {"replicaCount": 1},
                          "secrets": {"pgdb": {"pwd": {"secretName": "s2"}}}}}  # fmt: skip
+    sig = TenantProfile().signals(values_diff(base, target, ENV), ENV)
+    assert (sig.tags_only, sig.database, sig.redis, sig.secret_refs) == (False, True, True, True)
+
+
+def test_signals_without_prefixes_never_signal_a_connection_change() -> None:
+    base = {"tenant": {"pgdb": {"host": "a"}, "redis": {"host": "r1"}}}
+    target = {"tenant": {"pgdb": {"host": "b"}, "redis": {"host": "r2"}}}
     sig = signals(values_diff(base, target, ENV), ENV)
-    assert (sig.tags_only, sig.database, sig.redis, sig.replicas, sig.secret_refs) == (False, True, True, True, True)
+    assert (sig.tags_only, sig.database, sig.redis, sig.secret_refs) == (False, False, False, False)
