@@ -39,7 +39,7 @@ def _script(plan: Plan, script: str, kind: str, steps: Sequence[Step]) -> str:
         fingerprint=_one_line(plan.fingerprint.removeprefix("sha256:")[:FINGERPRINT_CHARS]),
         steps=steps,
         literal_steps=_literal_steps(steps),
-        help=_help(script, title, len(steps)),
+        help=_help(script, title, len(steps), [step.id for step in steps if step.guards_data]),
         guarded=[step.id for step in steps if step.guards_data],
         confirm_release=plan.env.release if uninstalling else None,
         data_loss=_data_loss_warning(plan, steps) if uninstalling else [],
@@ -56,7 +56,8 @@ def _literal_steps(steps: Sequence[Step]) -> set[int]:
     return found
 
 
-def _help(script: str, title: str, total: int) -> list[str]:
+def _help(script: str, title: str, total: int, guarded: list[str]) -> list[str]:
+    listed = ["", "Steps that guard data here (--confirm takes these ids):", *(f"  {i}" for i in guarded)]
     return [
         f"Usage: {script} [--yes] [--dry-run] [--from N] [--confirm STEP-ID]...",
         "",
@@ -72,6 +73,7 @@ def _help(script: str, title: str, total: int) -> list[str]:
         f"  --from N       start at step N (1 to {max(total, 1)})",
         "  --confirm ID   confirm the step ID that guards data without asking (repeatable)",
         "  -h, --help     show this help",
+        *(listed if guarded else []),
     ]
 
 

@@ -74,3 +74,15 @@ def test_tenant_workload_is_the_release_statefulset_unless_the_spec_names_one() 
     assert PROFILE.workload(make_state(make_env(), region)) == "statefulset/t100"
     assert PROFILE.workload(make_state(make_env(workload="statefulset/other"), region)) == "statefulset/other"
     assert PROFILE.gone(make_state(make_env(), region)) == "pod/t100-0"
+
+
+def test_tenant_database_gate_names_the_database_being_switched_to() -> None:
+    sl = StepList(prefix="")
+    PROFILE.database_gate(sl, make_state(make_env(), make_region("eu", primary=True)), "previous")
+    assert [s.id for s in sl.steps] == ["eu-database-ready"] and "previous database" in sl.steps[0].description
+    assert sl.steps[0].pause and sl.steps[0].argv is None
+
+
+def test_tenant_removal_note_names_what_survives_the_uninstall() -> None:
+    text = PROFILE.removal_note(make_plan(), "eu")
+    assert "PersistentVolumeClaims" in text and "`t100` StatefulSet" in text and "database and Redis" in text

@@ -20,7 +20,7 @@ from support.planfactory import make_plan
 
 from compiler.errors import InputError
 from compiler.plan.model import Plan, RegionChange
-from compiler.render.alerts import duration
+from compiler.profiles.alerting import duration
 from compiler.render.gitops import gitops_notes, render_gitops
 from compiler.render.names import object_name
 from compiler.spec.models import EnvironmentSpec, RegionSpec

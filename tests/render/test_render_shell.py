@@ -450,3 +450,13 @@ def test_render_shell_confirm_of_an_unknown_or_unguarded_step_is_usage_error(tmp
         assert result.returncode == 2, bad
         assert "is not a step of this script that guards data" in result.stderr
     assert not scripts.log.exists()
+
+
+def test_render_shell_help_lists_the_steps_that_guard_data(tmp_path: Path) -> None:
+    scripts = guarded_plan(tmp_path)
+    step_id = next(step.id for step in scripts.plan.steps if step.guards_data)
+
+    result = scripts.run("upgrade.sh", "--help")
+
+    assert result.returncode == 0
+    assert f"Steps that guard data here (--confirm takes these ids):\n  {step_id}\n" in result.stdout

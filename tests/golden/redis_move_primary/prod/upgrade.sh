@@ -17,6 +17,9 @@
 #   --from N       start at step N (1 to 10)
 #   --confirm ID   confirm the step ID that guards data without asking (repeatable)
 #   -h, --help     show this help
+#
+# Steps that guard data here (--confirm takes these ids):
+#   westus2-redis-maintenance
 set -euo pipefail
 
 readonly TOTAL=10
@@ -42,7 +45,10 @@ usage() {
     '  -n, --dry-run  print every step and command, run nothing' \
     '  --from N       start at step N (1 to 10)' \
     '  --confirm ID   confirm the step ID that guards data without asking (repeatable)' \
-    '  -h, --help     show this help'
+    '  -h, --help     show this help' \
+    '' \
+    'Steps that guard data here (--confirm takes these ids):' \
+    '  westus2-redis-maintenance'
 }
 
 usage_error() {

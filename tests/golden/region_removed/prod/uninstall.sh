@@ -17,6 +17,9 @@
 #   --from N       start at step N (1 to 3)
 #   --confirm ID   confirm the step ID that guards data without asking (repeatable)
 #   -h, --help     show this help
+#
+# Steps that guard data here (--confirm takes these ids):
+#   uninstall-eastus-confirm-uninstall
 set -euo pipefail
 
 readonly TOTAL=3
@@ -45,7 +48,10 @@ usage() {
     '  -n, --dry-run  print every step and command, run nothing' \
     '  --from N       start at step N (1 to 3)' \
     '  --confirm ID   confirm the step ID that guards data without asking (repeatable)' \
-    '  -h, --help     show this help'
+    '  -h, --help     show this help' \
+    '' \
+    'Steps that guard data here (--confirm takes these ids):' \
+    '  uninstall-eastus-confirm-uninstall'
 }
 
 usage_error() {
