@@ -319,7 +319,7 @@ def _uninstall(regions: list[Region], profile: Profile) -> list[Step]:
         state = region.change.current
         if region.change.primary:
             _backup(sl, state, region.change.name, profile)
-        uninstall_region(sl, region.change, state.env.rollout.verify_timeout, profile.gone(state))
+        uninstall_region(sl, region.change, state.env.rollout.verify_timeout, profile)
     return sl.steps
 
 
@@ -368,7 +368,7 @@ def _rollback_region(sl: StepList, env_name: str, region: Region, profile: Profi
     change = region.change
     if change.base is None:
         assert change.target is not None
-        uninstall_region(sl, change, change.target.env.rollout.verify_timeout, profile.gone(change.target))
+        uninstall_region(sl, change, change.target.env.rollout.verify_timeout, profile)
         return
     base = change.base
     if region.sig is not None and region.sig.database:

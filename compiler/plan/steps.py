@@ -6,9 +6,13 @@ What differs per service (gates, backend choreographies) is in ``compiler/profil
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from compiler.plan import argv
 from compiler.plan.model import Phase, RegionChange, RegionState, Step
+
+if TYPE_CHECKING:
+    from compiler.profiles.base import Profile
 
 GUARD_SLUGS = frozenset({"confirm-uninstall"})
 """Steps that confirm a data loss: like manual backups, restores and maintenance, --yes never confirms them."""
@@ -80,16 +84,17 @@ def stop_region(sl: StepList, state: RegionState, workload: str, why: str) -> No
            slug="stop", risk=f"full outage of {state.name} until its release is restored below")  # fmt: skip
 
 
-def uninstall_region(sl: StepList, change: RegionChange, timeout: int, gone: str) -> None:
-    """Confirm the data loss, uninstall, then wait until ``gone`` (a ``kind/name``) is deleted."""
+def uninstall_region(sl: StepList, change: RegionChange, timeout: int, profile: Profile) -> None:
+    """Confirm the data loss, uninstall, then wait until the profile's last object is deleted."""
     state = change.current
     sl.add(
         "gate", state.name, None,
         f"DATA LOSS: uninstalling removes every Kubernetes resource of {state.release_name} in {state.name} "
-        f"({state.context}); data may be purged. In production, talk to the vendor's support first. Confirm to go on",
+        f"({state.context}); data may be purged. {profile.uninstall_advice()}Confirm to go on",
         slug="confirm-uninstall", pause=True, risk="destructive",
     )  # fmt: skip
     sl.add("uninstall", state.name, argv.helm_uninstall(state), f"uninstall {state.release_name} from {state.name}",
            slug="uninstall", risk="data loss: the release and its resources are removed")  # fmt: skip
+    gone = profile.gone(state)
     name = gone.split("/", 1)[-1]
     sl.add("verify", state.name, argv.wait_deleted(state, gone, timeout), f"wait until {name} is gone", slug="gone")

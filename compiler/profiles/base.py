@@ -48,6 +48,10 @@ class Profile(Protocol):
         """The ``kind/name`` whose deletion shows an uninstall is done."""
         ...
 
+    def uninstall_advice(self) -> str:
+        """A sentence (ending in a space) for the data-loss confirmation before an uninstall, or nothing."""
+        ...
+
     def created_kind(self, env: EnvironmentSpec) -> tuple[str, str]:
         """The resource a first install creates: its plural for ``kubectl auth can-i``, and a reader's name."""
         ...

@@ -52,6 +52,9 @@ class GenericProfile:
     def gone(self, state: RegionState) -> str:
         return self.workload(state)
 
+    def uninstall_advice(self) -> str:
+        return ""
+
     def created_kind(self, env: EnvironmentSpec) -> tuple[str, str]:
         kind = (env.workload or "deployment/").split("/", 1)[0]
         return f"{kind}s", f"the {kind}"

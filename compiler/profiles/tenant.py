@@ -75,6 +75,9 @@ class TenantProfile:
     def gone(self, state: RegionState) -> str:
         return f"pod/{state.release_name}-0"
 
+    def uninstall_advice(self) -> str:
+        return "In production, talk to the vendor's support first. "
+
     def created_kind(self, env: EnvironmentSpec) -> tuple[str, str]:
         return "statefulsets", "the StatefulSet"
 

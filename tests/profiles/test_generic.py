@@ -89,6 +89,8 @@ def test_generic_uninstall_takes_the_primary_last_and_backs_up_only_with_a_comma
     phases = [(s.phase, s.region) for s in plan.uninstall]
     assert phases.index(("backup", "eu")) < phases.index(("uninstall", "eu"))
     assert [s.argv[-2] for s in plan.uninstall if s.phase == "verify" and s.argv] == ["deployment/web"] * 2
+    confirm = [s.description for s in plan.uninstall if s.id.endswith("confirm-uninstall")]
+    assert len(confirm) == 2 and all("vendor" not in text and text.endswith(". Confirm to go on") for text in confirm)
 
 
 def test_generic_release_notes_when_present_bring_the_prerequisite_rule(tmp_path: Path) -> None:
