@@ -58,11 +58,9 @@ class TenantProfile:
         return dict(ALERT_LABELS if env.monitoring.labels is None else env.monitoring.labels)
 
     def complete(self, env: EnvironmentSpec) -> EnvironmentSpec:
-        paths = env.paths.model_copy(update={
-            "replicas": self.replicas_path(env),
-            "database": DATABASE_PREFIXES if env.paths.database is None else env.paths.database,
-            "redis": REDIS_PREFIXES if env.paths.redis is None else env.paths.redis,
-        })  # fmt: skip
+        paths = env.paths.model_copy(
+            update={"replicas": self.replicas_path(env), "database": _database(env), "redis": _redis(env)}
+        )
         return env.model_copy(update={
             "image": env.image.model_copy(update={"paths": self.tag_paths(env)}),
             "monitoring": env.monitoring.model_copy(update={"labels": self.alert_labels(env)}),
@@ -82,9 +80,7 @@ class TenantProfile:
         return "statefulsets", "the StatefulSet"
 
     def signals(self, diff: tuple[DiffEntry, ...], env: EnvironmentSpec) -> Signals:
-        complete = self.complete(env).paths
-        assert complete.database is not None and complete.redis is not None
-        return signals(diff, tag_paths=self.tag_paths(env), database=complete.database, redis=complete.redis)
+        return signals(diff, tag_paths=self.tag_paths(env), database=_database(env), redis=_redis(env))
 
     def restart_risk(self, release: str, replicas: int, sig: Signals | None) -> str | None:
         """The window in which the master pod restarts (writes unavailable), or a full outage.
@@ -222,3 +218,11 @@ class TenantProfile:
             f"of the `{plan.env.release}` StatefulSet, which `helm uninstall` does not delete; delete them by hand "
             "once the data is no longer needed. The rollback manifests reinstall the region."
         )
+
+
+def _database(env: EnvironmentSpec) -> tuple[str, ...]:
+    return DATABASE_PREFIXES if env.paths.database is None else env.paths.database
+
+
+def _redis(env: EnvironmentSpec) -> tuple[str, ...]:
+    return REDIS_PREFIXES if env.paths.redis is None else env.paths.redis
