@@ -102,3 +102,13 @@ class Profile(Protocol):
     def removal_note(self, plan: Plan, region: str) -> str:
         """plan.md prose: what removing ``region`` through GitOps deletes, and what survives."""
         ...
+
+
+KIND_NAMES = {"deployment": "Deployment", "statefulset": "StatefulSet", "daemonset": "DaemonSet"}
+"""The workload kinds a spec may name (``workload: kind/name``), as Kubernetes spells them."""
+
+
+def created_kind(workload: str) -> tuple[str, str]:
+    """The plural of ``workload``'s kind for ``kubectl auth can-i``, and a reader's name for it."""
+    kind = workload.split("/", 1)[0]
+    return f"{kind}s", f"the {KIND_NAMES.get(kind, kind)}"

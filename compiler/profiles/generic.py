@@ -14,6 +14,7 @@ from compiler.plan.diff import Signals, signals
 from compiler.plan.rules import secret_risks
 from compiler.plan.steps import Side, StepList, upgrade, verify_rollout
 from compiler.profiles import alerting
+from compiler.profiles.base import created_kind
 
 if TYPE_CHECKING:
     from compiler.plan.model import DiffEntry, Plan, RegionState
@@ -56,8 +57,7 @@ class GenericProfile:
         return ""
 
     def created_kind(self, env: EnvironmentSpec) -> tuple[str, str]:
-        kind = (env.workload or "deployment/").split("/", 1)[0]
-        return f"{kind}s", f"the {kind}"
+        return created_kind(env.workload or "deployment/")
 
     def signals(self, diff: tuple[DiffEntry, ...], env: EnvironmentSpec) -> Signals:
         return signals(diff, tag_paths=self.tag_paths(env))

@@ -17,6 +17,7 @@ from compiler.plan.diff import Signals, signals
 from compiler.plan.rules import secret_risks
 from compiler.plan.steps import Side, StepList, upgrade, verify_rollout
 from compiler.profiles import alerting
+from compiler.profiles.base import created_kind
 
 if TYPE_CHECKING:
     from compiler.plan.model import DiffEntry, Plan, RegionState
@@ -71,13 +72,15 @@ class TenantProfile:
         return state.env.workload or f"statefulset/{state.release_name}"
 
     def gone(self, state: RegionState) -> str:
-        return f"pod/{state.release_name}-0"
+        """Pod 0 of the StatefulSet: the master, which Kubernetes removes last (else the workload itself)."""
+        kind, name = self.workload(state).split("/", 1)
+        return f"pod/{name}-0" if kind == "statefulset" else f"{kind}/{name}"
 
     def uninstall_advice(self) -> str:
         return "In production, talk to the vendor's support first. "
 
     def created_kind(self, env: EnvironmentSpec) -> tuple[str, str]:
-        return "statefulsets", "the StatefulSet"
+        return created_kind(env.workload or "statefulset/")
 
     def signals(self, diff: tuple[DiffEntry, ...], env: EnvironmentSpec) -> Signals:
         return signals(diff, tag_paths=self.tag_paths(env), database=_database(env), redis=_redis(env))

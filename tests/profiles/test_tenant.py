@@ -74,6 +74,9 @@ def test_tenant_workload_is_the_release_statefulset_unless_the_spec_names_one() 
     assert PROFILE.workload(make_state(make_env(), region)) == "statefulset/t100"
     assert PROFILE.workload(make_state(make_env(workload="statefulset/other"), region)) == "statefulset/other"
     assert PROFILE.gone(make_state(make_env(), region)) == "pod/t100-0"
+    assert PROFILE.gone(make_state(make_env(workload="statefulset/other"), region)) == "pod/other-0"
+    assert PROFILE.created_kind(make_env()) == ("statefulsets", "the StatefulSet")
+    assert PROFILE.created_kind(make_env(workload="deployment/x")) == ("deployments", "the Deployment")
 
 
 def test_tenant_database_gate_names_the_database_being_switched_to() -> None:
