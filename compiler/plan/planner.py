@@ -141,7 +141,12 @@ def _existing(
 
 
 def _check(inputs: EnvInputs, regions: list[Region], notes: Mapping[str, ReleaseNote]) -> list[str]:
-    """Blocking rules: N-2 support window and third-party prerequisites. Returns the loud risks."""
+    """Blocking rules: N-2 support window and third-party prerequisites. Returns the loud risks.
+
+    Both read release notes: a service without them (notes are optional for some) has neither rule.
+    """
+    if not notes:
+        return []
     problems: list[Problem] = []
     risks: list[str] = []
     loaded = inputs.target
@@ -219,6 +224,8 @@ def _provisioning(sl: StepList, region: Region) -> None:
 
 def _backup(sl: StepList, profile: Profile, state: RegionState, region: str | None) -> None:
     command = state.env.backup.command
+    if command is None and not profile.manual_backup:
+        return
     sl.add(
         "backup", region, command,
         profile.backup_description()
@@ -233,7 +240,7 @@ def _preflight(sl: StepList, profile: Profile, change: RegionChange) -> None:
         sl.add(
             "preflight",
             change.name,
-            argv.can_install(state, profile.installs()),
+            argv.can_install(state, profile.installs(state)),
             profile.install_preflight(state),
             slug="preflight",
         )
@@ -315,7 +322,7 @@ def _rollback_region(sl: StepList, env_name: str, region: Region) -> None:
     base = change.base
     region.profile.before_apply(sl, base, region.sig, "previous")
     if change.change == "uninstall":
-        sl.add("preflight", change.name, argv.can_install(base, region.profile.installs()),
+        sl.add("preflight", change.name, argv.can_install(base, region.profile.installs(base)),
                f"check that {base.context} lets us reinstall in {base.namespace}", slug="preflight")  # fmt: skip
     what = f"restore {change.name} to {base.release.version} (chart {base.release.chart_version}) and its values"
     before = Side(change.target, layout.values_file(env_name, change.name)) if change.target else None
