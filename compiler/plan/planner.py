@@ -165,12 +165,13 @@ def _check(
 ) -> list[str]:
     """Blocking rules: N-2 support window, third-party prerequisites, and ``blocking`` from the environment rules.
 
-    Returns the loud risks.
+    The first two read release notes: a service without them (notes are optional for some) has
+    neither rule. Returns the loud risks.
     """
     problems: list[Problem] = list(blocking)
     risks: list[str] = []
     loaded = inputs.target
-    for region in regions:
+    for region in regions if notes else []:
         change = region.change
         if change.target is None or change.change == "noop":
             continue
@@ -252,6 +253,8 @@ def _provisioning(sl: StepList, region: Region) -> None:
 
 def _backup(sl: StepList, profile: Profile, state: RegionState, region: str | None) -> None:
     command = state.env.backup.command
+    if command is None and not profile.manual_backup:
+        return
     sl.add(
         "backup", region, command,
         profile.backup_description()
@@ -266,7 +269,7 @@ def _preflight(sl: StepList, profile: Profile, change: RegionChange) -> None:
         sl.add(
             "preflight",
             change.name,
-            argv.can_install(state, profile.installs()),
+            argv.can_install(state, profile.installs(state)),
             profile.install_preflight(state),
             slug="preflight",
         )
@@ -353,7 +356,7 @@ def _rollback_region(sl: StepList, env_name: str, region: Region) -> None:
     base = change.base
     region.profile.before_apply(sl, base, region.sig, "previous")
     if change.change == "uninstall":
-        sl.add("preflight", change.name, argv.can_install(base, region.profile.installs()),
+        sl.add("preflight", change.name, argv.can_install(base, region.profile.installs(base)),
                f"check that {base.context} lets us reinstall in {base.namespace}", slug="preflight")  # fmt: skip
     what = f"restore {change.name} to {base.release.version} (chart {base.release.chart_version}) and its values"
     before = Side(change.target, layout.values_file(env_name, change.name)) if change.target else None

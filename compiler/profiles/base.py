@@ -21,11 +21,14 @@ class Profile(Protocol):
     service: str
     """The ``service`` value of environment.yaml this profile serves."""
 
+    manual_backup: bool
+    """Without ``backup.command``: a manual backup step before the primary changes (True), or none."""
+
     def workload(self, state: RegionState) -> str:
         """The ``kind/name`` whose rollout status says a region is up, e.g. ``deployment/web``."""
         ...
 
-    def installs(self) -> str:
+    def installs(self, state: RegionState) -> str:
         """The resource (plural, lower case) a preflight checks it may create, e.g. ``deployments``."""
         ...
 

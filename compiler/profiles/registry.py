@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from compiler.profiles.base import Profile
+from compiler.profiles.generic import GenericProfile
 from compiler.profiles.tenant import TenantProfile
 
-PROFILES: dict[str, Profile] = {profile.service: profile for profile in (TenantProfile(),)}
+PROFILES: dict[str, Profile] = {profile.service: profile for profile in (TenantProfile(), GenericProfile())}
 
 
 def profile_for(service: str) -> Profile:

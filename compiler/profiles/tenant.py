@@ -41,11 +41,12 @@ class TenantProfile:
     """The Tenant Service: a StatefulSet whose pod ``-0`` is the master."""
 
     service = "tenant"
+    manual_backup = True
 
     def workload(self, state: RegionState) -> str:
         return f"statefulset/{state.release_name}"
 
-    def installs(self) -> str:
+    def installs(self, state: RegionState) -> str:
         return "statefulsets"
 
     def install_preflight(self, state: RegionState) -> str:

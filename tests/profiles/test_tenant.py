@@ -37,7 +37,7 @@ def test_tenant_health_gate_text_and_alerts_share_one_definition() -> None:
 def test_tenant_workload_is_the_statefulset_and_pod_zero_goes_last() -> None:
     assert PROFILE.workload(STATE) == "statefulset/t100"
     assert PROFILE.gone(STATE)[0] == "pod/t100-0"
-    assert PROFILE.installs() == "statefulsets"
+    assert PROFILE.installs(STATE) == "statefulsets"
 
 
 def test_tenant_apply_state_redis_change_runs_the_choreography() -> None:
