@@ -16,9 +16,8 @@ from typing import Any
 
 from compiler.plan.model import Plan
 from compiler.plan.planner import EnvInputs, plan_environment
-from compiler.profiles.registry import profile_for
 from compiler.repo import layout
-from compiler.spec.load import LoadedEnvironment, Specs, WorkTree, load_specs
+from compiler.spec.load import LoadedEnvironment, Source, Specs, WorkTree, load_specs
 
 
 @dataclass(frozen=True)
@@ -106,21 +105,11 @@ def _canonical(loaded: LoadedEnvironment, specs: Specs) -> dict[str, Any]:
     files = {p for r in loaded.regions for p in (*loaded.spec.values, *r.values)}
     notes = specs.release_notes.get(loaded.spec.service, {})
     return {
-        "environment": _environment(loaded),
+        "environment": loaded.spec.model_dump(mode="json"),
         "regions": [r.model_dump(mode="json") for r in loaded.regions],
         "values": {p: specs.values[p] for p in sorted(files)},
         "release_notes": {v: n.model_dump(mode="json") for v, n in sorted(notes.items())},
     }
-
-
-def _environment(loaded: LoadedEnvironment) -> dict[str, Any]:
-    """The environment spec with the profile's defaults filled in: a default is an input like any other.
-
-    An optional top-level setting left out is left out of the fingerprint, so
-    adding one to the spec does not make every existing plan stale.
-    """
-    complete = profile_for(loaded.spec.service).complete(loaded.spec)
-    return {key: value for key, value in complete.model_dump(mode="json").items() if value is not None}
 
 
 def _digest(data: Any) -> str:
@@ -141,4 +130,4 @@ def orphan_dirs(root: Path, compiled: Compiled, envs: Sequence[str]) -> list[Pat
     return sorted(p for p in folders if p.name not in compiled.files)
 
 
-__all__ = ["Compiled", "compile_repo", "load_base", "load_target", "orphan_dirs", "output_dir"]
+__all__ = ["Compiled", "Source", "compile_repo", "load_base", "load_target", "orphan_dirs", "output_dir"]

@@ -47,7 +47,7 @@ def helm_history(state: RegionState) -> tuple[str, ...]:
 
 
 def helm_rollback(state: RegionState) -> tuple[str, ...]:
-    """Back to the previous helm revision: the fast path when nothing outside the release changed."""
+    """Roll the release back to the revision before the current one."""
     return ("helm", "rollback", state.release_name, *helm_target(state))
 
 
@@ -56,7 +56,7 @@ def helm_uninstall(state: RegionState) -> tuple[str, ...]:
 
 
 def can_install(state: RegionState, resource: str) -> tuple[str, ...]:
-    """Whether the context may create ``resource`` (a plural, e.g. ``deployments``) in the namespace."""
+    """May the region's context create ``resource`` (plural, e.g. ``deployments``) in its namespace?"""
     return ("kubectl", *kubectl_target(state), "auth", "can-i", "create", resource)
 
 

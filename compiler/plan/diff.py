@@ -74,8 +74,7 @@ def _record(found: dict[str, DiffEntry], path: str, op: DiffOp, old: Any, new: A
 class Signals:
     """What a region's diff means to the planning rules.
 
-    ``database`` and ``redis``: the diff touches a prefix the service profile
-    names as that backend's connection (a generic service names none).
+    ``database`` and ``redis``: a connection the profile watches changes (see its prefixes).
     """
 
     tags_only: bool
@@ -89,13 +88,13 @@ def _under(path: str, prefixes: Iterable[str]) -> bool:
 
 
 def signals(
-    diff: tuple[DiffEntry, ...], *, tag_paths: Iterable[str], database: Iterable[str] = (), redis: Iterable[str] = ()
+    diff: tuple[DiffEntry, ...], env: EnvironmentSpec, *, database: Iterable[str] = (), redis: Iterable[str] = ()
 ) -> Signals:
-    """Classify a region's diff: image tags only, a database or Redis connection change, secret references."""
+    """Classify a region's diff: tag paths only, changes under the ``database``/``redis`` prefixes, secret refs."""
     paths = [entry.path for entry in diff]
-    tags = set(tag_paths)
+    tag_paths = set(env.image.paths)
     return Signals(
-        tags_only=bool(paths) and all(p in tags for p in paths),
+        tags_only=bool(paths) and all(p in tag_paths for p in paths),
         database=any(_under(p, database) for p in paths),
         redis=any(_under(p, redis) for p in paths),
         secret_refs=any("secret" in p.lower() for p in paths),

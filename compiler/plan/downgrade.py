@@ -28,15 +28,13 @@ def risk(base: Release, target: Release) -> str:
 
 
 def stop_and_restore(
-    sl: StepList, changes: Sequence[RegionChange], versions: tuple[str, ...], profile: Profile
+    sl: StepList, profile: Profile, changes: Sequence[RegionChange], versions: tuple[str, ...]
 ) -> None:
     """Stop every deployed region (primary last), then restore the backup taken before ``versions``."""
     running = sorted((c for c in changes if c.base is not None), key=lambda c: (c.primary, -c.wave))
     for change in running:
         assert change.base is not None
-        stop_region(
-            sl, change.base, profile.workload(change.base), "no writes may reach the database while it is restored"
-        )
+        stop_region(sl, profile, change.base, "no writes may reach the database while it is restored")
     state = running[-1].base if running else None
     if state is None:
         return
@@ -50,13 +48,14 @@ def stop_and_restore(
     )  # fmt: skip
 
 
-def restart_unchanged(sl: StepList, changes: Sequence[RegionChange], profile: Profile) -> None:
+def restart_unchanged(sl: StepList, profile: Profile, changes: Sequence[RegionChange]) -> None:
     """Start again the regions that were stopped for the restore but keep their release."""
     for change in changes:
         if change.change != "noop" or change.base is None:
             continue
         state = change.base
-        timeout, workload = state.env.rollout.verify_timeout, profile.workload(state)
+        timeout = state.env.rollout.verify_timeout
+        workload = profile.workload(state)
         sl.add("scale", change.name, argv.scale(state, workload, state.region.replicas),
                f"start {state.release_name} in {change.name} again at {state.region.replicas} replica(s)",
                slug="restart")  # fmt: skip

@@ -9,7 +9,7 @@ from compiler.errors import Location, PlanBlocked, Problem
 from compiler.plan import argv, downgrade, rules, safety
 from compiler.plan.assess import Assessment, assess
 from compiler.plan.diff import Signals, values_diff
-from compiler.plan.model import FastRollback, Plan, PrimaryMove, RegionChange, RegionState, Step
+from compiler.plan.model import Plan, PrimaryMove, RegionChange, RegionState, Step
 from compiler.plan.steps import Side, StepList, stop_region, uninstall_region
 from compiler.profiles.base import Profile
 from compiler.profiles.registry import profile_for
@@ -38,21 +38,19 @@ class Region:
     change: RegionChange
     sig: Signals | None
     notes: tuple[ReleaseNote, ...]
+    profile: Profile
 
 
 def plan_environment(inputs: EnvInputs, fingerprint: str) -> Plan:
     """The plan of one environment; raises PlanBlocked when policy or prerequisites forbid it."""
     env = inputs.target.spec
     notes = inputs.target_specs.release_notes.get(env.service, {})
-    profile = profile_for(env.service)
     target = region_states(inputs.target, inputs.target_specs)
     base = region_states(inputs.base, inputs.base_specs) if inputs.base and inputs.base_specs else {}
     found_env = assess(inputs.target, target, inputs.base, base, notes)
     order = _order(inputs, base, found_env.move)
-    found = [
-        _region(name, wave, base.get(name), target.get(name), notes, found_env, profile)
-        for wave, name in enumerate(order)
-    ]
+    profile = profile_for(env.service)
+    found = [_region(profile, n, wave, base.get(n), target.get(n), notes, found_env) for wave, n in enumerate(order)]
     regions = [r for r in found if r is not None]
     env_risks = [*found_env.risks, *_check(inputs, regions, notes, found_env.problems)]
     if found_env.move is not None and any(r.change.name == found_env.move.source and r.change.change == "noop"
@@ -67,27 +65,15 @@ def plan_environment(inputs: EnvInputs, fingerprint: str) -> Plan:
         env=env,
         base_env=inputs.base.spec if inputs.base else None,
         regions=tuple(r.change for r in regions),
-        steps=tuple(_forward(inputs.name, regions, found_env, profile)),
-        uninstall=tuple(_uninstall(regions, profile)),
-        rollback=tuple(_rollback(inputs.name, regions, found_env, profile)),
+        steps=tuple(_forward(inputs.name, regions, found_env)),
+        uninstall=tuple(_uninstall(regions)),
+        rollback=tuple(_rollback(inputs.name, regions, found_env)),
         risks=tuple(env_risks),
         urgent=urgent,
         irreversible=found_env.migrated,
         primary_move=found_env.move,
         restored_before=found_env.restore_from,
-        fast_path=_fast_path(regions, found_env),
     )
-
-
-def _fast_path(regions: list[Region], found: Assessment) -> tuple[FastRollback, ...]:
-    """``helm rollback`` of each region changed in place; none when the database is migrated or restored.
-
-    A previous helm revision cannot undo a database change: only the full rollback can.
-    """
-    if found.migrated or found.restore_from:
-        return ()
-    changed = (r.change for r in regions if r.change.change != "noop")
-    return tuple(FastRollback(c.name, argv.helm_rollback(c.base)) for c in changed if c.base and c.target)
 
 
 def _order(inputs: EnvInputs, base: Mapping[str, RegionState], move: PrimaryMove | None) -> list[str]:
@@ -113,13 +99,13 @@ def _between(notes: Mapping[str, ReleaseNote], old: str | None, new: str) -> tup
 
 
 def _region(
+    profile: Profile,
     name: str,
     wave: int,
     base: RegionState | None,
     target: RegionState | None,
     notes: Mapping[str, ReleaseNote],
     found: Assessment,
-    profile: Profile,
 ) -> Region | None:
     if base is None and target is None:
         return None
@@ -127,23 +113,23 @@ def _region(
     if target is None:
         assert base is not None
         change = RegionChange(name, primary, "uninstall", wave, base, None, (), ("data loss: release removed",))
-        return Region(change, None, ())
+        return Region(change, None, (), profile)
     if base is None:
         passed = _between(notes, None, target.release.version)
         risks = rules.note_risks(passed[-1], set()) if passed else []
         change = RegionChange(name, primary, "install", wave, None, target, (), tuple(risks))
-        return Region(change, None, passed)
-    return _existing(name, primary, wave, base, target, notes, profile, going_back=found.downgrade(base, target))
+        return Region(change, None, passed, profile)
+    return _existing(profile, name, primary, wave, base, target, notes, going_back=found.downgrade(base, target))
 
 
 def _existing(
+    profile: Profile,
     name: str,
     primary: bool,
     wave: int,
     base: RegionState,
     target: RegionState,
     notes: Mapping[str, ReleaseNote],
-    profile: Profile,
     *,
     going_back: bool,
 ) -> Region:
@@ -163,15 +149,15 @@ def _existing(
     passed = _between(notes, base.release.version, target.release.version) if release_changed and not going_back else ()
     risks: list[str] = [downgrade.risk(base.release, target.release)] if going_back else []
     if kind != "noop":
-        restart = profile.restart_risk(target.release_name, min(base.region.replicas, target.region.replicas), sig)
-        risks += [restart] if restart is not None else []
+        replicas = min(base.region.replicas, target.region.replicas)
+        risks.append(profile.degradation_risk(target.release_name, replicas, sig))
         paths = {p for p, _ in leaf_paths(target.values)}
         for note in passed:
             risks += rules.note_risks(note, paths, target=note is passed[-1])
         if sig is not None:
             risks += profile.signal_risks(sig, target.release_name)
     change = RegionChange(name, primary, kind, wave, base, target, diff, tuple(dict.fromkeys(risks)))
-    return Region(change, sig, passed)
+    return Region(change, sig, passed, profile)
 
 
 def _check(
@@ -179,15 +165,15 @@ def _check(
 ) -> list[str]:
     """Blocking rules: N-2 support window, third-party prerequisites, and ``blocking`` from the environment rules.
 
-    The first two read the release notes: a service planned without any (loading
-    allows that only where the notes are optional) has neither. Returns the loud risks.
+    The first two read release notes: a service without them (notes are optional for some) has
+    neither rule. Returns the loud risks.
     """
     problems: list[Problem] = list(blocking)
     risks: list[str] = []
     loaded = inputs.target
-    for region in regions:
+    for region in regions if notes else []:
         change = region.change
-        if change.target is None or change.change == "noop" or not notes:
+        if change.target is None or change.change == "noop":
             continue
         if change.base is None or change.base.release != change.target.release:
             found, loud = _support(loaded, change, notes)
@@ -222,36 +208,35 @@ def _support(
     return found, loud
 
 
-def _forward(env_name: str, regions: list[Region], found: Assessment, profile: Profile) -> list[Step]:
+def _forward(env_name: str, regions: list[Region], found: Assessment) -> list[Step]:
     sl = StepList(prefix="")
     changing = [r for r in regions if r.change.change in ("install", "upgrade", "downgrade", "image-only", "config")]
     deployed = any(r.change.base is not None for r in regions)
     backed_up = False
     if found.restore_from and changing:
-        first = changing[0].change
-        _backup(sl, first.current, first.name if first.primary else None, profile)
+        first = changing[0]
+        _backup(sl, first.profile, first.change.current, first.change.name if first.change.primary else None)
         backed_up = True
-        downgrade.stop_and_restore(sl, [r.change for r in regions], found.restore_from, profile)
+        downgrade.stop_and_restore(sl, first.profile, [r.change for r in regions], found.restore_from)
     for index, region in enumerate(changing):
         change, state = region.change, region.change.current
         if not backed_up and deployed and (change.base is not None or found.move is not None):
-            _backup(sl, state, change.name if change.primary and found.move is None else None, profile)
+            _backup(sl, region.profile, state, change.name if change.primary and found.move is None else None)
             backed_up = True
-        _preflight(sl, change, profile)
-        if region.sig is not None and region.sig.database:
-            profile.database_gate(sl, state, "new")
+        _preflight(sl, region.profile, change)
+        region.profile.before_apply(sl, state, region.sig, "new")
         before = Side(change.base, layout.rollback_values_file(env_name, change.name)) if change.base else None
         to = Side(state, layout.values_file(env_name, change.name))
         image_only = change.change == "image-only"
-        profile.apply_state(sl, to, region.sig, image_only=image_only, what=_describe(change), before=before,
-                            redis="new", stopped=bool(found.restore_from))  # fmt: skip
+        region.profile.apply_state(sl, to, region.sig, image_only=image_only, what=_describe(change), before=before,
+                                   which="new", stopped=bool(found.restore_from))  # fmt: skip
         _provisioning(sl, region)
         pause = state.env.rollout.pause_between_regions
         moving_primary = found.move is not None and change.name == found.move.destination
         if pause and index < len(changing) - 1 and not moving_primary:
             sl.add("gate", change.name, argv.sleep(pause), f"wait {pause}s before the next region", slug="pause")
-    if found.restore_from:
-        downgrade.restart_unchanged(sl, [r.change for r in regions], profile)
+    if found.restore_from and changing:
+        downgrade.restart_unchanged(sl, changing[0].profile, [r.change for r in regions])
     return sl.steps
 
 
@@ -266,10 +251,10 @@ def _provisioning(sl: StepList, region: Region) -> None:
                    "describes, then continue", slug="provisioning", pause=True)  # fmt: skip
 
 
-def _backup(sl: StepList, state: RegionState, region: str | None, profile: Profile) -> None:
-    if not profile.backs_up(state.env):
-        return
+def _backup(sl: StepList, profile: Profile, state: RegionState, region: str | None) -> None:
     command = state.env.backup.command
+    if command is None and not profile.manual_backup:
+        return
     sl.add(
         "backup", region, command,
         profile.backup_description()
@@ -278,15 +263,14 @@ def _backup(sl: StepList, state: RegionState, region: str | None, profile: Profi
     )  # fmt: skip
 
 
-def _preflight(sl: StepList, change: RegionChange, profile: Profile) -> None:
+def _preflight(sl: StepList, profile: Profile, change: RegionChange) -> None:
     state = change.current
     if change.base is None:
-        resource, kind = profile.created_kind(state.env)
         sl.add(
             "preflight",
             change.name,
-            argv.can_install(state, resource),
-            f"check that {state.context} lets us create {kind} in {state.namespace}",
+            argv.can_install(state, profile.installs(state)),
+            profile.install_preflight(state),
             slug="preflight",
         )
         return
@@ -311,19 +295,19 @@ def _describe(change: RegionChange) -> str:
     )
 
 
-def _uninstall(regions: list[Region], profile: Profile) -> list[Step]:
+def _uninstall(regions: list[Region]) -> list[Step]:
     sl = StepList(prefix="uninstall-")
     removed = [r for r in regions if r.change.change == "uninstall"]
     removed.sort(key=lambda r: (r.change.primary, -r.change.wave))
     for region in removed:
         state = region.change.current
         if region.change.primary:
-            _backup(sl, state, region.change.name, profile)
-        uninstall_region(sl, region.change, state.env.rollout.verify_timeout, profile)
+            _backup(sl, region.profile, state, region.change.name)
+        uninstall_region(sl, region.profile, region.change, state.env.rollout.verify_timeout)
     return sl.steps
 
 
-def _rollback(env_name: str, regions: list[Region], found: Assessment, profile: Profile) -> list[Step]:
+def _rollback(env_name: str, regions: list[Region], found: Assessment) -> list[Step]:
     """Back to the base state. Every running region stops while the database is restored, unchanged ones too.
 
     Undoing a downgrade across an irreversible migration runs that migration again: it is
@@ -335,49 +319,47 @@ def _rollback(env_name: str, regions: list[Region], found: Assessment, profile: 
     if irreversible:
         for region in regions:
             if region.change.target is not None:
-                state = region.change.target
-                stop_region(sl, state, profile.workload(state), "no writes may reach the database while it is restored")
-        _restore(sl, changed[0].change.current, irreversible)
-        downgrade.restart_unchanged(sl, [r.change for r in regions], profile)
+                why = "no writes may reach the database while it is restored"
+                stop_region(sl, region.profile, region.change.target, why)
+        _restore(sl, changed[0].profile, changed[0].change.current, irreversible)
+        downgrade.restart_unchanged(sl, changed[0].profile, [r.change for r in regions])
     forward = [r for r in changed if r.change.change != "uninstall"]
     removed = sorted(
         (r for r in changed if r.change.change == "uninstall"), key=lambda r: (r.change.primary, -r.change.wave)
     )
     if found.restore_from and forward:
         first = forward[0].change
-        _backup(sl, first.current, first.name if first.primary else None, profile)
+        _backup(sl, forward[0].profile, first.current, first.name if first.primary else None)
         ordered = [*reversed(removed), *forward]
     else:
         ordered = [*reversed(removed), *reversed(forward)]
     for region in ordered:
-        _rollback_region(sl, env_name, region, profile)
+        _rollback_region(sl, env_name, region)
     return sl.steps
 
 
-def _restore(sl: StepList, state: RegionState, versions: tuple[str, ...]) -> None:
+def _restore(sl: StepList, profile: Profile, state: RegionState, versions: tuple[str, ...]) -> None:
     command = state.env.backup.restore_command
     sl.add(
         "restore", None, command,
-        f"restore the database backup taken before the upgrade: the migration of {', '.join(versions)} "
-        "cannot be undone by an older release",
+        profile.restore_description(versions),
         slug="database-restore", pause=True, risk="writes made since the backup are lost",
     )  # fmt: skip
 
 
-def _rollback_region(sl: StepList, env_name: str, region: Region, profile: Profile) -> None:
+def _rollback_region(sl: StepList, env_name: str, region: Region) -> None:
     change = region.change
     if change.base is None:
         assert change.target is not None
-        uninstall_region(sl, change, change.target.env.rollout.verify_timeout, profile)
+        uninstall_region(sl, region.profile, change, change.target.env.rollout.verify_timeout)
         return
     base = change.base
-    if region.sig is not None and region.sig.database:
-        profile.database_gate(sl, base, "previous")
+    region.profile.before_apply(sl, base, region.sig, "previous")
     if change.change == "uninstall":
-        sl.add("preflight", change.name, argv.can_install(base, profile.created_kind(base.env)[0]),
+        sl.add("preflight", change.name, argv.can_install(base, region.profile.installs(base)),
                f"check that {base.context} lets us reinstall in {base.namespace}", slug="preflight")  # fmt: skip
     what = f"restore {change.name} to {base.release.version} (chart {base.release.chart_version}) and its values"
     before = Side(change.target, layout.values_file(env_name, change.name)) if change.target else None
     to = Side(base, layout.rollback_values_file(env_name, change.name))
     image_only = change.change == "image-only"
-    profile.apply_state(sl, to, region.sig, image_only=image_only, what=what, before=before, redis="previous")
+    region.profile.apply_state(sl, to, region.sig, image_only=image_only, what=what, before=before, which="previous")

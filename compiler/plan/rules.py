@@ -12,7 +12,6 @@ from packaging.specifiers import SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 from compiler.errors import Location, Problem
-from compiler.plan.diff import Signals
 from compiler.plan.model import ChangeKind
 from compiler.spec.models import EnvironmentSpec, RegionSpec, ReleaseNote
 
@@ -111,10 +110,3 @@ def note_risks(note: ReleaseNote, values_paths: set[str], *, target: bool = True
     if stale:
         risks.append(f"values keys removed or renamed in {note.version} are still set: {', '.join(stale)}")
     return risks
-
-
-def secret_risks(sig: Signals) -> list[str]:
-    """Risks of a values diff that touches secret references."""
-    if sig.secret_refs:
-        return ["secret references change: the referenced Secrets must exist in the cluster first"]
-    return []

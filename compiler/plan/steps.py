@@ -1,7 +1,4 @@
-"""Step builders every service shares: upgrade, rollout status, stop, uninstall.
-
-What differs per service (gates, backend choreographies) is in ``compiler/profiles``.
-"""
+"""Step builders shared by every profile: upgrade, verify, stop, uninstall."""
 
 from __future__ import annotations
 
@@ -51,13 +48,18 @@ def guards(phase: Phase, command: tuple[str, ...] | None, slug: str) -> bool:
     return (phase in ("backup", "maintenance") and command is None) or phase == "restore" or slug in GUARD_SLUGS
 
 
-def verify_rollout(sl: StepList, state: RegionState, workload: str, timeout: int) -> None:
-    """Rollout status of ``workload``: a pod Pending past the timeout fails it."""
+def verify(sl: StepList, profile: Profile, state: RegionState, timeout: int) -> None:
+    """Rollout status (a pod Pending past the timeout fails it), then the profile's health gate."""
     sl.add(
-        "verify", state.name, argv.rollout_status(state, workload, timeout),
+        "verify", state.name, argv.rollout_status(state, profile.workload(state), timeout),
         f"wait until every {state.release_name} pod in {state.name} is Ready (fails on a pod Pending past {timeout}s)",
         slug="rollout-status",
     )  # fmt: skip
+    sl.add("gate", state.name, None, profile.health_gate(state), slug="health-gate", pause=True)
+
+
+def tag_sets(state: RegionState) -> tuple[tuple[str, str], ...]:
+    return tuple((path, state.release.image_tag) for path in state.env.image.paths)
 
 
 @dataclass(frozen=True)
@@ -68,33 +70,42 @@ class Side:
     values_file: str
 
 
-def upgrade(
-    sl: StepList, to: Side, *, tag_paths: tuple[str, ...], image_only: bool, what: str, risk: str | None
-) -> None:
-    """One ``helm upgrade --install`` to ``to``; an image-only change also sets the tag at every tag path."""
+def upgrade(sl: StepList, profile: Profile, to: Side, *, image_only: bool, what: str, before: Side | None) -> None:
+    """One ``helm upgrade`` to ``to`` (only the tag paths when ``image_only``), then verify.
+
+    The restart window is the one of the fewer replicas of both sides (one replica before is a
+    full outage, whatever comes after); an install (``before`` None) restarts nothing.
+    """
     state = to.state
-    sets = tuple((path, state.release.image_tag) for path in tag_paths) if image_only else ()
-    command = argv.helm_upgrade(state, to.values_file, timeout=state.env.rollout.verify_timeout, sets=sets)
-    sl.add("upgrade", state.name, command, what, slug="upgrade", risk=risk)
+    timeout = state.env.rollout.verify_timeout
+    sets = tag_sets(state) if image_only else ()
+    risk = None
+    if before is not None:
+        replicas = min(state.region.replicas, before.state.region.replicas)
+        risk = profile.degradation_risk(state.release_name, replicas, None)
+    sl.add(
+        "upgrade", state.name, argv.helm_upgrade(state, to.values_file, timeout=timeout, sets=sets), what,
+        slug="upgrade", risk=risk,
+    )  # fmt: skip
+    verify(sl, profile, state, timeout)
 
 
-def stop_region(sl: StepList, state: RegionState, workload: str, why: str) -> None:
+def stop_region(sl: StepList, profile: Profile, state: RegionState, why: str) -> None:
     """Scale a region's release to zero: nothing may write while the database is restored."""
-    sl.add("scale", state.name, argv.scale(state, workload, 0), f"stop {state.release_name} in {state.name}: {why}",
+    sl.add("scale", state.name, argv.scale(state, profile.workload(state), 0),
+           f"stop {state.release_name} in {state.name}: {why}",
            slug="stop", risk=f"full outage of {state.name} until its release is restored below")  # fmt: skip
 
 
-def uninstall_region(sl: StepList, change: RegionChange, timeout: int, profile: Profile) -> None:
-    """Confirm the data loss, uninstall, then wait until the profile's last object is deleted."""
+def uninstall_region(sl: StepList, profile: Profile, change: RegionChange, timeout: int) -> None:
     state = change.current
     sl.add(
         "gate", state.name, None,
         f"DATA LOSS: uninstalling removes every Kubernetes resource of {state.release_name} in {state.name} "
-        f"({state.context}); data may be purged. {profile.uninstall_advice()}Confirm to go on",
+        f"({state.context}); data may be purged. In production, talk to the vendor's support first. Confirm to go on",
         slug="confirm-uninstall", pause=True, risk="destructive",
     )  # fmt: skip
     sl.add("uninstall", state.name, argv.helm_uninstall(state), f"uninstall {state.release_name} from {state.name}",
            slug="uninstall", risk="data loss: the release and its resources are removed")  # fmt: skip
-    gone = profile.gone(state)
-    name = gone.split("/", 1)[-1]
-    sl.add("verify", state.name, argv.wait_deleted(state, gone, timeout), f"wait until {name} is gone", slug="gone")
+    target, description = profile.gone(state)
+    sl.add("verify", state.name, argv.wait_deleted(state, target, timeout), description, slug="gone")

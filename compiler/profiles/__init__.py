@@ -1,6 +1,6 @@
-"""Service profiles: what one kind of service needs from a plan beyond the generic Helm steps.
+"""Service profiles: everything one service's vendor says about upgrading it.
 
-Look a profile up with :func:`compiler.profiles.registry.profile_for`. This
-package file imports nothing, so plan and render modules can name the
-:class:`~compiler.profiles.base.Profile` type without pulling every profile in.
+The core stages (spec, resolve, plan, render) are service-neutral; they ask the
+profile of ``environment.service`` (see :mod:`compiler.profiles.registry`) for
+the facts and steps that differ between services.
 """

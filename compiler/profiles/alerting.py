@@ -1,11 +1,10 @@
-"""Pieces every profile's alert rules share: Prometheus durations, one rule, the Pending-pod alert."""
+"""Prometheus rule helpers the profiles share."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from compiler.plan.model import Plan
+from compiler.plan.model import Plan
 
 
 def duration(seconds: int) -> str:
@@ -16,32 +15,34 @@ def duration(seconds: int) -> str:
     return text or "0"
 
 
-def pods(plan: Plan) -> str:
-    """The label matchers of the release's pods."""
+def pods_selector(plan: Plan) -> str:
+    """The label matchers of this release's pods."""
     return f'namespace="{plan.env.namespace}", pod=~"{plan.env.release}-.*"'
 
 
 def where(plan: Plan) -> str:
-    """The release, for an alert summary."""
     return f"{plan.env.release} in namespace {plan.env.namespace}"
 
 
-def rule(
-    alert: str, expr: str, seconds: int, severity: str, summary: str, plan: Plan, labels: dict[str, str]
-) -> dict[str, Any]:
-    """One alerting rule; ``labels`` are the profile's alert labels."""
+def rule(alert: str, expr: str, seconds: int, severity: str, summary: str, plan: Plan) -> dict[str, Any]:
+    """One alerting rule, labelled with the monitoring labels, its severity and the environment."""
     return {
         "alert": alert,
         "expr": expr,
         "for": duration(seconds),
-        "labels": labels | {"severity": severity, "environment": plan.environment},
+        "labels": dict(plan.env.monitoring.labels) | {"severity": severity, "environment": plan.environment},
         "annotations": {"summary": summary},
     }
 
 
-def pending(alert: str, plan: Plan, labels: dict[str, str]) -> dict[str, Any]:
-    """A pod of the release Pending past ``monitoring.pending_timeout`` (an image that cannot be scheduled)."""
+def pending_rule(alert: str, plan: Plan) -> dict[str, Any]:
+    """A pod of the release Pending longer than ``monitoring.pending_timeout``."""
     timeout = plan.env.monitoring.pending_timeout
-    expr = f'max by (namespace, pod) (kube_pod_status_phase{{phase="Pending", {pods(plan)}}}) > 0'
-    summary = f"A pod of {where(plan)} has been Pending for {duration(timeout)}."
-    return rule(alert, expr, timeout, "critical", summary, plan, labels)
+    return rule(
+        alert,
+        f'max by (namespace, pod) (kube_pod_status_phase{{phase="Pending", {pods_selector(plan)}}}) > 0',
+        timeout,
+        "critical",
+        f"A pod of {where(plan)} has been Pending for {duration(timeout)}.",
+        plan,
+    )

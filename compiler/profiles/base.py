@@ -1,12 +1,4 @@
-"""The Profile protocol: every service-specific fact the planner and renderers ask for.
-
-A profile answers for one ``service`` of the environment spec. The generic
-parts of a plan (rollout order, N-2 and prerequisite rules, helm commands,
-reverse-order rollback, uninstall with the primary last) live in
-``compiler/plan``; a profile supplies what differs per service: defaults for
-the values paths, the workload a rollout waits for, how a region is brought to
-a state and verified, the risks of a change, the alert rules and the prose.
-"""
+"""The :class:`Profile` protocol: what a service profile tells the service-neutral stages."""
 
 from __future__ import annotations
 
@@ -20,52 +12,52 @@ if TYPE_CHECKING:
 
 
 class Profile(Protocol):
-    """What the planner and the renderers need to know about one service."""
+    """One service's upgrade knowledge. Implementations are stateless singletons.
+
+    Text methods return plain prose for plan.md and the scripts; step methods
+    append to a :class:`~compiler.plan.steps.StepList`.
+    """
 
     service: str
+    """The ``service`` value of environment.yaml this profile serves."""
 
-    def tag_paths(self, env: EnvironmentSpec) -> tuple[str, ...]:
-        """The values paths that carry the image tag (the spec's, else the profile's default)."""
-        ...
-
-    def replicas_path(self, env: EnvironmentSpec) -> str:
-        """The values path of the replica count."""
-        ...
-
-    def alert_labels(self, env: EnvironmentSpec) -> dict[str, str]:
-        """Labels of the alerts (the spec's, else the profile's default)."""
-        ...
-
-    def complete(self, env: EnvironmentSpec) -> EnvironmentSpec:
-        """``env`` with every default the profile owns filled in: what the input fingerprint covers."""
-        ...
+    manual_backup: bool
+    """Without ``backup.command``: a manual backup step before the primary changes (True), or none."""
 
     def workload(self, state: RegionState) -> str:
-        """The ``kind/name`` a rollout waits for and a stop scales, e.g. ``deployment/web``."""
+        """The ``kind/name`` whose rollout status says a region is up, e.g. ``deployment/web``."""
         ...
 
-    def gone(self, state: RegionState) -> str:
-        """The ``kind/name`` whose deletion shows an uninstall is done."""
+    def installs(self, state: RegionState) -> str:
+        """The resource (plural, lower case) a preflight checks it may create, e.g. ``deployments``."""
         ...
 
-    def uninstall_advice(self) -> str:
-        """A sentence (ending in a space) for the data-loss confirmation before an uninstall, or nothing."""
+    def install_preflight(self, state: RegionState) -> str:
+        """What the preflight of an install checks, in words."""
         ...
 
-    def created_kind(self, env: EnvironmentSpec) -> tuple[str, str]:
-        """The resource a first install creates: its plural for ``kubectl auth can-i``, and a reader's name."""
+    def gone(self, state: RegionState) -> tuple[str, str]:
+        """After an uninstall: the object to wait for the deletion of, and the step's description."""
+        ...
+
+    def health_gate(self, state: RegionState) -> str:
+        """The confirmation an operator gives after a region's rollout status passed."""
         ...
 
     def signals(self, diff: tuple[DiffEntry, ...], env: EnvironmentSpec) -> Signals:
         """What a region's values diff means to this service's rules."""
         ...
 
-    def restart_risk(self, release: str, replicas: int, sig: Signals | None) -> str | None:
-        """The risk of restarting ``replicas`` pods of ``release`` for a change signalled by ``sig``."""
+    def degradation_risk(self, release: str, replicas: int, sig: Signals | None) -> str:
+        """What users notice while a region with ``replicas`` pods is upgraded."""
         ...
 
     def signal_risks(self, sig: Signals, release: str) -> list[str]:
         """Risks of what the values diff changes."""
+        ...
+
+    def before_apply(self, sl: StepList, state: RegionState, sig: Signals | None, which: str) -> None:
+        """Steps before a region is brought to ``state`` (``which`` is "new" forward, "previous" back)."""
         ...
 
     def apply_state(
@@ -77,38 +69,28 @@ class Profile(Protocol):
         image_only: bool,
         what: str,
         before: Side | None,
-        redis: str,
+        which: str,
         stopped: bool = False,
     ) -> None:
-        """Bring a region to ``to`` and verify it (see :func:`compiler.plan.steps.upgrade`)."""
-        ...
+        """Bring a region to ``to``: the upgrade, any choreography the vendor asks for, and verification.
 
-    def database_gate(self, sl: StepList, state: RegionState, which: str) -> None:
-        """A gate before a region switches to the ``which`` ("new"/"previous") database."""
-        ...
-
-    def backs_up(self, env: EnvironmentSpec) -> bool:
-        """Whether the plan takes a backup before the primary region changes (manual without a command)."""
+        ``before`` is what runs now (None for an install). ``stopped``: the region was stopped
+        for a database restore, so what ran before must not start again.
+        """
         ...
 
     def backup_description(self) -> str:
-        """What the backup before the primary region changes saves."""
+        """The backup step before the primary region changes, in words."""
         ...
 
-    def alert_rules(self, plan: Plan) -> list[dict[str, Any]]:
-        """The Prometheus alert rules of ``plan``'s release."""
+    def restore_description(self, versions: tuple[str, ...]) -> str:
+        """The restore step of a rollback past irreversible migrations of ``versions``, in words."""
         ...
 
-    def removal_note(self, plan: Plan, region: str) -> str:
-        """plan.md prose: what removing ``region`` through GitOps deletes, and what survives."""
+    def alert_rules(self, plan: Plan) -> tuple[str, list[dict[str, Any]]]:
+        """The alert group's name suffix and its Prometheus rules."""
         ...
 
-
-KIND_NAMES = {"deployment": "Deployment", "statefulset": "StatefulSet", "daemonset": "DaemonSet"}
-"""The workload kinds a spec may name (``workload: kind/name``), as Kubernetes spells them."""
-
-
-def created_kind(workload: str) -> tuple[str, str]:
-    """The plural of ``workload``'s kind for ``kubectl auth can-i``, and a reader's name for it."""
-    kind = workload.split("/", 1)[0]
-    return f"{kind}s", f"the {KIND_NAMES.get(kind, kind)}"
+    def removal_survivors(self, plan: Plan) -> str:
+        """What outlives the uninstall of a region, for the removal note of plan.md."""
+        ...

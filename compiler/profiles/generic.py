@@ -1,73 +1,65 @@
 """The generic profile: any Helm chart, with no vendor choreography.
 
-Each region gets one ``helm upgrade --install``, a ``kubectl rollout status`` of
-its workload (``deployment/<release>`` unless the spec names one) and a
-confirmation gate. No database or Redis steps, no health metric: an operator
-confirms the service answers. A backup runs only when the spec gives one.
+Primary first, the rollout order, ``kubectl rollout status`` of one workload
+and an operator's confirmation per region, rollback in reverse order to the
+exact base, uninstall with the primary last. A backup step only when the
+environment gives ``backup.command``. No metric gate: the alerts watch for
+Pending pods only.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from compiler.plan.diff import Signals, signals
-from compiler.plan.rules import secret_risks
-from compiler.plan.steps import Side, StepList, upgrade, verify_rollout
-from compiler.profiles import alerting
-from compiler.profiles.base import created_kind
+from compiler.plan.model import DiffEntry, Plan, RegionState
+from compiler.plan.steps import Side, StepList, upgrade
+from compiler.profiles.alerting import pending_rule
+from compiler.spec.models import EnvironmentSpec
 
-if TYPE_CHECKING:
-    from compiler.plan.model import DiffEntry, Plan, RegionState
-    from compiler.spec.models import EnvironmentSpec
-
-SERVICE = "generic"
-TAG_PATHS = ("image.tag",)
-REPLICAS_PATH = "replicaCount"
-"""Where ``helm create`` puts the image tag and the replica count."""
+PLURAL = {"deployment": "deployments", "statefulset": "statefulsets", "daemonset": "daemonsets"}
 
 
 class GenericProfile:
-    """Any Helm chart: rollout status and a confirmation gate per region, nothing vendor-specific."""
+    """A Helm release whose readiness is the rollout status of one workload (default ``deployment/<release>``)."""
 
-    service = SERVICE
-
-    def tag_paths(self, env: EnvironmentSpec) -> tuple[str, ...]:
-        return TAG_PATHS if env.image.paths is None else env.image.paths
-
-    def replicas_path(self, env: EnvironmentSpec) -> str:
-        return REPLICAS_PATH if env.paths.replicas is None else env.paths.replicas
-
-    def alert_labels(self, env: EnvironmentSpec) -> dict[str, str]:
-        return dict(env.monitoring.labels or {})
-
-    def complete(self, env: EnvironmentSpec) -> EnvironmentSpec:
-        return env.model_copy(update={
-            "image": env.image.model_copy(update={"paths": self.tag_paths(env)}),
-            "monitoring": env.monitoring.model_copy(update={"labels": self.alert_labels(env)}),
-            "paths": env.paths.model_copy(update={"replicas": self.replicas_path(env), "database": (), "redis": ()}),
-        })  # fmt: skip
+    service = "generic"
+    manual_backup = False
 
     def workload(self, state: RegionState) -> str:
-        return state.env.workload or f"deployment/{state.release_name}"
+        return state.env.rollout.workload or f"deployment/{state.release_name}"
 
-    def gone(self, state: RegionState) -> str:
-        return self.workload(state)
+    def installs(self, state: RegionState) -> str:
+        return PLURAL[self.workload(state).split("/", 1)[0]]
 
-    def uninstall_advice(self) -> str:
-        return ""
+    def install_preflight(self, state: RegionState) -> str:
+        return f"check that {state.context} lets us create {self.installs(state)} in {state.namespace}"
 
-    def created_kind(self, env: EnvironmentSpec) -> tuple[str, str]:
-        return created_kind(env.workload or "deployment/")
+    def gone(self, state: RegionState) -> tuple[str, str]:
+        workload = self.workload(state)
+        return workload, f"wait until {workload} is gone"
+
+    def health_gate(self, state: RegionState) -> str:
+        return (
+            f"confirm {state.name} is healthy: {self.workload(state)} rolled out in namespace {state.namespace} "
+            f"on {state.context}, no pod Pending, and the service answers as expected; then continue"
+        )
 
     def signals(self, diff: tuple[DiffEntry, ...], env: EnvironmentSpec) -> Signals:
-        return signals(diff, tag_paths=self.tag_paths(env))
+        return signals(diff, env)
 
-    def restart_risk(self, release: str, replicas: int, sig: Signals | None) -> str | None:
-        """None: how a rolling update of an unknown chart degrades service is not known here."""
-        return None
+    def degradation_risk(self, release: str, replicas: int, sig: Signals | None) -> str:
+        if replicas <= 1:
+            return f"full outage: {release} has a single replica, which restarts during the upgrade"
+        return f"capacity reduced while the {replicas} pods of {release} are replaced as the rollout strategy allows"
 
     def signal_risks(self, sig: Signals, release: str) -> list[str]:
-        return secret_risks(sig)
+        if sig.secret_refs:
+            return ["secret references change: the referenced Secrets must exist in the cluster first"]
+        return []
+
+    def before_apply(self, sl: StepList, state: RegionState, sig: Signals | None, which: str) -> None:
+        return None
 
     def apply_state(
         self,
@@ -78,40 +70,25 @@ class GenericProfile:
         image_only: bool,
         what: str,
         before: Side | None,
-        redis: str,
+        which: str,
         stopped: bool = False,
     ) -> None:
-        """One upgrade, the rollout status of the workload, and a confirmation gate."""
-        state = to.state
-        upgrade(sl, to, tag_paths=self.tag_paths(state.env), image_only=image_only, what=what, risk=None)
-        workload = self.workload(state)
-        verify_rollout(sl, state, workload, state.env.rollout.verify_timeout)
-        sl.add(
-            "gate", state.name, None,
-            f"confirm {state.name} is healthy: {workload} is Ready in namespace {state.namespace} on "
-            f"{state.context} and the service answers as expected; then continue",
-            slug="health-gate", pause=True,
-        )  # fmt: skip
-
-    def database_gate(self, sl: StepList, state: RegionState, which: str) -> None:
-        """Nothing: the generic profile watches no database connection, so no diff signals one."""
-
-    def backs_up(self, env: EnvironmentSpec) -> bool:
-        return env.backup.command is not None
+        upgrade(sl, self, to, image_only=image_only, what=what, before=before)
 
     def backup_description(self) -> str:
         return "back up the service's data before the primary region changes"
 
-    def alert_rules(self, plan: Plan) -> list[dict[str, Any]]:
-        """A pod of the release Pending too long: the one alert that needs no service metric."""
-        return [alerting.pending("PodPending", plan, self.alert_labels(plan.env))]
-
-    def removal_note(self, plan: Plan, region: str) -> str:
+    def restore_description(self, versions: tuple[str, ...]) -> str:
         return (
-            f"**{region} is removed** (`state: absent`): it has no forward manifest, so pruning (a sync of the "
-            "parent with prune, the ApplicationSet dropping its element, or Flux's prune) deletes its Application, "
-            "whose resources finalizer uninstalls the release, or its HelmRelease, which Flux uninstalls. "
-            f"What survives: whatever `{plan.env.release}` keeps outside the release (external databases, "
-            "PersistentVolumeClaims of a StatefulSet, which `helm uninstall` does not delete); delete it by hand "
-            "once the data is no longer needed. The rollback manifests reinstall the region."
+            f"restore the backup taken before the upgrade: the data migration of {', '.join(versions)} "
+            "cannot be undone by an older release"
+        )
+
+    def alert_rules(self, plan: Plan) -> tuple[str, list[dict[str, Any]]]:
+        return "service", [pending_rule("PodPending", plan)]
+
+    def removal_survivors(self, plan: Plan) -> str:
+        return (
+            "data kept outside the release, and PersistentVolumeClaims of the release's workloads, "
+            "which `helm uninstall` does not delete"
         )

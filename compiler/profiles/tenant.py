@@ -1,41 +1,28 @@
-"""The Tenant Service profile: every fact about the vendor's service that a plan needs.
+"""The Tenant Service profile: every fact of the vendor's upgrade guide that the plan needs.
 
-The service is a StatefulSet named after the release; pod ``<release>-0`` is the
-master (the only one with write access to provisioning data) and restarts last.
-Values carry the image tag at three paths, the replica count, and the database
-and Redis connections. Health is the ``tenant_service_health_level`` metric
-(healthy at 2 and above), Redis the ``tenant_redis_state`` metric (2 when
-connected): the verify gate and the alerts read the same thresholds below.
+Workload shape (one StatefulSet, pod ``<release>-0`` the master), the health
+gate (defined once: the verify step and the alert rules read it), the Redis
+and database choreographies, the backup wording, the alerts and what survives
+an uninstall.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from compiler.plan import argv
 from compiler.plan.diff import Signals, signals
-from compiler.plan.rules import secret_risks
-from compiler.plan.steps import Side, StepList, upgrade, verify_rollout
-from compiler.profiles import alerting
-from compiler.profiles.base import created_kind
-
-if TYPE_CHECKING:
-    from compiler.plan.model import DiffEntry, Plan, RegionState
-    from compiler.spec.models import EnvironmentSpec
-
-SERVICE = "tenant"
-TAG_PATHS = ("images.tenant.tag", "images.pgdbInit.tag", "images.pulseInit.tag")
-REPLICAS_PATH = "tenant.deployment.replicaCount"
-DATABASE_PREFIXES = ("tenant.pgdb",)
-REDIS_PREFIXES = ("tenant.redis",)
-ALERT_LABELS = {"service": "voice", "servicename": "tenant"}
+from compiler.plan.model import DiffEntry, Plan, RegionState
+from compiler.plan.steps import Side, StepList, upgrade, verify
+from compiler.profiles.alerting import duration, pending_rule, pods_selector, rule, where
+from compiler.spec.models import EnvironmentSpec
 
 HEALTH_METRIC = "tenant_service_health_level"
-HEALTHY_LEVEL = 2
 REDIS_METRIC = "tenant_redis_state"
-REDIS_CONNECTED = 2
-HEALTHY = f"{HEALTH_METRIC} >= {HEALTHY_LEVEL} and {REDIS_METRIC} == {REDIS_CONNECTED}"
-"""The health gate a region must pass; the alerts below fire on its negation."""
+HEALTH_GATE = ((HEALTH_METRIC, ">=", 2), (REDIS_METRIC, "==", 2))
+"""A healthy pod: each metric compared to its value. The verify gate asks for all of them;
+each alert fires on the negation."""
+NEGATION = {">=": "<", "==": "!="}
 
 # Absent metrics: long enough to ride out a scrape or two during a normal pod restart.
 ABSENT_FOR = 300
@@ -44,52 +31,42 @@ HEALTH_CRITICAL_FOR = 300
 REDIS_FOR = 600
 
 
+def _condition(metric: str, *, selector: str = "", negate: bool = False) -> str:
+    """The gate's condition on ``metric`` as PromQL (or its negation)."""
+    _, op, value = next(c for c in HEALTH_GATE if c[0] == metric)
+    return f"{metric}{selector} {NEGATION[op] if negate else op} {value}"
+
+
 class TenantProfile:
-    """The Tenant Service: StatefulSet, master pod, database and Redis choreographies, health metrics."""
+    """The Tenant Service: a StatefulSet whose pod ``-0`` is the master."""
 
-    service = SERVICE
-
-    def tag_paths(self, env: EnvironmentSpec) -> tuple[str, ...]:
-        return TAG_PATHS if env.image.paths is None else env.image.paths
-
-    def replicas_path(self, env: EnvironmentSpec) -> str:
-        return REPLICAS_PATH if env.paths.replicas is None else env.paths.replicas
-
-    def alert_labels(self, env: EnvironmentSpec) -> dict[str, str]:
-        return dict(ALERT_LABELS if env.monitoring.labels is None else env.monitoring.labels)
-
-    def complete(self, env: EnvironmentSpec) -> EnvironmentSpec:
-        paths = env.paths.model_copy(
-            update={"replicas": self.replicas_path(env), "database": _database(env), "redis": _redis(env)}
-        )
-        return env.model_copy(update={
-            "image": env.image.model_copy(update={"paths": self.tag_paths(env)}),
-            "monitoring": env.monitoring.model_copy(update={"labels": self.alert_labels(env)}),
-            "paths": paths,
-        })  # fmt: skip
+    service = "tenant"
+    manual_backup = True
 
     def workload(self, state: RegionState) -> str:
-        return state.env.workload or f"statefulset/{state.release_name}"
+        return f"statefulset/{state.release_name}"
 
-    def gone(self, state: RegionState) -> str:
-        """Pod 0 of the StatefulSet: the master, which Kubernetes removes last (else the workload itself)."""
-        kind, name = self.workload(state).split("/", 1)
-        return f"pod/{name}-0" if kind == "statefulset" else f"{kind}/{name}"
+    def installs(self, state: RegionState) -> str:
+        return "statefulsets"
 
-    def uninstall_advice(self) -> str:
-        return "In production, talk to the vendor's support first. "
+    def install_preflight(self, state: RegionState) -> str:
+        return f"check that {state.context} lets us create the StatefulSet in {state.namespace}"
 
-    def created_kind(self, env: EnvironmentSpec) -> tuple[str, str]:
-        return created_kind(env.workload or "statefulset/")
+    def gone(self, state: RegionState) -> tuple[str, str]:
+        return f"pod/{state.release_name}-0", f"wait until {state.release_name}-0 is gone"
+
+    def health_gate(self, state: RegionState) -> str:
+        healthy = " and ".join(_condition(metric) for metric, _, _ in HEALTH_GATE)
+        return (
+            f"confirm {state.name} is healthy: {healthy} "
+            f"for namespace {state.namespace} on {state.context}, no pod Pending; then continue"
+        )
 
     def signals(self, diff: tuple[DiffEntry, ...], env: EnvironmentSpec) -> Signals:
-        return signals(diff, tag_paths=self.tag_paths(env), database=_database(env), redis=_redis(env))
+        return signals(diff, env, database=env.paths.database, redis=env.paths.redis)
 
-    def restart_risk(self, release: str, replicas: int, sig: Signals | None) -> str | None:
-        """The window in which the master pod restarts (writes unavailable), or a full outage.
-
-        A Redis connection change runs at one replica, whatever the region has.
-        """
+    def degradation_risk(self, release: str, replicas: int, sig: Signals | None) -> str:
+        """The window in which the master pod restarts (writes unavailable), or a full outage."""
         if sig is not None and sig.redis:
             replicas = 1
         if replicas <= 1:
@@ -106,7 +83,20 @@ class TenantProfile:
             risks.append(
                 f"Redis connection change: scaled to 1 replica for the maintenance; full outage as {release}-0 restarts"
             )
-        return risks + secret_risks(sig)
+        if sig.secret_refs:
+            risks.append("secret references change: the referenced Secrets must exist in the cluster first")
+        return risks
+
+    def before_apply(self, sl: StepList, state: RegionState, sig: Signals | None, which: str) -> None:
+        """A database connection change waits for the operator to confirm the database is ready."""
+        if sig is None or not sig.database:
+            return
+        sl.add(
+            "gate", state.name, None,
+            f"confirm the {which} database is ready and reachable from {state.context} with the connection values "
+            f"this step deploys; writes are degraded while {state.release_name} switches",
+            slug="database-ready", pause=True, risk="backend move: writes degraded during the switch",
+        )  # fmt: skip
 
     def apply_state(
         self,
@@ -117,37 +107,16 @@ class TenantProfile:
         image_only: bool,
         what: str,
         before: Side | None,
-        redis: str,
+        which: str,
         stopped: bool = False,
     ) -> None:
-        """Bring a region to ``to``: the Redis choreography when its connection changes, else one upgrade.
-
-        ``before`` is what runs now (None for an install); ``redis`` names the connection being
-        deployed ("new" forward, "previous" in a rollback). The restart window is the one of the
-        fewer replicas of both sides (one replica before is a full outage, whatever comes after);
-        an install restarts nothing. ``stopped``: the region was stopped for a database restore,
-        and what ran before must not start again on the restored database.
-        """
-        state = to.state
+        """The Redis choreography when the Redis connection changes, else one upgrade."""
         if sig is not None and sig.redis and before is not None:
-            self._redis_choreography(sl, to, None if stopped else before, what, redis)
+            self._redis_choreography(sl, to, None if stopped else before, what, which)
             return
-        replicas = min(state.region.replicas, before.state.region.replicas) if before is not None else 0
-        risk = self.restart_risk(state.release_name, replicas, None) if before is not None else None
-        upgrade(sl, to, tag_paths=self.tag_paths(state.env), image_only=image_only, what=what, risk=risk)
-        self._verify(sl, state)
+        upgrade(sl, self, to, image_only=image_only, what=what, before=before)
 
-    def _verify(self, sl: StepList, state: RegionState) -> None:
-        """Rollout status (a pod Pending past the timeout fails it), then the health gate."""
-        verify_rollout(sl, state, self.workload(state), state.env.rollout.verify_timeout)
-        sl.add(
-            "gate", state.name, None,
-            f"confirm {state.name} is healthy: {HEALTHY} "
-            f"for namespace {state.namespace} on {state.context}, no pod Pending; then continue",
-            slug="health-gate", pause=True,
-        )  # fmt: skip
-
-    def _redis_choreography(self, sl: StepList, to: Side, before: Side | None, what: str, redis: str) -> None:
+    def _redis_choreography(self, sl: StepList, to: Side, before: Side | None, what: str, which: str) -> None:
         """The vendor's order for a Redis connection change: one replica, maintenance, restart, scale back.
 
         Scaling goes through helm with ``replicaCount`` (as the vendor says), so the release
@@ -157,75 +126,55 @@ class TenantProfile:
         is None when the region is stopped already (for a database restore): nothing to scale down.
         """
         state, name = to.state, to.state.name
-        timeout, one = state.env.rollout.verify_timeout, ((self.replicas_path(state.env), "1"),)
-        workload = self.workload(state)
+        timeout, one = state.env.rollout.verify_timeout, ((state.env.paths.replicas, "1"),)
+        status = argv.rollout_status(state, self.workload(state), timeout)
         if before is not None:
-            source = before if redis == "new" else to
+            source = before if which == "new" else to
             down = argv.helm_upgrade(source.state, source.values_file, timeout=timeout, sets=one)
-            which = "current" if source is before else "base"
-            sl.add("scale", name, down, f"scale {name} to one replica ({which} release and values) before the Redis "
+            held = "current" if source is before else "base"
+            sl.add("scale", name, down, f"scale {name} to one replica ({held} release and values) before the Redis "
                    "maintenance", slug="scale-down", risk="capacity reduced to a single pod")  # fmt: skip
-            sl.add("verify", name, argv.rollout_status(state, workload, timeout), "wait for the single replica",
-                   slug="scale-down-status")  # fmt: skip
+            sl.add("verify", name, status, "wait for the single replica", slug="scale-down-status")
         sl.add("maintenance", name, None, f"perform the Redis maintenance for {name} now; continue once Redis serves "
-               f"the {redis} connection parameters", slug="redis-maintenance", pause=True)  # fmt: skip
+               f"the {which} connection parameters", slug="redis-maintenance", pause=True)  # fmt: skip
         single = argv.helm_upgrade(state, to.values_file, timeout=timeout, sets=one)
-        sl.add("restart", name, single, f"{what}, with the {redis} Redis connection, at one replica",
-               slug="upgrade-single", risk=self.restart_risk(state.release_name, 1, None))  # fmt: skip
-        sl.add("verify", name, argv.rollout_status(state, workload, timeout), "wait for the restarted pod",
-               slug="single-status")  # fmt: skip
+        sl.add("restart", name, single, f"{what}, with the {which} Redis connection, at one replica",
+               slug="upgrade-single", risk=self.degradation_risk(state.release_name, 1, None))  # fmt: skip
+        sl.add("verify", name, status, "wait for the restarted pod", slug="single-status")
         sl.add("scale", name, argv.helm_upgrade(state, to.values_file, timeout=timeout),
                f"scale back to {state.region.replicas} replicas", slug="scale-up")  # fmt: skip
-        self._verify(sl, state)
-
-    def database_gate(self, sl: StepList, state: RegionState, which: str) -> None:
-        sl.add(
-            "gate", state.name, None,
-            f"confirm the {which} database is ready and reachable from {state.context} with the connection values "
-            f"this step deploys; writes are degraded while {state.release_name} switches",
-            slug="database-ready", pause=True, risk="backend move: writes degraded during the switch",
-        )  # fmt: skip
-
-    def backs_up(self, env: EnvironmentSpec) -> bool:
-        """Always: the vendor asks for a database backup before the primary region is upgraded."""
-        return True
+        verify(sl, self, state, timeout)
 
     def backup_description(self) -> str:
         return "back up the Tenant Service database before the primary region changes"
 
-    def alert_rules(self, plan: Plan) -> list[dict[str, Any]]:
-        """The vendor-recommended alerts: a pod Pending, metrics absent, health low, Redis disconnected."""
-        labels = self.alert_labels(plan.env)
-        pods, where, pod = alerting.pods(plan), alerting.where(plan), "{{ $labels.pod }}"
-        low = f"{HEALTH_METRIC}{{{pods}}} < {HEALTHY_LEVEL}"
-        critical_for, redis_for = alerting.duration(HEALTH_CRITICAL_FOR), alerting.duration(REDIS_FOR)
-        rules = [
-            ("TenantMetricsAbsent", f"absent({HEALTH_METRIC}{{{pods}}})", ABSENT_FOR, "critical",
-             f"No {HEALTH_METRIC} from {where}: pods not running or the image cannot be pulled."),
-            ("TenantServiceHealthLow", low, HEALTH_WARNING_FOR, "warning",
-             f"The health level of {pod} ({where}) is below {HEALTHY_LEVEL}."),
-            ("TenantServiceHealthLow", low, HEALTH_CRITICAL_FOR, "critical",
-             f"The health level of {pod} ({where}) has been below {HEALTHY_LEVEL} for {critical_for}."),
-            ("TenantRedisDisconnected", f"{REDIS_METRIC}{{{pods}}} != {REDIS_CONNECTED}", REDIS_FOR, "critical",
-             f"{pod} ({where}) has not been connected to Redis for {redis_for}."),
-        ]  # fmt: skip
-        pending = alerting.pending("TenantPodPending", plan, labels)
-        return [pending, *(alerting.rule(*fields, plan, labels) for fields in rules)]
-
-    def removal_note(self, plan: Plan, region: str) -> str:
+    def restore_description(self, versions: tuple[str, ...]) -> str:
         return (
-            f"**{region} is removed** (`state: absent`): it has no forward manifest, so pruning (a sync of the "
-            "parent with prune, the ApplicationSet dropping its element, or Flux's prune) deletes its Application, "
-            "whose resources finalizer uninstalls the release, or its HelmRelease, which Flux uninstalls. "
-            f"What survives: the database and Redis, which live outside the release, and the PersistentVolumeClaims "
-            f"of the `{plan.env.release}` StatefulSet, which `helm uninstall` does not delete; delete them by hand "
-            "once the data is no longer needed. The rollback manifests reinstall the region."
+            f"restore the database backup taken before the upgrade: the migration of {', '.join(versions)} "
+            "cannot be undone by an older release"
         )
 
+    def alert_rules(self, plan: Plan) -> tuple[str, list[dict[str, Any]]]:
+        """The vendor-recommended alerts, scoped to this release's pods."""
+        sel, at = "{" + pods_selector(plan) + "}", where(plan)
+        low = _condition(HEALTH_METRIC, selector=sel, negate=True)
+        level = next(value for metric, _, value in HEALTH_GATE if metric == HEALTH_METRIC)
+        below = f"The health level of {{{{ $labels.pod }}}} ({at}) is below {level}."
+        return "tenant", [
+            pending_rule("TenantPodPending", plan),
+            rule("TenantMetricsAbsent", f"absent({HEALTH_METRIC}{sel})", ABSENT_FOR, "critical",
+                 f"No {HEALTH_METRIC} from {at}: pods not running or the image cannot be pulled.", plan),
+            rule("TenantServiceHealthLow", low, HEALTH_WARNING_FOR, "warning", below, plan),
+            rule("TenantServiceHealthLow", low, HEALTH_CRITICAL_FOR, "critical",
+                 f"The health level of {{{{ $labels.pod }}}} ({at}) has been below {level} "
+                 f"for {duration(HEALTH_CRITICAL_FOR)}.", plan),
+            rule("TenantRedisDisconnected", _condition(REDIS_METRIC, selector=sel, negate=True), REDIS_FOR,
+                 "critical", f"{{{{ $labels.pod }}}} ({at}) has not been connected to Redis for {duration(REDIS_FOR)}.",
+                 plan),
+        ]  # fmt: skip
 
-def _database(env: EnvironmentSpec) -> tuple[str, ...]:
-    return DATABASE_PREFIXES if env.paths.database is None else env.paths.database
-
-
-def _redis(env: EnvironmentSpec) -> tuple[str, ...]:
-    return REDIS_PREFIXES if env.paths.redis is None else env.paths.redis
+    def removal_survivors(self, plan: Plan) -> str:
+        return (
+            "the database and Redis, which live outside the release, and the PersistentVolumeClaims "
+            f"of the `{plan.env.release}` StatefulSet, which `helm uninstall` does not delete"
+        )

@@ -68,7 +68,7 @@ def gitops_notes(plan: Plan, forward: tuple[Deployment, ...] | None = None) -> l
     """Markdown paragraphs for plan.md: order enforcement, rollback, removed regions."""
     forward = forward_deployments(plan) if forward is None else forward
     notes = [_argocd_note(plan, forward), *_flux_notes(plan, forward), *controller_limits(plan), _rollback_note(plan)]
-    notes += [profile_for(plan.service).removal_note(plan, name) for name in _removed(plan)]
+    notes += [_removal_note(plan, name) for name in _removed(plan)]
     secret_paths = sorted({p for d in forward for p in d.secret_paths})
     if secret_paths:
         notes.append(_secrets_note(plan, secret_paths))
@@ -163,6 +163,16 @@ def _rollback_note(plan: Plan) -> str:
     if commits:
         text += " To roll back in reverse order instead, one region per commit:\n\n" + commits
     return text
+
+
+def _removal_note(plan: Plan, region: str) -> str:
+    return (
+        f"**{region} is removed** (`state: absent`): it has no forward manifest, so pruning (a sync of the "
+        "parent with prune, the ApplicationSet dropping its element, or Flux's prune) deletes its Application, "
+        "whose resources finalizer uninstalls the release, or its HelmRelease, which Flux uninstalls. "
+        f"What survives: {profile_for(plan.service).removal_survivors(plan)}; delete them by hand "
+        "once the data is no longer needed. The rollback manifests reinstall the region."
+    )
 
 
 def _secrets_note(plan: Plan, secret_paths: list[str]) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from compiler.plan.model import RegionState, Release
-from compiler.profiles.registry import profile_for
 from compiler.resolve.values import effective_values, values_files
 from compiler.spec.load import LoadedEnvironment, Specs
 from compiler.spec.models import EnvironmentSpec, RegionSpec, ReleaseNote
@@ -14,28 +13,26 @@ from compiler.spec.models import EnvironmentSpec, RegionSpec, ReleaseNote
 def resolve_release(env: EnvironmentSpec, region: RegionSpec, notes: Mapping[str, ReleaseNote]) -> Release:
     """The release a region runs: its pin, else the environment's version; explicit overrides win.
 
-    A version without a release note (a service whose notes are optional) takes the
-    chart version and image tag the spec gives; loading made sure it gives both.
+    Without a release note for the version (a service whose notes are optional), the spec's
+    own chart version and image tag, which loading made sure are given.
     """
     if region.pin is not None:
-        pinned = notes.get(region.pin.version)
-        return _release(region.pin.version, pinned, region.pin.chart_version, region.pin.image_tag)
+        pin = region.pin
+        return _release(pin.version, notes.get(pin.version), pin.chart_version, pin.image_tag)
     return _release(env.version, notes.get(env.version), env.chart.version, env.image.tag)
 
 
 def _release(version: str, note: ReleaseNote | None, chart_version: str | None, image_tag: str | None) -> Release:
     chart_version = chart_version or (note.chart_version if note else None)
     image_tag = image_tag or (note.image_tag if note else None)
-    assert chart_version is not None and image_tag is not None, f"version {version} was not checked at load"
-    return Release(version=version, chart_version=chart_version, image_tag=image_tag)
+    assert chart_version is not None and image_tag is not None, "loading requires them without a release note"
+    return Release(version=note.version if note else version, chart_version=chart_version, image_tag=image_tag)
 
 
 def region_states(loaded: LoadedEnvironment, specs: Specs) -> dict[str, RegionState]:
     """Every region of an environment that is (to be) deployed, by name."""
     env = loaded.spec
     notes = specs.release_notes.get(env.service, {})
-    profile = profile_for(env.service)
-    tag_paths, replicas_path = profile.tag_paths(env), profile.replicas_path(env)
     states: dict[str, RegionState] = {}
     for region in loaded.regions:
         if region.state != "present":
@@ -45,9 +42,7 @@ def region_states(loaded: LoadedEnvironment, specs: Specs) -> dict[str, RegionSt
             env=env,
             region=region,
             release=release,
-            values=effective_values(
-                env, region, specs.values, release.image_tag, tag_paths=tag_paths, replicas_path=replicas_path
-            ),
+            values=effective_values(env, region, specs.values, release.image_tag),
             values_files=values_files(env, region),
         )
     return states

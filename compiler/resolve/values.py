@@ -75,23 +75,28 @@ def effective_values(
     region: RegionSpec,
     documents: Mapping[str, Mapping[str, Any]],
     image_tag: str,
-    *,
-    tag_paths: tuple[str, ...],
-    replicas_path: str,
 ) -> dict[str, Any]:
-    """The merged values of one region; ``documents`` maps a repo path to its parsed values.
-
-    ``tag_paths`` and ``replicas_path`` are where the service profile keeps the
-    fields the spec owns: the image tag at every tag path, and the replica count.
-    """
+    """The merged values of one region; ``documents`` maps a repo path to its parsed values."""
     merged: dict[str, Any] = {}
     for path in values_files(env, region):
         merged = deep_merge(merged, documents[path])
-    # merged shares nothing with the documents
-    for path in tag_paths:
-        set_path(merged, path, image_tag)
-    set_path(merged, replicas_path, region.replicas)
+    _set_owned_fields(merged, env, region, image_tag)  # merged shares nothing with the documents
     return merged
+
+
+def apply_owned_fields(
+    values: dict[str, Any], env: EnvironmentSpec, region: RegionSpec, image_tag: str
+) -> dict[str, Any]:
+    """``values`` with the fields the spec owns set: every image tag path and the replica count."""
+    owned: dict[str, Any] = _copy(values)
+    _set_owned_fields(owned, env, region, image_tag)
+    return owned
+
+
+def _set_owned_fields(values: dict[str, Any], env: EnvironmentSpec, region: RegionSpec, image_tag: str) -> None:
+    for path in env.image.paths:
+        set_path(values, path, image_tag)
+    set_path(values, env.paths.replicas, region.replicas)
 
 
 def leaf_paths(values: Mapping[str, Any], prefix: str = "") -> Iterable[tuple[str, Any]]:

@@ -6,19 +6,28 @@ Validated once at the boundary, then handed inward frozen.
 from __future__ import annotations
 
 import datetime
-from typing import Literal
+from collections.abc import Callable
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from compiler.profiles.spec_facts import FACTS, defaults_text
 from compiler.spec.types import DnsLabel, RepoPath, Seconds, ValuesPath, VendorVersion, VersionSpec
 
 DEFAULT_SECRET_WORDS = ("password", "passwd", "pwd", "token", "secret", "key")
 Service = Literal["tenant", "generic"]
-"""The services rollplan has a profile for (compiler/profiles)."""
-RELEASE_NOTES_OPTIONAL = frozenset({"generic"})
-"""Services whose environments may go without release notes: they give chart.version and image.tag themselves."""
-BACKENDS_WATCHED = frozenset({"tenant"})
-"""Services whose profile acts on database and Redis connection changes (paths.database, paths.redis)."""
+WORKLOAD_PATTERN = r"^(deployment|statefulset|daemonset)/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"
+
+
+def _by_service(pick: str) -> Callable[[dict[str, Any]], None]:
+    """Schema of a setting whose default depends on ``service``: the per-service defaults, in words."""
+
+    def extra(schema: dict[str, Any]) -> None:
+        schema.pop("default", None)
+        schema["description"] = f"{schema.get('description', '')} {defaults_text(pick)}".strip()
+        schema["x-default-by-service"] = True
+
+    return extra
 
 
 class Spec(BaseModel):
@@ -41,8 +50,8 @@ class Chart(Spec):
     )
     version: VendorVersion | None = Field(
         default=None,
-        description="Chart version. Normally omitted: taken from the release note of `version`. Required for a "
-        "generic service without release notes.",
+        description="Chart version. Normally omitted: taken from the release note of `version`; "
+        "required for a service without release notes.",
     )
 
     @model_validator(mode="after")
@@ -57,13 +66,14 @@ class Image(Spec):
 
     tag: VendorVersion | None = Field(
         default=None,
-        description="Image tag. Normally omitted: taken from the release note of `version`. Required for a generic "
-        "service without release notes.",
+        description="Image tag. Normally omitted: taken from the release note of `version`; "
+        "required for a service without release notes.",
     )
-    paths: tuple[ValuesPath, ...] | None = Field(
-        default=None,
+    paths: tuple[ValuesPath, ...] = Field(
+        default=FACTS["tenant"].tag_paths,
         min_length=1,
-        description="Values paths that carry the image tag. Default: the service profile's (see Service profiles).",
+        description="Values paths that carry the image tag.",
+        json_schema_extra=_by_service("tag_paths"),
     )
 
 
@@ -75,6 +85,12 @@ class Rollout(Spec):
         description="Regions after the primary, in rollout order. Regions not listed follow in name order.",
     )
     verify_timeout: Seconds = Field(default=600, description="Seconds a region may take to become ready.")
+    workload: str | None = Field(
+        default=None,
+        pattern=WORKLOAD_PATTERN,
+        description="kind/name whose `kubectl rollout status` verifies a region (deployment, statefulset or "
+        "daemonset); default deployment/<release>. generic only: the Tenant Service is statefulset/<release>.",
+    )
     pause_between_regions: int = Field(default=0, ge=0, le=86400, description="Seconds to wait between regions.")
     allow_unsupported_version: bool = Field(
         default=False, description="Allow a target outside the vendor's N-2 support window (a loud risk)."
@@ -87,7 +103,7 @@ class Backup(Spec):
     command: tuple[str, ...] | None = Field(
         default=None,
         min_length=1,
-        description="argv of the backup command. When omitted: a manual step for tenant, no backup for generic.",
+        description="argv of the backup command; when omitted, a manual step (tenant) or no backup step (generic).",
     )
     restore_command: tuple[str, ...] | None = Field(
         default=None, min_length=1, description="argv of the restore command; a manual step when omitted."
@@ -129,28 +145,34 @@ class GitOps(Spec):
 
 
 class Monitoring(Spec):
-    """Thresholds and labels of the alerts the service profile recommends."""
+    """Thresholds and labels of the vendor-recommended alerts."""
 
     namespace: DnsLabel = Field(default="monitoring", description="Namespace of the PrometheusRule.")
     pending_timeout: Seconds = Field(default=600, description="Seconds a pod may stay Pending before an alert.")
-    labels: dict[str, str] | None = Field(
-        default=None, description="Labels of the alerts. Default: the service profile's."
+    labels: dict[str, str] = Field(
+        default_factory=lambda: dict(FACTS["tenant"].labels),
+        description="Labels of the alerts.",
+        json_schema_extra=_by_service("labels"),
     )
 
 
 class Paths(Spec):
-    """Values paths that the planning rules watch. Each defaults to the service profile's."""
+    """Values paths that the planning rules watch."""
 
-    replicas: ValuesPath | None = Field(default=None, description="Values path of the replica count.")
-    database: tuple[ValuesPath, ...] | None = Field(
-        default=None,
-        description="Prefixes whose change is a database connection change (tenant only: the generic profile has "
-        "no database choreography).",
+    replicas: ValuesPath = Field(
+        default=FACTS["tenant"].replicas,
+        description="Values path of the replica count.",
+        json_schema_extra=_by_service("replicas"),
     )
-    redis: tuple[ValuesPath, ...] | None = Field(
-        default=None,
-        description="Prefixes whose change is a Redis connection change (tenant only: the generic profile has no "
-        "Redis choreography).",
+    database: tuple[ValuesPath, ...] = Field(
+        default=FACTS["tenant"].database,
+        description="Prefixes whose change is a database connection change (tenant: a database gate first).",
+        json_schema_extra=_by_service("database"),
+    )
+    redis: tuple[ValuesPath, ...] = Field(
+        default=FACTS["tenant"].redis,
+        description="Prefixes whose change is a Redis connection change (tenant: the Redis choreography).",
+        json_schema_extra=_by_service("redis"),
     )
 
 
@@ -167,21 +189,14 @@ class EnvironmentSpec(Spec):
     """environments/<env>/environment.yaml: settings shared by every region (C-1)."""
 
     service: Service = Field(
-        description="Service profile whose rules apply: tenant (the vendor's Tenant service) or generic (any Helm "
-        "chart; see Service profiles)."
+        description="Service profile whose rules apply: tenant (the Tenant Service) or generic (any Helm chart)."
     )
     version: VendorVersion = Field(
-        description="Release to run; needs release-notes/<service>/<version>.yaml, except for a generic service "
-        "with no release notes at all (then any label, with chart.version and image.tag)."
+        description="Release to run; needs release-notes/<service>/<version>.yaml when that folder exists "
+        "(always for tenant). Without release notes, a name for the release, e.g. the app version."
     )
     release: DnsLabel = Field(description="Helm release name, e.g. t100.")
     namespace: DnsLabel = Field(description="Kubernetes namespace of the release.")
-    workload: str | None = Field(
-        default=None,
-        pattern=r"^(deployment|statefulset|daemonset)/[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
-        description="The workload (kind/name) whose rollout a region waits for and a stop scales. Default: the "
-        "service profile's (generic: deployment/<release>).",
-    )
     chart: Chart
     image: Image = Image()
     values: tuple[RepoPath, ...] = Field(default=(), description="Values files shared by all regions, in order.")
@@ -192,13 +207,29 @@ class EnvironmentSpec(Spec):
     paths: Paths = Paths()
     secrets: Secrets = Secrets()
 
+    @model_validator(mode="before")
+    @classmethod
+    def _service_defaults(cls, data: Any) -> Any:
+        """Fill the settings whose default depends on the service (tag paths, values paths, alert labels)."""
+        if not isinstance(data, dict) or not isinstance(data.get("service"), str) or data["service"] not in FACTS:
+            return data
+        facts = FACTS[data["service"]]
+        defaults: dict[str, dict[str, Any]] = {
+            "image": {"paths": facts.tag_paths},
+            "paths": {"replicas": facts.replicas, "database": facts.database, "redis": facts.redis},
+            "monitoring": {"labels": dict(facts.labels)},
+        }
+        filled = dict(data)
+        for key, values in defaults.items():
+            given = filled.get(key, {})
+            if isinstance(given, dict):
+                filled[key] = {**values, **given}
+        return filled
+
     @model_validator(mode="after")
-    def _backends_watched(self) -> EnvironmentSpec:
-        if self.service not in BACKENDS_WATCHED and (self.paths.database or self.paths.redis):
-            raise ValueError(
-                f"paths.database and paths.redis have no effect for service {self.service}: its profile has no "
-                "database or Redis choreography; remove them"
-            )
+    def _workload_settable(self) -> EnvironmentSpec:
+        if self.rollout.workload is not None and not FACTS[self.service].workload_settable:
+            raise ValueError(f"rollout.workload cannot be set for service {self.service}: its workload is fixed")
         return self
 
 
@@ -224,7 +255,7 @@ class RegionSpec(Spec):
     name: DnsLabel = Field(description="Region name; equal to the file stem.")
     primary: bool = Field(default=False, description="The master region; exactly one per environment.")
     cluster: Cluster
-    replicas: int = Field(ge=1, le=100, description="Pods of the service in this region.")
+    replicas: int = Field(ge=1, le=100, description="Tenant pods in this region.")
     values: tuple[RepoPath, ...] = Field(default=(), description="Values files layered after the environment's.")
     third_party: dict[str, str] = Field(
         default_factory=dict, description="Installed versions: postgresql, redis, kubernetes, helm, …"

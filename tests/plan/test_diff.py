@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from compiler.plan.diff import signals, values_diff
+from compiler.profiles.tenant import TenantProfile
 from compiler.spec.models import EnvironmentSpec
 
 ENV = EnvironmentSpec.model_validate(
@@ -48,31 +49,22 @@ def test_values_diff_secret_paths_carry_no_values() -> None:
     assert "hunter2" not in repr(diff) and "tok-" not in repr(diff)
 
 
-TAG_PATHS = ("images.tenant.tag", "images.pgdbInit.tag", "images.pulseInit.tag")
-
-
 def test_signals_tags_only_when_only_tag_paths_change() -> None:
-    sig = signals(values_diff(_tags("1"), _tags("2"), ENV), tag_paths=TAG_PATHS, database=["x"], redis=["y"])
-    assert sig.tags_only and not (sig.database or sig.redis or sig.secret_refs)
+    sig = signals(values_diff(_tags("1"), _tags("2"), ENV), ENV)
+    assert sig.tags_only and not (sig.database or sig.redis)
 
 
-def test_signals_database_redis_and_secret_references_by_prefix() -> None:
+def test_signals_database_redis_replicas_and_secret_references() -> None:
     base = {"tenant": {"pgdb": {"host": "a"}, "redis": {"host": "r1"}, "deployment": {"replicaCount": 3},
                        "secrets": {"pgdb": {"pwd": {"secretName": "s1"}}}}}  # fmt: skip
     target = {"tenant": {"pgdb": {"host": "b"}, "redis": {"host": "r2"}, "deployment": {"replicaCount": 1},
                          "secrets": {"pgdb": {"pwd": {"secretName": "s2"}}}}}  # fmt: skip
-    diff = values_diff(base, target, ENV)
-    sig = signals(diff, tag_paths=TAG_PATHS, database=["tenant.pgdb"], redis=["tenant.redis"])
+    sig = TenantProfile().signals(values_diff(base, target, ENV), ENV)
     assert (sig.tags_only, sig.database, sig.redis, sig.secret_refs) == (False, True, True, True)
 
 
-def test_signals_no_backend_prefixes_means_no_backend_change() -> None:
+def test_signals_without_prefixes_never_signal_a_connection_change() -> None:
     base = {"tenant": {"pgdb": {"host": "a"}, "redis": {"host": "r1"}}}
     target = {"tenant": {"pgdb": {"host": "b"}, "redis": {"host": "r2"}}}
-    sig = signals(values_diff(base, target, ENV), tag_paths=TAG_PATHS)
-    assert not (sig.tags_only or sig.database or sig.redis or sig.secret_refs)
-
-
-def test_signals_a_prefix_matches_whole_keys_only() -> None:
-    sig = signals(values_diff({"redisx": 1}, {"redisx": 2}, ENV), tag_paths=(), redis=["redis"])
-    assert not sig.redis
+    sig = signals(values_diff(base, target, ENV), ENV)
+    assert (sig.tags_only, sig.database, sig.redis, sig.secret_refs) == (False, False, False, False)

@@ -1,4 +1,4 @@
-"""The planning rules every service shares, one function at a time."""
+"""The Tenant planning rules, one function at a time."""
 
 from __future__ import annotations
 

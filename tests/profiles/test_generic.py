@@ -1,4 +1,4 @@
-"""The generic profile end to end: a two-region web service compiled from a real git repository."""
+"""The generic profile: any Helm chart through the same plans, with no vendor choreography."""
 
 from __future__ import annotations
 
@@ -8,126 +8,135 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
-from support.generic import ENV_FILE, environment, generic_repo, write
+from support import scenarios
+from support.planfactory import make_env, make_region, make_state
 
 from compiler.commands.compile import write_all
-from compiler.errors import InputError, PlanBlocked
+from compiler.errors import InputError
 from compiler.pipeline import compile_repo
-from compiler.plan.model import Plan
+from compiler.plan.model import Plan, RegionState
+from compiler.profiles.generic import GenericProfile
+from compiler.repo.example import TextEdit
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 VALIDATOR = SHARED / "tools" / "validate-manifests"
-BACKEND_PHASES = {"maintenance", "restore", "scale"}
+PROFILE = GenericProfile()
+VENDOR_PHASES = {"scale", "maintenance", "restart", "restore"}
 
 
 def _plan(root: Path) -> Plan:
     return compile_repo(root).plans["web"]
 
 
-def _argv(plan: Plan, phase: str) -> list[tuple[str, ...]]:
-    return [s.argv for s in plan.steps if s.phase == phase and s.argv is not None]
+def _generic_state(**rollout: object) -> RegionState:
+    env = make_env(service="generic", chart={"name": "web", "repository": "https://c.example.com", "version": "1"},
+                   image={"tag": "1"}, rollout={"verify_timeout": 60, **rollout})  # fmt: skip
+    return make_state(env, make_region("eu", primary=True))
 
 
-def test_generic_two_regions_upgrade_primary_first_with_verify_and_no_backend_steps(tmp_path: Path) -> None:
-    plan = _plan(generic_repo(tmp_path / "repo"))
+def test_generic_two_regions_upgrade_primary_first_with_verify_and_no_vendor_steps(tmp_path: Path) -> None:
+    plan = _plan(scenarios.generic(tmp_path / "repo"))
     upgrades = [s for s in plan.steps if s.phase == "upgrade"]
-    assert [s.region for s in upgrades] == ["eu", "us"], "the primary goes first"
-    assert [c.change for c in plan.regions] == ["upgrade", "upgrade"]
-    verify = _argv(plan, "verify")
-    assert [a[-3:-1] for a in verify] == [("status", "deployment/web")] * 2
+    assert [s.region for s in upgrades] == ["westus2", "eastus"]  # the primary, though not first by name
+    verify = [s.argv for s in plan.steps if s.phase == "verify"]
+    assert verify == [
+        ("kubectl", "--context", "aks-westus2", "-n", "web", "rollout", "status", "deployment/shop", "--timeout=300s"),
+        ("kubectl", "--context", "aks-eastus", "-n", "web", "rollout", "status", "deployment/shop", "--timeout=300s"),
+    ]
     gates = [s for s in plan.steps if s.phase == "gate"]
-    assert [s.region for s in gates] == ["eu", "us"] and all(s.pause for s in gates)
-    phases = {s.phase for s in (*plan.steps, *plan.rollback)}
-    assert not phases & BACKEND_PHASES and "backup" not in phases, "no choreography, no backup without a command"
-    text = " ".join(s.description for s in (*plan.steps, *plan.rollback)) + " ".join(plan.risks)
-    for vendor in ("Redis", "database", "master", "-0", "tenant", "statefulset"):
-        assert vendor not in text
+    assert [(g.region, g.pause) for g in gates] == [("westus2", True), ("eastus", True)]
+    everything = [*plan.steps, *plan.rollback]
+    assert not [s for s in everything if s.phase in VENDOR_PHASES or s.phase == "backup"]
+    text = " ".join(" ".join((s.description, *(s.argv or ()))) for s in everything).lower()
+    assert "redis" not in text and "database" not in text and "tenant" not in text and "statefulset" not in text
 
 
-def test_generic_rollback_goes_back_to_the_exact_base_in_reverse_order(tmp_path: Path) -> None:
-    plan = _plan(generic_repo(tmp_path / "repo"))
-    upgrades = [s for s in plan.rollback if s.phase == "upgrade"]
-    assert [s.region for s in upgrades] == ["us", "eu"]
-    for step in upgrades:
-        assert step.argv is not None and step.argv[step.argv.index("--version") + 1] == "0.3.0"
-        assert step.argv[step.argv.index("-f") + 1] == f"generated/web/rollback/values/{step.region}.yaml"
+def test_generic_rollback_goes_back_in_reverse_order_to_the_exact_base(tmp_path: Path) -> None:
+    plan = _plan(scenarios.generic(tmp_path / "repo"))
+    upgrades = [s.argv for s in plan.rollback if s.phase == "upgrade"]
+    assert [a[a.index("--kube-context") + 1] for a in upgrades if a] == ["aks-eastus", "aks-westus2"]
+    assert all(a is not None and a[a.index("--version") + 1] == "1.4.0" for a in upgrades)
 
 
-def test_generic_values_carry_the_tag_and_replicas_at_the_chart_convention(tmp_path: Path) -> None:
-    root = generic_repo(tmp_path / "repo")
-    files = compile_repo(root).files["web"]
-    values = yaml.safe_load(files["values/eu.yaml"])
-    assert values["image"]["tag"] == "1.5.0" and values["replicaCount"] == 2
-    rollback = yaml.safe_load(files["rollback/values/eu.yaml"])
-    assert rollback["image"]["tag"] == "1.4.0"
+def test_generic_values_carry_image_tag_and_replicas_at_the_generic_paths(tmp_path: Path) -> None:
+    root = scenarios.generic(tmp_path / "repo")
+    write_all(root, compile_repo(root))
+    values = (root / "generated/web/values/eastus.yaml").read_text()
+    assert "  tag: 1.5.0\n" in values and "replicaCount: 2\n" in values
+    assert "images:" not in values and "tenant" not in values
 
 
-def test_generic_workload_named_by_the_spec_is_what_rollouts_and_installs_use(tmp_path: Path) -> None:
-    root = generic_repo(tmp_path / "repo")
-    text = environment("1.5.0", "0.4.0") + "workload: statefulset/web-db\n"
-    write(root, {ENV_FILE: text, "environments/web/regions/ap.yaml": "name: ap\ncluster:\n  name: k\n  context: "
-                 "web-ap\nreplicas: 1\n"})  # fmt: skip
-    plan = _plan(root)
-    assert {a[-2] for a in _argv(plan, "verify")} == {"statefulset/web-db"}
-    preflight = [a for a in _argv(plan, "preflight") if "can-i" in a]
-    assert preflight == [("kubectl", "--context", "web-ap", "-n", "shop", "auth", "can-i", "create", "statefulsets")]
-    gone = [s.argv for s in plan.rollback if s.phase == "verify" and s.argv and "--for=delete" in s.argv]
-    assert gone and gone[0][-2] == "statefulset/web-db", "the rollback uninstalls ap and waits for its workload"
-
-
-def test_generic_uninstall_takes_the_primary_last_and_backs_up_only_with_a_command(tmp_path: Path) -> None:
-    backup = "backup:\n  command: [kubectl, --context, web-eu, -n, shop, exec, deploy/dump, --, dump]\n"
-    root = generic_repo(tmp_path / "repo", settings=backup)
-    write(root, {ENV_FILE: environment("1.4.0", "0.3.0") + backup})
-    for region in ("eu", "us"):
-        path = root / f"environments/web/regions/{region}.yaml"
+def test_generic_uninstall_primary_last_and_waits_for_the_workload(tmp_path: Path) -> None:
+    root = scenarios.generic_repo(tmp_path / "repo")
+    for name in ("westus2", "eastus"):
+        path = root / f"environments/web/regions/{name}.yaml"
         path.write_text(path.read_text() + "state: absent\n")
     plan = _plan(root)
     uninstalls = [s.region for s in plan.uninstall if s.phase == "uninstall"]
-    assert uninstalls == ["us", "eu"]
-    phases = [(s.phase, s.region) for s in plan.uninstall]
-    assert phases.index(("backup", "eu")) < phases.index(("uninstall", "eu"))
-    assert [s.argv[-2] for s in plan.uninstall if s.phase == "verify" and s.argv] == ["deployment/web"] * 2
-    confirm = [s.description for s in plan.uninstall if s.id.endswith("confirm-uninstall")]
-    assert len(confirm) == 2 and all("vendor" not in text and text.endswith(". Confirm to go on") for text in confirm)
+    assert uninstalls == ["eastus", "westus2"]
+    gone = [s.argv for s in plan.uninstall if s.phase == "verify"]
+    assert gone and all(a is not None and "deployment/shop" in a for a in gone)
+    assert not [s for s in plan.uninstall if s.phase == "backup"]  # no backup.command: no backup step
 
 
-def test_generic_release_notes_when_present_bring_the_prerequisite_rule(tmp_path: Path) -> None:
-    note = "version: '{v}'\nservice: generic\nreleased: 2026-0{m}-01\nchart_version: '{c}'\nimage_tag: '{v}'\n"
-    notes = {
-        "release-notes/generic/1.4.0.yaml": note.format(v="1.4.0", m=1, c="0.3.0"),
-        "release-notes/generic/1.5.0.yaml": note.format(v="1.5.0", m=2, c="0.4.0") + "requires:\n  redis: '>=8.0'\n",
-    }
-    with pytest.raises(PlanBlocked) as caught:
-        compile_repo(generic_repo(tmp_path / "repo", notes))
-    messages = [str(p) for p in caught.value.problems]
-    assert len(messages) == 2 and all("redis 7.2.4 is installed" in m for m in messages)
-    assert all("third-party-prerequisite" in m for m in messages)
+def test_generic_backup_command_runs_before_the_primary(tmp_path: Path) -> None:
+    backup = TextEdit(scenarios.GENERIC_ENV, "rollout:\n", "backup:\n  command: [shop-backup, --all]\nrollout:\n")
+    root = scenarios.generic_repo(tmp_path / "repo")
+    scenarios.apply_edits(root, [*scenarios.GENERIC_UPGRADE, backup])
+    steps = _plan(root).steps
+    assert steps[0].phase == "backup" and steps[0].argv == ("shop-backup", "--all")
+    assert steps[0].region == "westus2"
 
 
-def test_generic_without_release_notes_must_name_chart_version_and_image_tag(tmp_path: Path) -> None:
-    root = generic_repo(tmp_path / "repo")
-    text = environment("1.5.0", "0.4.0").replace("  version: '0.4.0'\n", "").replace("image:\n  tag: '1.5.0'\n", "")
-    write(root, {ENV_FILE: text})
+def test_generic_workload_the_spec_names_is_verified(tmp_path: Path) -> None:
+    workload = TextEdit(scenarios.GENERIC_ENV, "  verify_timeout: 300\n",
+                        "  verify_timeout: 300\n  workload: statefulset/shop-db\n")  # fmt: skip
+    root = scenarios.generic_repo(tmp_path / "repo")
+    scenarios.apply_edits(root, [*scenarios.GENERIC_UPGRADE, workload])
+    verify = [s.argv for s in _plan(root).steps if s.phase == "verify"]
+    assert verify and all(a is not None and "statefulset/shop-db" in a for a in verify)
+
+
+def test_generic_without_release_notes_requires_chart_version_and_image_tag(tmp_path: Path) -> None:
+    root = scenarios.generic_repo(tmp_path / "repo")
+    no_tag = TextEdit(scenarios.GENERIC_ENV, "image:\n  tag: '1.4.0'\n", "")
+    scenarios.apply_edits(root, [no_tag])
     with pytest.raises(InputError) as caught:
         compile_repo(root)
-    found = sorted(f"{p.location.line} {p.path}" for p in caught.value.problems)
-    assert found == ["1 image.tag", "6 chart.version"]
-    assert all("release-notes/generic/" in str(p) for p in caught.value.problems)
+    found = [(p.location.line, p.path, p.message) for p in caught.value.problems]
+    assert len(found) == 1 and found[0][1] == "image.tag" and "release-notes/generic/" in found[0][2]
 
 
-def test_generic_refuses_backend_paths_it_would_ignore(tmp_path: Path) -> None:
-    root = generic_repo(tmp_path / "repo")
-    write(root, {ENV_FILE: environment("1.5.0", "0.4.0") + "paths:\n  redis: [cache]\n"})
-    with pytest.raises(InputError, match="no database or Redis choreography"):
+def test_generic_with_release_notes_applies_the_support_window(tmp_path: Path) -> None:
+    root = scenarios.generic_repo(tmp_path / "repo")
+    scenarios.apply_edits(root, scenarios.GENERIC_UPGRADE)
+    notes = {"1.0.0": "2024-01-01", "1.1.0": "2024-02-01", "1.2.0": "2024-03-01", "1.5.0": "2024-04-01"}
+    for version, day in notes.items():
+        scenarios.write_files(root, {f"release-notes/generic/{version}.yaml": (
+            f"version: '{version}'\nservice: generic\nreleased: {day}\nchart_version: '{version}'\n"
+            f"image_tag: '{version}'\n")})  # fmt: skip
+    plan = _plan(root)  # 1.5.0 is the newest: inside N-2
+    assert [s.region for s in plan.steps if s.phase == "upgrade"] == ["westus2", "eastus"]
+    scenarios.apply_edits(root, [TextEdit(scenarios.GENERIC_ENV, "\nversion: '1.5.0'\n", "\nversion: '1.0.0'\n")])
+    with pytest.raises(InputError) as caught:
         compile_repo(root)
+    assert any("N-2" in p.message for p in caught.value.problems)
+
+
+def test_generic_tenant_only_setting_workload_is_refused_for_tenant() -> None:
+    with pytest.raises(ValueError, match=r"rollout\.workload cannot be set for service tenant"):
+        make_env(rollout={"workload": "deployment/x"})
+
+
+def test_generic_profile_installs_the_kind_of_its_workload() -> None:
+    assert PROFILE.installs(_generic_state()) == "deployments"
+    assert PROFILE.installs(_generic_state(workload="daemonset/agent")) == "daemonsets"
 
 
 def test_generic_manifests_validate_against_upstream_crds(tmp_path: Path) -> None:
     if not VALIDATOR.is_file():
         pytest.skip(f"the CRD validator is not beside this checkout ({VALIDATOR.relative_to(SHARED.parent)})")
-    root = generic_repo(tmp_path / "repo")
+    root = scenarios.generic(tmp_path / "repo")
     write_all(root, compile_repo(root))
     done = subprocess.run(
         [sys.executable, str(VALIDATOR), str(root / "generated")], capture_output=True, text=True, check=False
@@ -135,3 +144,20 @@ def test_generic_manifests_validate_against_upstream_crds(tmp_path: Path) -> Non
     summary = done.stdout.strip().splitlines()[-1]
     assert re.fullmatch(r"[1-9]\d* valid, 0 invalid, 0 unknown, \d+ skipped", summary), done.stdout
     assert done.returncode == 0
+
+
+def test_generic_spec_defaults_are_the_generic_ones_and_tenant_keeps_its_own() -> None:
+    generic = _generic_state().env
+    assert generic.image.paths == ("image.tag",) and generic.paths.replicas == "replicaCount"
+    assert (generic.paths.database, generic.paths.redis, generic.monitoring.labels) == ((), (), {})
+    tenant = make_env(image={"tag": "1"}, monitoring={"namespace": "mon"})
+    assert tenant.image.paths == ("images.tenant.tag", "images.pgdbInit.tag", "images.pulseInit.tag")
+    assert tenant.monitoring.labels == {"service": "voice", "servicename": "tenant"}
+    assert tenant.paths.redis == ("tenant.redis",)
+
+
+def test_generic_spec_given_settings_win_over_the_service_defaults() -> None:
+    env = make_env(service="generic", chart={"name": "w", "repository": "https://c.example.com", "version": "1"},
+                   image={"tag": "1", "paths": ["app.image.tag"]}, paths={"redis": ["cache"]})  # fmt: skip
+    assert env.image.paths == ("app.image.tag",) and env.paths.redis == ("cache",)
+    assert env.paths.replicas == "replicaCount"

@@ -1,91 +1,72 @@
-"""The Tenant Service profile: defaults, restart windows, the health gate and the alerts that share it."""
+"""The Tenant Service profile: workload shape, health gate, risks, alerts, removal prose."""
 
 from __future__ import annotations
-
-import re
 
 from support.planfactory import make_env, make_plan, make_region, make_state
 
 from compiler.plan.diff import Signals
 from compiler.plan.steps import Side, StepList
-from compiler.profiles import tenant
-from compiler.profiles.tenant import TenantProfile
+from compiler.profiles.tenant import HEALTH_GATE, TenantProfile
 
 PROFILE = TenantProfile()
+STATE = make_state(make_env(), make_region("eu", primary=True))
+REDIS = Signals(tags_only=False, database=False, redis=True, secret_refs=False)
+DATABASE = Signals(tags_only=False, database=True, redis=False, secret_refs=False)
 
 
-def _sig(*, redis: bool = False, database: bool = False) -> Signals:
-    return Signals(tags_only=False, database=database, redis=redis, secret_refs=False)
+def test_tenant_degradation_risk_names_master_pod_or_full_outage() -> None:
+    assert "t100-0" in PROFILE.degradation_risk("t100", 3, None)
+    assert "writes unavailable" in PROFILE.degradation_risk("t100", 3, None)
+    assert PROFILE.degradation_risk("t100", 1, None).startswith("full outage")
 
 
-def test_tenant_defaults_fill_what_the_spec_leaves_out() -> None:
-    env = make_env(image={}, monitoring={"namespace": "mon"})
-    assert PROFILE.tag_paths(env) == tenant.TAG_PATHS
-    assert PROFILE.replicas_path(env) == tenant.REPLICAS_PATH
-    assert PROFILE.alert_labels(env) == tenant.ALERT_LABELS
-    complete = PROFILE.complete(env)
-    assert (complete.image.paths, complete.paths.redis, complete.paths.database) == (
-        tenant.TAG_PATHS, tenant.REDIS_PREFIXES, tenant.DATABASE_PREFIXES,
-    )  # fmt: skip
+def test_tenant_degradation_risk_redis_change_is_a_full_outage_at_any_size() -> None:
+    assert PROFILE.degradation_risk("t100", 5, REDIS).startswith("full outage")
 
 
-def test_tenant_defaults_yield_to_the_spec() -> None:
-    env = make_env(image={"paths": ["a.tag"]}, paths={"replicas": "a.replicas", "redis": []})
-    assert (PROFILE.tag_paths(env), PROFILE.replicas_path(env)) == (("a.tag",), "a.replicas")
-    assert PROFILE.complete(env).paths.redis == (), "an empty list switches the Redis choreography off"
+def test_tenant_health_gate_text_and_alerts_share_one_definition() -> None:
+    gate = PROFILE.health_gate(STATE)
+    _, rules = PROFILE.alert_rules(make_plan())
+    exprs = " ".join(r["expr"] for r in rules)
+    negation = {">=": "<", "==": "!="}
+    for metric, op, value in HEALTH_GATE:
+        assert f"{metric} {op} {value}" in gate
+        assert f" {negation[op]} {value}" in exprs and metric in exprs
 
 
-def test_tenant_restart_risk_names_master_pod_or_full_outage() -> None:
-    risk = PROFILE.restart_risk("t100", 3, None)
-    assert risk is not None and "t100-0" in risk and "writes unavailable" in risk
-    assert (PROFILE.restart_risk("t100", 1, None) or "").startswith("full outage")
-    assert (PROFILE.restart_risk("t100", 3, _sig(redis=True)) or "").startswith("full outage"), "Redis runs at one"
+def test_tenant_workload_is_the_statefulset_and_pod_zero_goes_last() -> None:
+    assert PROFILE.workload(STATE) == "statefulset/t100"
+    assert PROFILE.gone(STATE)[0] == "pod/t100-0"
+    assert PROFILE.installs(STATE) == "statefulsets"
 
 
-def test_tenant_health_gate_and_alerts_read_the_same_thresholds() -> None:
-    env, region = make_env(), make_region("westus2", primary=True)
+def test_tenant_apply_state_redis_change_runs_the_choreography() -> None:
     sl = StepList(prefix="")
-    PROFILE.apply_state(sl, Side(make_state(env, region), "v.yaml"), None, image_only=False, what="install",
-                        before=None, redis="new")  # fmt: skip
-    gate = next(s for s in sl.steps if s.id.endswith("health-gate"))
-    level = re.search(rf"{tenant.HEALTH_METRIC} >= (\d+)", gate.description)
-    redis = re.search(rf"{tenant.REDIS_METRIC} == (\d+)", gate.description)
-    assert level is not None and redis is not None
-    exprs = [r["expr"] for r in PROFILE.alert_rules(make_plan())]
-    assert any(e.startswith(tenant.HEALTH_METRIC) and e.endswith(f"< {level[1]}") for e in exprs)
-    assert any(e.startswith(tenant.REDIS_METRIC) and e.endswith(f"!= {redis[1]}") for e in exprs)
+    side = Side(STATE, "values/eu.yaml")
+    PROFILE.apply_state(sl, side, REDIS, image_only=False, what="upgrade eu", before=side, which="new")
+    slugs = [s.id for s in sl.steps]
+    assert slugs == [
+        "eu-scale-down", "eu-scale-down-status", "eu-redis-maintenance", "eu-upgrade-single",
+        "eu-single-status", "eu-scale-up", "eu-rollout-status", "eu-health-gate",
+    ]  # fmt: skip
+    down = sl.steps[0].argv
+    assert down is not None and "tenant.deployment.replicaCount=1" in down
 
 
-def test_tenant_redis_change_runs_the_vendor_choreography() -> None:
-    env, region = make_env(), make_region("westus2", primary=True)
-    state = make_state(env, region)
+def test_tenant_apply_state_without_redis_change_is_one_upgrade_and_verify() -> None:
     sl = StepList(prefix="")
-    PROFILE.apply_state(sl, Side(state, "new.yaml"), _sig(redis=True), image_only=False, what="upgrade",
-                        before=Side(state, "old.yaml"), redis="new")  # fmt: skip
-    slugs = [s.id.removeprefix("westus2-") for s in sl.steps]
-    assert slugs == ["scale-down", "scale-down-status", "redis-maintenance", "upgrade-single", "single-status",
-                     "scale-up", "rollout-status", "health-gate"]  # fmt: skip
-    assert f"{tenant.REPLICAS_PATH}=1" in (sl.steps[0].argv or ())
-    assert sl.steps[1].argv is not None and "statefulset/t100" in sl.steps[1].argv
+    PROFILE.apply_state(sl, Side(STATE, "v.yaml"), None, image_only=False, what="up", before=None, which="new")
+    assert [s.id for s in sl.steps] == ["eu-upgrade", "eu-rollout-status", "eu-health-gate"]
 
 
-def test_tenant_workload_is_the_release_statefulset_unless_the_spec_names_one() -> None:
-    region = make_region("westus2", primary=True)
-    assert PROFILE.workload(make_state(make_env(), region)) == "statefulset/t100"
-    assert PROFILE.workload(make_state(make_env(workload="statefulset/other"), region)) == "statefulset/other"
-    assert PROFILE.gone(make_state(make_env(), region)) == "pod/t100-0"
-    assert PROFILE.gone(make_state(make_env(workload="statefulset/other"), region)) == "pod/other-0"
-    assert PROFILE.created_kind(make_env()) == ("statefulsets", "the StatefulSet")
-    assert PROFILE.created_kind(make_env(workload="deployment/x")) == ("deployments", "the Deployment")
-
-
-def test_tenant_database_gate_names_the_database_being_switched_to() -> None:
+def test_tenant_before_apply_gates_only_a_database_change() -> None:
     sl = StepList(prefix="")
-    PROFILE.database_gate(sl, make_state(make_env(), make_region("eu", primary=True)), "previous")
+    PROFILE.before_apply(sl, STATE, REDIS, "new")
+    assert sl.steps == []
+    PROFILE.before_apply(sl, STATE, DATABASE, "previous")
     assert [s.id for s in sl.steps] == ["eu-database-ready"] and "previous database" in sl.steps[0].description
-    assert sl.steps[0].pause and sl.steps[0].argv is None
 
 
-def test_tenant_removal_note_names_what_survives_the_uninstall() -> None:
-    text = PROFILE.removal_note(make_plan(), "eu")
-    assert "PersistentVolumeClaims" in text and "`t100` StatefulSet" in text and "database and Redis" in text
+def test_tenant_removal_survivors_names_the_statefulset_volumes() -> None:
+    text = PROFILE.removal_survivors(make_plan())
+    assert "PersistentVolumeClaims" in text and "`t100` StatefulSet" in text

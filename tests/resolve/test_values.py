@@ -38,14 +38,10 @@ def test_effective_values_layers_env_then_region_then_owned_fields() -> None:
         "env/b.yaml": {"tenant": {"general": {"location": "env-b", "keep": 1}}},
         "r.yaml": {"tenant": {"general": {"location": "west"}}, "images": {"tenant": {"tag": "stale"}}},
     }
-    tags = ("images.tenant.tag", "images.pgdbInit.tag")
-    values = effective_values(
-        ENV, REGION, docs, "100.0.2", tag_paths=tags, replicas_path="tenant.deployment.replicaCount"
-    )
+    values = effective_values(ENV, REGION, docs, "100.0.2")
     assert values["tenant"]["general"] == {"location": "west", "keep": 1}
     assert values["tenant"]["deployment"]["replicaCount"] == 3
-    assert [get_path(values, p) for p in tags] == ["100.0.2"] * 2
-    assert docs["r.yaml"]["images"] == {"tenant": {"tag": "stale"}}, "the documents are not mutated"
+    assert [get_path(values, p) for p in ENV.image.paths] == ["100.0.2"] * 3
 
 
 def test_set_path_replaces_a_scalar_on_the_way() -> None:

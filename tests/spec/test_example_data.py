@@ -12,7 +12,6 @@ import yaml
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-from compiler.profiles.registry import profile_for
 from compiler.repo.example import DEMO_EDITS, TextEdit, apply_demo_change, apply_edit
 from compiler.resolve.secrets import secret_leaves
 from compiler.spec.models import EnvironmentSpec, RegionSpec, ReleaseNote
@@ -134,8 +133,7 @@ def test_example_data_values_files_leave_owned_fields_to_the_spec() -> None:
         env = env_spec(folder.name)
         for path in sorted((folder / "values").rglob("*.yaml")):
             doc = load(path)
-            profile = profile_for(env.service)
-            for owned in (*profile.tag_paths(env), profile.replicas_path(env)):
+            for owned in (*env.image.paths, env.paths.replicas):
                 assert not has_path(doc, owned), f"{path.name} sets {owned}, which the spec owns"
 
 

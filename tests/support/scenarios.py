@@ -10,12 +10,11 @@ text replacements, as in the demo, so a broken edit fails loudly.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from compiler.repo import gitio
 from compiler.repo.example import TextEdit, apply_demo_change, apply_edit
-from support.generic import generic_repo
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE_PARTS = ("environments", "release-notes")
@@ -259,7 +258,64 @@ def region_file_deleted(root: Path) -> Path:
     return root
 
 
+GENERIC_ENV = "environments/web/environment.yaml"
+GENERIC_FILES = {
+    GENERIC_ENV: (
+        "# Any Helm chart: the environment names chart version and image tag itself.\n"
+        "service: generic\n"
+        "version: '1.4.0'\n"
+        "release: shop\n"
+        "namespace: web\n"
+        "chart:\n"
+        "  name: shop\n"
+        "  repository: https://charts.example.com/stable\n"
+        "  version: '1.4.0'\n"
+        "image:\n"
+        "  tag: '1.4.0'\n"
+        "values:\n"
+        "  - environments/web/values/common.yaml\n"
+        "rollout:\n"
+        "  verify_timeout: 300\n"
+    ),
+    "environments/web/values/common.yaml": "image:\n  repository: registry.example.com/shop\nservice:\n  port: 8080\n",
+    "environments/web/regions/westus2.yaml": (
+        "name: westus2\nprimary: true\ncluster:\n  name: aks-westus2\n  context: aks-westus2\nreplicas: 3\n"
+    ),
+    "environments/web/regions/eastus.yaml": (
+        "name: eastus\ncluster:\n  name: aks-eastus\n  context: aks-eastus\nreplicas: 2\n"
+    ),
+}
+GENERIC_UPGRADE = (
+    TextEdit(GENERIC_ENV, "\nversion: '1.4.0'\n", "\nversion: '1.5.0'\n"),
+    TextEdit(GENERIC_ENV, "  version: '1.4.0'\n", "  version: '1.5.1'\n"),
+    TextEdit(GENERIC_ENV, "  tag: '1.4.0'\n", "  tag: '1.5.0'\n"),
+)
+
+
+def generic_repo(root: Path, files: Mapping[str, str] = GENERIC_FILES) -> Path:
+    """A git repository at ``root`` whose HEAD deploys ``files`` (a generic service, no release notes)."""
+    write_files(root, files)
+    gitio.init_with_commit(root, "Deployed state")
+    return root
+
+
+def generic(root: Path) -> Path:
+    """A generic Helm service in two regions (primary westus2, then eastus) upgrades 1.4.0 → 1.5.0."""
+    generic_repo(root)
+    apply_edits(root, GENERIC_UPGRADE)
+    return root
+
+
+def write_files(root: Path, files: Mapping[str, str]) -> None:
+    """Write ``files`` (repo-relative '/' path → text) under ``root``, creating folders."""
+    for relative, text in files.items():
+        path = root.joinpath(*relative.split("/"))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+
+
 GOLDEN: dict[str, Builder] = {
+    "generic": generic,
     "demo": demo,
     "one_replica": one_replica,
     "redis_move_primary": redis_move_primary,
@@ -270,8 +326,8 @@ GOLDEN: dict[str, Builder] = {
     "downgrade_irreversible": downgrade_irreversible,
     "pin_misses_fix": pin_misses_fix,
     "downgrade_same_epoch": downgrade_same_epoch,
-    "generic": generic_repo,
 }
+"""The scenarios whose whole generated/ tree is kept under tests/golden/<name>/."""
 
 BLOCKED: dict[str, Builder] = {
     "downgrade_no_restore": downgrade_no_restore,
@@ -281,4 +337,3 @@ BLOCKED: dict[str, Builder] = {
     "region_file_deleted": region_file_deleted,
 }
 """Scenarios the safety rules refuse: compiling them exits 1 with a located message."""
-"""The scenarios whose whole generated/ tree is kept under tests/golden/<name>/."""
