@@ -17,7 +17,7 @@ from typing import Any
 from compiler.plan.model import Plan
 from compiler.plan.planner import EnvInputs, plan_environment
 from compiler.repo import layout
-from compiler.spec.load import LoadedEnvironment, Source, Specs, WorkTree, load_specs
+from compiler.spec.load import LoadedEnvironment, Specs, WorkTree, load_specs
 
 
 @dataclass(frozen=True)
@@ -130,4 +130,4 @@ def orphan_dirs(root: Path, compiled: Compiled, envs: Sequence[str]) -> list[Pat
     return sorted(p for p in folders if p.name not in compiled.files)
 
 
-__all__ = ["Compiled", "Source", "compile_repo", "load_base", "load_target", "orphan_dirs", "output_dir"]
+__all__ = ["Compiled", "compile_repo", "load_base", "load_target", "orphan_dirs", "output_dir"]

@@ -138,6 +138,14 @@ class Step:
 
 
 @dataclass(frozen=True)
+class FastRollback:
+    """One region's ``helm rollback`` to its previous revision: the fast path when only the release changed."""
+
+    region: str
+    argv: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Plan:
     """The whole plan of one environment.
 
@@ -162,3 +170,5 @@ class Plan:
     primary_move: PrimaryMove | None = None
     restored_before: tuple[str, ...] = ()
     """Migrations a downgrade goes back across: the forward plan restores the backup taken before them."""
+    fast_path: tuple[FastRollback, ...] = ()
+    """Per changed region, the quick way back; none when the plan migrates or restores the database."""

@@ -9,7 +9,7 @@ from compiler.errors import Location, PlanBlocked, Problem
 from compiler.plan import argv, downgrade, rules, safety
 from compiler.plan.assess import Assessment, assess
 from compiler.plan.diff import Signals, values_diff
-from compiler.plan.model import Plan, PrimaryMove, RegionChange, RegionState, Step
+from compiler.plan.model import FastRollback, Plan, PrimaryMove, RegionChange, RegionState, Step
 from compiler.plan.steps import Side, StepList, stop_region, uninstall_region
 from compiler.profiles.base import Profile
 from compiler.profiles.registry import profile_for
@@ -73,7 +73,19 @@ def plan_environment(inputs: EnvInputs, fingerprint: str) -> Plan:
         irreversible=found_env.migrated,
         primary_move=found_env.move,
         restored_before=found_env.restore_from,
+        fast_path=_fast_path(regions, found_env),
     )
+
+
+def _fast_path(regions: list[Region], found: Assessment) -> tuple[FastRollback, ...]:
+    """``helm rollback`` of each region changed in place; none when the database is migrated or restored.
+
+    A previous helm revision cannot undo a database change: only the full rollback can.
+    """
+    if found.migrated or found.restore_from:
+        return ()
+    changed = (r.change for r in regions if r.change.change != "noop")
+    return tuple(FastRollback(c.name, argv.helm_rollback(c.base)) for c in changed if c.base and c.target)
 
 
 def _order(inputs: EnvInputs, base: Mapping[str, RegionState], move: PrimaryMove | None) -> list[str]:

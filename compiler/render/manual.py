@@ -8,7 +8,7 @@ at the right moment, exactly as upgrade.sh and rollback.sh would.
 from __future__ import annotations
 
 from compiler.plan.model import Plan, Step
-from compiler.render.shell import shell_join
+from compiler.render.shellwords import shell_join
 
 HAND_PHASES = ("backup", "maintenance", "restore")
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from compiler.plan import argv
 from compiler.plan.model import DiffEntry, Plan, RegionChange, Release, Step
 from compiler.render.gitops import gitops_notes
-from compiler.render.shell import shell_join
+from compiler.render.shellwords import shell_join
 from compiler.render.templating import render
 
 MAX_CELL = 60
@@ -22,18 +21,13 @@ def render_plan_md(plan: Plan, gitops: list[str] | None = None) -> str:
         plan=plan,
         summary=[_summary_row(r) for r in plan.regions],
         mermaid=_mermaid(plan),
-        order_note="",
         diffs=[{"name": r.name, "rows": [_diff_row(d) for d in r.diff]} for r in plan.regions],
         steps=[_step(s) for s in plan.steps],
         uninstall=[_step(s) for s in plan.uninstall],
         rollback=[_step(s) for s in plan.rollback],
         risk_lines=[{"name": r.name, "risk": risk} for r in changed for risk in r.risks],
         irreversible=plan.irreversible,
-        fast_path=[
-            {"name": r.name, "command": shell_join(argv.helm_rollback(r.base))}
-            for r in changed
-            if r.base is not None and r.target is not None and not (plan.irreversible or plan.restored_before)
-        ],
+        fast_path=[{"name": f.region, "command": shell_join(f.argv)} for f in plan.fast_path],
         gitops=gitops_notes(plan) if gitops is None else gitops,
         primary_move=_primary_move(plan),
     )

@@ -10,22 +10,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from compiler.plan.model import Plan, Step
-from compiler.render.templating import render, shell_quote
+from compiler.render.templating import render
 
 TEMPLATE = "script.sh.j2"
 FINGERPRINT_CHARS = 12
 # Inside single quotes these are data, but shellcheck warns about them (SC2016, SC1003).
 SHELLCHECK_SUSPECTS = ("$", "`", "\\")
-
-
-def shell_join(argv: Sequence[str]) -> str:
-    """The one place shell text is made from argv: every word quoted, joined by spaces."""
-    if isinstance(argv, str):
-        # A str is a Sequence[str] too; quoting it letter by letter is never meant.
-        raise TypeError(f"argv must be a sequence of words, not the string {argv!r}")
-    if not argv:
-        raise ValueError("argv must name a program")
-    return " ".join(shell_quote(word) for word in argv)
 
 
 def render_scripts(plan: Plan) -> dict[str, str]:

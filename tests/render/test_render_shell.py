@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 from support.planfactory import TRICKY_NOTE, TRICKY_UNICODE, TRICKY_WORDS, make_plan
 
 from compiler.plan.model import Plan, Step
-from compiler.render.shell import render_scripts, shell_join
+from compiler.render.shell import render_scripts
+from compiler.render.shellwords import shell_join
 
 STEP_LISTS = {"upgrade.sh": "steps", "rollback.sh": "rollback", "uninstall.sh": "uninstall"}
 
