@@ -89,7 +89,7 @@ class Rollout(Spec):
         default=None,
         pattern=WORKLOAD_PATTERN,
         description="kind/name whose `kubectl rollout status` verifies a region (deployment, statefulset or "
-        "daemonset); default deployment/<release>. generic only: the Tenant Service is statefulset/<release>.",
+        "daemonset); default deployment/<release>. generic only: tenant's workload is fixed by its profile.",
     )
     pause_between_regions: int = Field(default=0, ge=0, le=86400, description="Seconds to wait between regions.")
     allow_unsupported_version: bool = Field(
@@ -189,7 +189,7 @@ class EnvironmentSpec(Spec):
     """environments/<env>/environment.yaml: settings shared by every region (C-1)."""
 
     service: Service = Field(
-        description="Service profile whose rules apply: tenant (the Tenant Service) or generic (any Helm chart)."
+        description="Service profile whose rules apply: tenant (the vendor's service) or generic (any Helm chart)."
     )
     version: VendorVersion = Field(
         description="Release to run; needs release-notes/<service>/<version>.yaml when that folder exists "
