@@ -102,7 +102,7 @@ def uninstall_region(sl: StepList, profile: Profile, change: RegionChange, timeo
     sl.add(
         "gate", state.name, None,
         f"DATA LOSS: uninstalling removes every Kubernetes resource of {state.release_name} in {state.name} "
-        f"({state.context}); data may be purged. In production, talk to the vendor's support first. Confirm to go on",
+        f"({state.context}); data may be purged. {profile.uninstall_advice()}Confirm to go on",
         slug="confirm-uninstall", pause=True, risk="destructive",
     )  # fmt: skip
     sl.add("uninstall", state.name, argv.helm_uninstall(state), f"uninstall {state.release_name} from {state.name}",

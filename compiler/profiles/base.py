@@ -94,3 +94,7 @@ class Profile(Protocol):
     def removal_survivors(self, plan: Plan) -> str:
         """What outlives the uninstall of a region, for the removal note of plan.md."""
         ...
+
+    def uninstall_advice(self) -> str:
+        """A sentence (ending in a space) for the data-loss confirmation before an uninstall, or nothing."""
+        ...

@@ -92,3 +92,6 @@ class GenericProfile:
             "data kept outside the release, and PersistentVolumeClaims of the release's workloads, "
             "which `helm uninstall` does not delete"
         )
+
+    def uninstall_advice(self) -> str:
+        return ""

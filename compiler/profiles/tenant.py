@@ -178,3 +178,6 @@ class TenantProfile:
             "the database and Redis, which live outside the release, and the PersistentVolumeClaims "
             f"of the `{plan.env.release}` StatefulSet, which `helm uninstall` does not delete"
         )
+
+    def uninstall_advice(self) -> str:
+        return "In production, talk to the vendor's support first. "
