@@ -25,6 +25,8 @@ class SpecFacts:
     gives chart.version and image.tag itself when there are none."""
     workload_settable: bool = True
     """``rollout.workload`` may name the workload to verify."""
+    backends: bool = False
+    """The profile acts on database and Redis connection changes (``paths.database``, ``paths.redis``)."""
 
 
 FACTS: dict[str, SpecFacts] = {
@@ -36,6 +38,7 @@ FACTS: dict[str, SpecFacts] = {
         labels=tenant_spec.MONITORING_LABELS,
         release_notes_required=True,
         workload_settable=False,
+        backends=True,
     ),
     "generic": SpecFacts(tag_paths=("image.tag",), replicas="replicaCount"),
 }

@@ -232,6 +232,15 @@ class EnvironmentSpec(Spec):
             raise ValueError(f"rollout.workload cannot be set for service {self.service}: its workload is fixed")
         return self
 
+    @model_validator(mode="after")
+    def _backends_watched(self) -> EnvironmentSpec:
+        if (self.paths.database or self.paths.redis) and not FACTS[self.service].backends:
+            raise ValueError(
+                f"paths.database and paths.redis have no effect for service {self.service}: its profile has no "
+                "database or Redis steps; remove them"
+            )
+        return self
+
 
 class Cluster(Spec):
     """Where a region runs. ``context`` names the kubeconfig context every command uses."""

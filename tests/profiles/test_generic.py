@@ -158,6 +158,6 @@ def test_generic_spec_defaults_are_the_generic_ones_and_tenant_keeps_its_own() -
 
 def test_generic_spec_given_settings_win_over_the_service_defaults() -> None:
     env = make_env(service="generic", chart={"name": "w", "repository": "https://c.example.com", "version": "1"},
-                   image={"tag": "1", "paths": ["app.image.tag"]}, paths={"redis": ["cache"]})  # fmt: skip
-    assert env.image.paths == ("app.image.tag",) and env.paths.redis == ("cache",)
-    assert env.paths.replicas == "replicaCount"
+                   image={"tag": "1", "paths": ["app.image.tag"]}, paths={"replicas": "app.replicas"})  # fmt: skip
+    assert env.image.paths == ("app.image.tag",) and env.paths.replicas == "app.replicas"
+    assert env.paths.redis == () and env.paths.database == ()
