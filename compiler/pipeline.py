@@ -18,7 +18,7 @@ from compiler.errors import InputError, PlanBlocked, Problem
 from compiler.plan.model import Plan
 from compiler.plan.planner import EnvInputs, plan_environment
 from compiler.repo import layout
-from compiler.spec.load import LoadedEnvironment, Source, Specs, WorkTree, load_specs
+from compiler.spec.load import LoadedEnvironment, Specs, WorkTree, load_specs
 
 if TYPE_CHECKING:
     from compiler.render.staging import Staging
@@ -243,4 +243,4 @@ def orphan_dirs(root: Path, compiled: Compiled, envs: Sequence[str]) -> list[Pat
     return sorted(p for p in folders if p.name not in compiled.files)
 
 
-__all__ = ["Compiled", "Source", "compile_repo", "load_base", "load_target", "orphan_dirs", "output_dir"]
+__all__ = ["Compiled", "compile_repo", "load_base", "load_target", "orphan_dirs", "output_dir"]

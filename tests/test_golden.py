@@ -2,7 +2,8 @@
 
 Each scenario of ``scenarios.GOLDEN`` is built as a git repository, compiled
 and written exactly as `rollplan compile` does; its generated/ tree must equal
-tests/golden/<scenario>/ file for file.
+tests/golden/<scenario>/ file for file. Each scenario of ``scenarios.BLOCKED``
+must be refused with exactly the problems of tests/golden/blocked/<scenario>.txt.
 
 To refresh the goldens after an intended change of the output:
 
@@ -22,9 +23,11 @@ import pytest
 from support import scenarios
 
 from compiler.commands.compile import write_all
+from compiler.errors import PlanBlocked
 from compiler.pipeline import compile_repo
 
 GOLDEN = Path(__file__).parent / "golden"
+BLOCKED = GOLDEN / "blocked"
 UPDATE = os.environ.get("ROLLPLAN_UPDATE_GOLDEN") == "1"
 
 
@@ -54,4 +57,19 @@ def test_golden_generated_tree_matches_byte_for_byte(generated: tuple[str, Path]
 
 
 def test_golden_trees_exist_for_every_scenario_and_no_other() -> None:
-    assert sorted(p.name for p in GOLDEN.iterdir() if p.is_dir()) == sorted(scenarios.GOLDEN)
+    assert sorted(p.name for p in GOLDEN.iterdir() if p.is_dir() and p != BLOCKED) == sorted(scenarios.GOLDEN)
+    assert sorted(p.stem for p in BLOCKED.iterdir()) == sorted(scenarios.BLOCKED)
+
+
+@pytest.mark.parametrize("name", sorted(scenarios.BLOCKED))
+def test_golden_blocked_scenario_is_refused_with_these_problems(tmp_path: Path, name: str) -> None:
+    root = scenarios.BLOCKED[name](tmp_path / "repo")
+    with pytest.raises(PlanBlocked) as caught:
+        compile_repo(root)
+    text = "".join(f"{problem}\n" for problem in caught.value.problems)
+    expected = BLOCKED / f"{name}.txt"
+    if UPDATE:
+        BLOCKED.mkdir(exist_ok=True)
+        expected.write_text(text, encoding="utf-8")
+    assert text == expected.read_text(encoding="utf-8")
+    assert not (root / "generated").exists()

@@ -52,35 +52,32 @@ def helm_history(state: RegionState) -> tuple[str, ...]:
     return ("helm", "history", state.release_name, *helm_target(state), "--max", "5")
 
 
-def helm_rollback(state: RegionState, revision: str | None = None) -> tuple[str, ...]:
-    rev = (revision,) if revision else ()
-    return ("helm", "rollback", state.release_name, *rev, *helm_target(state))
+def helm_rollback(state: RegionState) -> tuple[str, ...]:
+    """Roll the release back to the revision before the current one."""
+    return ("helm", "rollback", state.release_name, *helm_target(state))
 
 
 def helm_uninstall(state: RegionState) -> tuple[str, ...]:
     return ("helm", "uninstall", state.release_name, *helm_target(state))
 
 
-def can_install(state: RegionState) -> tuple[str, ...]:
-    return ("kubectl", *kubectl_target(state), "auth", "can-i", "create", "statefulsets")
+def can_install(state: RegionState, resource: str) -> tuple[str, ...]:
+    """May the region's context create ``resource`` (plural, e.g. ``deployments``) in its namespace?"""
+    return ("kubectl", *kubectl_target(state), "auth", "can-i", "create", resource)
 
 
-def rollout_status(state: RegionState, timeout: int) -> tuple[str, ...]:
-    return (
-        "kubectl", *kubectl_target(state), "rollout", "status",
-        f"statefulset/{state.release_name}", f"--timeout={timeout}s",
-    )  # fmt: skip
+def rollout_status(state: RegionState, workload: str, timeout: int) -> tuple[str, ...]:
+    """Wait for the rollout of ``workload`` (``kind/name``)."""
+    return ("kubectl", *kubectl_target(state), "rollout", "status", workload, f"--timeout={timeout}s")
 
 
-def scale(state: RegionState, replicas: int) -> tuple[str, ...]:
-    return ("kubectl", *kubectl_target(state), "scale", f"statefulset/{state.release_name}", f"--replicas={replicas}")
+def scale(state: RegionState, workload: str, replicas: int) -> tuple[str, ...]:
+    return ("kubectl", *kubectl_target(state), "scale", workload, f"--replicas={replicas}")
 
 
-def wait_deleted(state: RegionState, timeout: int) -> tuple[str, ...]:
-    return (
-        "kubectl", *kubectl_target(state), "wait", "--for=delete",
-        f"pod/{state.release_name}-0", f"--timeout={timeout}s",
-    )  # fmt: skip
+def wait_deleted(state: RegionState, target: str, timeout: int) -> tuple[str, ...]:
+    """Wait until ``target`` (``kind/name``) is deleted."""
+    return ("kubectl", *kubectl_target(state), "wait", "--for=delete", target, f"--timeout={timeout}s")
 
 
 def sleep(seconds: int) -> tuple[str, ...]:

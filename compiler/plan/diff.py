@@ -71,12 +71,14 @@ def _record(found: dict[str, DiffEntry], path: str, op: DiffOp, old: Any, new: A
 
 @dataclass(frozen=True)
 class Signals:
-    """What a region's diff means to the planning rules."""
+    """What a region's diff means to the planning rules.
+
+    ``database`` and ``redis``: a connection the profile watches changes (see its prefixes).
+    """
 
     tags_only: bool
     database: bool
     redis: bool
-    replicas: bool
     secret_refs: bool
     secret_values: bool = False
 
@@ -85,8 +87,10 @@ def _under(path: str, prefixes: Iterable[str]) -> bool:
     return any(path == p or path.startswith(p + ".") for p in prefixes)
 
 
-def signals(diff: tuple[DiffEntry, ...], env: EnvironmentSpec) -> Signals:
-    """Classify a region's diff into the signals the rules act on.
+def signals(
+    diff: tuple[DiffEntry, ...], env: EnvironmentSpec, *, database: Iterable[str] = (), redis: Iterable[str] = ()
+) -> Signals:
+    """Classify a region's diff: tag paths only, changes under the ``database``/``redis`` prefixes, secret refs.
 
     A secret entry never reaches helm from the repository (the secret store supplies
     it), so it signals only that secrets changed: it starts no Redis choreography.
@@ -95,9 +99,8 @@ def signals(diff: tuple[DiffEntry, ...], env: EnvironmentSpec) -> Signals:
     tag_paths = set(env.image.paths)
     return Signals(
         tags_only=bool(diff) and all(entry.path in tag_paths and not entry.secret for entry in diff),
-        database=any(_under(p, env.paths.database) for p in paths),
-        redis=any(_under(p, env.paths.redis) for p in paths),
-        replicas=env.paths.replicas in paths,
+        database=any(_under(p, database) for p in paths),
+        redis=any(_under(p, redis) for p in paths),
         secret_refs=any("secret" in p.lower() for p in paths),
         secret_values=any(entry.secret for entry in diff),
     )

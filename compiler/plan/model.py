@@ -14,7 +14,7 @@ from compiler.spec.models import EnvironmentSpec, RegionSpec, ReleaseNote
 Phase = Literal[
     "preflight", "backup", "gate", "scale", "maintenance", "upgrade", "restart", "verify", "uninstall", "restore"
 ]
-ChangeKind = Literal["install", "upgrade", "image-only", "config", "uninstall", "noop"]
+ChangeKind = Literal["install", "upgrade", "downgrade", "image-only", "config", "uninstall", "noop"]
 DiffOp = Literal["added", "removed", "changed"]
 
 FORMAT_VERSION = 1
@@ -105,8 +105,24 @@ class RegionChange:
 
 
 @dataclass(frozen=True)
+class PrimaryMove:
+    """The primary region changes from ``source`` to ``destination`` in this plan."""
+
+    source: str
+    destination: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"from": self.source, "to": self.destination}
+
+
+@dataclass(frozen=True)
 class Step:
-    """One plan step. ``argv`` is None for a manual step; ``pause`` asks for confirmation before it runs."""
+    """One plan step. ``argv`` is None for a manual step; ``pause`` asks for confirmation before it runs.
+
+    ``guards_data`` marks a step that protects data (a manual backup, a restore, Redis
+    maintenance, a data-loss confirmation): `--yes` never confirms it, only an answer
+    or an explicit `--confirm <id>` does.
+    """
 
     id: str
     phase: Phase
@@ -115,6 +131,7 @@ class Step:
     description: str
     risk: str | None = None
     pause: bool = False
+    guards_data: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -125,7 +142,16 @@ class Step:
             "description": self.description,
             "risk": self.risk,
             "pause": self.pause,
+            "guards_data": self.guards_data,
         }
+
+
+@dataclass(frozen=True)
+class FastRollback:
+    """One region's ``helm rollback`` to its previous revision: the fast path when only the release changed."""
+
+    region: str
+    argv: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -152,3 +178,8 @@ class Plan:
     """Releases on the way whose database migration cannot be undone: the rollback restores the backup first."""
     releases: tuple[ReleaseNote, ...] = field(default=())
     """The release notes of every release some region passes through, oldest first (by release date)."""
+    primary_move: PrimaryMove | None = None
+    restored_before: tuple[str, ...] = ()
+    """Migrations a downgrade goes back across: the forward plan restores the backup taken before them."""
+    fast_path: tuple[FastRollback, ...] = ()
+    """Per changed region, the quick way back; none when the plan migrates or restores the database."""

@@ -6,10 +6,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from compiler.errors import Location, PlanBlocked, Problem
-from compiler.plan import argv, guard, rules
-from compiler.plan.diff import Signals, signals, values_diff
-from compiler.plan.model import Plan, RegionChange, RegionState, Step
-from compiler.plan.steps import Side, StepList, apply_state, database_gate, stop_region, uninstall_region
+from compiler.plan import argv, downgrade, guard, rules, safety
+from compiler.plan.assess import Assessment, assess
+from compiler.plan.diff import Signals, values_diff
+from compiler.plan.model import FastRollback, Plan, PrimaryMove, RegionChange, RegionState, Step
+from compiler.plan.steps import Side, StepList, stop_region, uninstall_region
+from compiler.profiles.base import Profile
+from compiler.profiles.registry import profile_for
 from compiler.repo import layout
 from compiler.resolve.secrets import merged_rules
 from compiler.resolve.states import region_states
@@ -36,21 +39,28 @@ class Region:
     change: RegionChange
     sig: Signals | None
     notes: tuple[ReleaseNote, ...]
+    profile: Profile
 
 
 def plan_environment(inputs: EnvInputs, fingerprint: str) -> Plan:
     """The plan of one environment; raises PlanBlocked when policy or prerequisites forbid it."""
     env = inputs.target.spec
     notes = inputs.target_specs.release_notes.get(env.service, {})
-    rules = merged_rules(env.secrets, inputs.base.spec.secrets if inputs.base else None)
-    target = region_states(inputs.target, inputs.target_specs, rules)
-    base = region_states(inputs.base, inputs.base_specs, rules) if inputs.base and inputs.base_specs else {}
-    order = _order(inputs, base)
-    found = [_region(name, wave, base.get(name), target.get(name), notes) for wave, name in enumerate(order)]
+    redaction = merged_rules(env.secrets, inputs.base.spec.secrets if inputs.base else None)
+    target = region_states(inputs.target, inputs.target_specs, redaction)
+    base = region_states(inputs.base, inputs.base_specs, redaction) if inputs.base and inputs.base_specs else {}
+    found_env = assess(inputs.target, target, inputs.base, base, notes)
+    order = _order(inputs, base, found_env.move)
+    profile = profile_for(env.service)
+    found = [_region(profile, n, wave, base.get(n), target.get(n), notes, found_env) for wave, n in enumerate(order)]
     secrets = guard.plan_rules(env, inputs.base.spec if inputs.base else None)
     regions = [replace(r, change=guard.with_prints(r.change, secrets)) for r in found if r is not None]
-    env_risks = _check(inputs, regions, notes)
-    urgent = any(n.critical_security_fix for r in regions if r.change.change != "noop" for n in r.notes[-1:])
+    env_risks = [*found_env.risks, *_check(inputs, regions, notes, found_env.problems)]
+    if found_env.move is not None and any(r.change.name == found_env.move.source and r.change.change == "noop"
+                                          for r in regions):  # fmt: skip
+        env_risks.append(safety.primary_flag_only_risk(found_env.move))
+    moving = [r for r in regions if r.change.change not in ("noop", "downgrade")]
+    urgent = any(n.critical_security_fix for r in moving for n in r.notes[-1:])
     return Plan(
         environment=inputs.name,
         service=env.service,
@@ -58,19 +68,50 @@ def plan_environment(inputs: EnvInputs, fingerprint: str) -> Plan:
         env=env,
         base_env=inputs.base.spec if inputs.base else None,
         regions=tuple(r.change for r in regions),
-        steps=tuple(_forward(inputs.name, regions, secrets)),
+        steps=tuple(_forward(inputs.name, regions, found_env, secrets)),
         uninstall=tuple(_uninstall(regions, secrets)),
-        rollback=tuple(_rollback(inputs.name, regions, secrets)),
+        rollback=tuple(_rollback(inputs.name, regions, found_env, secrets)),
         risks=tuple(env_risks),
         urgent=urgent,
-        irreversible=_irreversible(regions),
+        irreversible=found_env.migrated,
+        primary_move=found_env.move,
+        restored_before=found_env.restore_from,
+        fast_path=_fast_path(regions, found_env),
         releases=_releases(regions),
     )
 
 
-def _order(inputs: EnvInputs, base: Mapping[str, RegionState]) -> list[str]:
-    """Rollout order of every region known on either side (removed region files go last)."""
+def _releases(regions: list[Region]) -> tuple[ReleaseNote, ...]:
+    """Every release some changing region passes through, oldest first: what the reviewer reads the notes of."""
+    passed = {n.version: n for r in regions if r.change.change != "noop" for n in r.notes}
+    return tuple(sorted(passed.values(), key=lambda note: (note.released, note.version)))
+
+
+def _migrations(passed: tuple[ReleaseNote, ...]) -> tuple[str, ...]:
+    return tuple(n.version for n in passed if n.database_migration != "none")
+
+
+def _fast_path(regions: list[Region], found: Assessment) -> tuple[FastRollback, ...]:
+    """``helm rollback`` of each region changed in place; none when the database is migrated or restored.
+
+    A previous helm revision cannot undo a database change: only the full rollback can.
+    """
+    if found.migrated or found.restore_from:
+        return ()
+    changed = (r.change for r in regions if r.change.change != "noop")
+    return tuple(FastRollback(c.name, argv.helm_rollback(c.base)) for c in changed if c.base and c.target)
+
+
+def _order(inputs: EnvInputs, base: Mapping[str, RegionState], move: PrimaryMove | None) -> list[str]:
+    """Rollout order of every region known on either side (removed region files go last).
+
+    When the primary moves, the old primary follows the new one directly: the
+    two disagree on the master until both have changed.
+    """
     order = rules.rollout_order(inputs.target.spec, inputs.target.regions)
+    if move is not None and move.source in order:
+        order.remove(move.source)
+        order.insert(order.index(move.destination) + 1, move.source)
     return order + sorted(n for n in base if n not in order)
 
 
@@ -84,7 +125,13 @@ def _between(notes: Mapping[str, ReleaseNote], old: str | None, new: str) -> tup
 
 
 def _region(
-    name: str, wave: int, base: RegionState | None, target: RegionState | None, notes: Mapping[str, ReleaseNote]
+    profile: Profile,
+    name: str,
+    wave: int,
+    base: RegionState | None,
+    target: RegionState | None,
+    notes: Mapping[str, ReleaseNote],
+    found: Assessment,
 ) -> Region | None:
     if base is None and target is None:
         return None
@@ -92,22 +139,30 @@ def _region(
     if target is None:
         assert base is not None
         change = RegionChange(name, primary, "uninstall", wave, base, None, (), ("data loss: release removed",))
-        return Region(change, None, ())
+        return Region(change, None, (), profile)
     if base is None:
         passed = _between(notes, None, target.release.version)
         risks = rules.note_risks(passed[-1], set()) if passed else []
         change = RegionChange(
             name, primary, "install", wave, None, target, (), tuple(risks), migrations=_migrations(passed)
         )
-        return Region(change, None, passed)
-    return _existing(name, primary, wave, base, target, notes)
+        return Region(change, None, passed, profile)
+    return _existing(profile, name, primary, wave, base, target, notes, going_back=found.downgrade(base, target))
 
 
 def _existing(
-    name: str, primary: bool, wave: int, base: RegionState, target: RegionState, notes: Mapping[str, ReleaseNote]
+    profile: Profile,
+    name: str,
+    primary: bool,
+    wave: int,
+    base: RegionState,
+    target: RegionState,
+    notes: Mapping[str, ReleaseNote],
+    *,
+    going_back: bool,
 ) -> Region:
     diff = values_diff(base.values, target.values)
-    sig = signals(diff, target.env) if diff else None
+    sig = profile.signals(diff, target.env) if diff else None
     release_changed = base.release != target.release
     chart = target.env.chart.model_copy(update={"version": None})
     source_changed = chart != base.env.chart.model_copy(update={"version": None})
@@ -117,33 +172,38 @@ def _existing(
         tags_only=sig is not None and sig.tags_only,
         other_changed=(sig is not None and not sig.tags_only) or source_changed,
     )
-    passed = _between(notes, base.release.version, target.release.version) if release_changed else ()
-    risks: list[str] = []
+    if going_back:
+        kind = "downgrade"
+    passed = _between(notes, base.release.version, target.release.version) if release_changed and not going_back else ()
+    risks: list[str] = [downgrade.risk(base.release, target.release)] if going_back else []
     if kind != "noop":
-        replicas = 1 if sig is not None and sig.redis else min(base.region.replicas, target.region.replicas)
-        risks.append(rules.degradation_risk(target.release_name, replicas))
+        replicas = min(base.region.replicas, target.region.replicas)
+        risks.append(profile.degradation_risk(target.release_name, replicas, sig))
         paths = {p for p, _ in leaf_paths(target.values)}
         for note in passed:
             risks += rules.note_risks(note, paths, target=note is passed[-1])
         if sig is not None:
-            risks += rules.signal_risks(sig, target.release_name)
+            risks += profile.signal_risks(sig, target.release_name)
+            risks += rules.secret_value_risks(sig)
     migrations = _migrations(passed) if kind != "noop" else ()
     change = RegionChange(
         name, primary, kind, wave, base, target, diff, tuple(dict.fromkeys(risks)), migrations=migrations
     )
-    return Region(change, sig, passed)
+    return Region(change, sig, passed, profile)
 
 
-def _migrations(passed: tuple[ReleaseNote, ...]) -> tuple[str, ...]:
-    return tuple(n.version for n in passed if n.database_migration != "none")
+def _check(
+    inputs: EnvInputs, regions: list[Region], notes: Mapping[str, ReleaseNote], blocking: tuple[Problem, ...]
+) -> list[str]:
+    """Blocking rules: N-2 support window, third-party prerequisites, and ``blocking`` from the environment rules.
 
-
-def _check(inputs: EnvInputs, regions: list[Region], notes: Mapping[str, ReleaseNote]) -> list[str]:
-    """Blocking rules: N-2 support window and third-party prerequisites. Returns the loud risks."""
-    problems: list[Problem] = []
+    The first two read release notes: a service without them (notes are optional for some) has
+    neither rule. Returns the loud risks.
+    """
+    problems: list[Problem] = list(blocking)
     risks: list[str] = []
     loaded = inputs.target
-    for region in regions:
+    for region in regions if notes else []:
         change = region.change
         if change.target is None or change.change == "noop":
             continue
@@ -180,28 +240,41 @@ def _support(
     return found, loud
 
 
-def _forward(env_name: str, regions: list[Region], secrets: Secrets) -> list[Step]:
+def _forward(env_name: str, regions: list[Region], found: Assessment, secrets: Secrets) -> list[Step]:
     sl = StepList(prefix="")
-    changing = [r for r in regions if r.change.change in ("install", "upgrade", "image-only", "config")]
+    changing = [r for r in regions if r.change.change in ("install", "upgrade", "downgrade", "image-only", "config")]
+    deployed = any(r.change.base is not None for r in regions)
     backed_up = False
+    if found.restore_from and changing:
+        # Every region is checked before the first is stopped: the restore that follows concerns them all.
+        for region in changing:
+            guard.live_check(sl, region.change, "forward", secrets)
+        first = changing[0]
+        _backup(sl, first.profile, first.change.current, first.change.name if first.change.primary else None)
+        backed_up = True
+        downgrade.stop_and_restore(sl, first.profile, [r.change for r in regions], found.restore_from)
     for index, region in enumerate(changing):
         change, state = region.change, region.change.current
-        # Before the backup too: a rerun must not back up a database the primary already migrated.
-        guard.live_check(sl, change, "forward", secrets)
-        if not backed_up and change.base is not None:
-            _backup(sl, state, change.name if change.primary else None)
+        if not found.restore_from:
+            # Before the backup too: a rerun must not back up a database the primary already migrated.
+            guard.live_check(sl, change, "forward", secrets)
+        if not backed_up and deployed and (change.base is not None or found.move is not None):
+            _backup(sl, region.profile, state, change.name if change.primary and found.move is None else None)
             backed_up = True
-        _preflight(sl, change)
-        if region.sig is not None and region.sig.database:
-            database_gate(sl, state, "new")
+        _preflight(sl, region.profile, change)
+        region.profile.before_apply(sl, state, region.sig, "new")
         before = _side(env_name, change.base, rollback=True) if change.base else None
         to = _side(env_name, state, rollback=False)
         image_only = change.change == "image-only"
-        apply_state(sl, to, region.sig, image_only=image_only, what=_describe(change), before=before, redis="new")
+        region.profile.apply_state(sl, to, region.sig, image_only=image_only, what=_describe(change), before=before,
+                                   which="new", stopped=bool(found.restore_from))  # fmt: skip
         _provisioning(sl, region)
         pause = state.env.rollout.pause_between_regions
-        if pause and index < len(changing) - 1:
+        moving_primary = found.move is not None and change.name == found.move.destination
+        if pause and index < len(changing) - 1 and not moving_primary:
             sl.add("gate", change.name, argv.sleep(pause), f"wait {pause}s before the next region", slug="pause")
+    if found.restore_from and changing:
+        downgrade.restart_unchanged(sl, changing[0].profile, [r.change for r in regions])
     return sl.steps
 
 
@@ -223,24 +296,26 @@ def _provisioning(sl: StepList, region: Region) -> None:
                    "describes, then continue", slug="provisioning", pause=True)  # fmt: skip
 
 
-def _backup(sl: StepList, state: RegionState, region: str | None) -> None:
+def _backup(sl: StepList, profile: Profile, state: RegionState, region: str | None) -> None:
     command = state.env.backup.command
+    if command is None and not profile.manual_backup:
+        return
     sl.add(
         "backup", region, command,
-        "back up the Tenant Service database before the primary region changes"
+        profile.backup_description()
         + ("" if command else " (manual: take and verify a backup, then continue)"),
         slug="database-backup", pause=command is None,
     )  # fmt: skip
 
 
-def _preflight(sl: StepList, change: RegionChange) -> None:
+def _preflight(sl: StepList, profile: Profile, change: RegionChange) -> None:
     state = change.current
     if change.base is None:
         sl.add(
             "preflight",
             change.name,
-            argv.can_install(state),
-            f"check that {state.context} lets us create the StatefulSet in {state.namespace}",
+            argv.can_install(state, profile.installs(state)),
+            profile.install_preflight(state),
             slug="preflight",
         )
         return
@@ -273,52 +348,52 @@ def _uninstall(regions: list[Region], secrets: Secrets) -> list[Step]:
         state = region.change.current
         guard.live_check(sl, region.change, "forward", secrets)
         if region.change.primary:
-            _backup(sl, state, region.change.name)
-        uninstall_region(sl, region.change, state.env.rollout.verify_timeout)
+            _backup(sl, region.profile, state, region.change.name)
+        uninstall_region(sl, region.profile, region.change, state.env.rollout.verify_timeout)
     return sl.steps
 
 
-def _rollback(env_name: str, regions: list[Region], secrets: Secrets) -> list[Step]:
+def _rollback(env_name: str, regions: list[Region], found: Assessment, secrets: Secrets) -> list[Step]:
+    """Back to the base state. Every running region stops while the database is restored, unchanged ones too.
+
+    Undoing a downgrade across an irreversible migration runs that migration again: it is
+    an upgrade, so it takes a backup and goes primary first, as the forward rules say.
+    """
     sl = StepList(prefix="rollback-")
     changed = [r for r in regions if r.change.change != "noop"]
-    irreversible = _irreversible(regions)
+    irreversible = found.migrated
     if irreversible:
         # Every region is checked before the first is stopped: the restore that follows concerns them all.
         for region in changed:
             guard.live_check(sl, region.change, "rollback-all", secrets)
-        for region in changed:
+        for region in regions:
             if region.change.target is not None:
-                stop_region(sl, region.change.target, "no writes may reach the database while it is restored")
-        _restore(sl, changed[0].change.current, irreversible)
+                why = "no writes may reach the database while it is restored"
+                stop_region(sl, region.profile, region.change.target, why)
+        _restore(sl, changed[0].profile, changed[0].change.current, irreversible)
+        downgrade.restart_unchanged(sl, changed[0].profile, [r.change for r in regions])
     forward = [r for r in changed if r.change.change != "uninstall"]
     removed = sorted(
         (r for r in changed if r.change.change == "uninstall"), key=lambda r: (r.change.primary, -r.change.wave)
     )
-    for region in [*reversed(removed), *reversed(forward)]:
+    if found.restore_from and forward:
+        first = forward[0].change
+        _backup(sl, forward[0].profile, first.current, first.name if first.primary else None)
+        ordered = [*reversed(removed), *forward]
+    else:
+        ordered = [*reversed(removed), *reversed(forward)]
+    for region in ordered:
         if not irreversible:
             guard.live_check(sl, region.change, "rollback", secrets)
         _rollback_region(sl, env_name, region)
     return sl.steps
 
 
-def _irreversible(regions: list[Region]) -> tuple[str, ...]:
-    """Releases some region passes through whose database migration cannot be undone."""
-    passed = {n.version: n for r in regions if r.change.change != "noop" for n in r.notes}
-    return tuple(sorted(v for v, note in passed.items() if note.database_migration == "irreversible"))
-
-
-def _releases(regions: list[Region]) -> tuple[ReleaseNote, ...]:
-    """Every release some changing region passes through, oldest first: what the reviewer reads the notes of."""
-    passed = {n.version: n for r in regions if r.change.change != "noop" for n in r.notes}
-    return tuple(sorted(passed.values(), key=lambda note: (note.released, note.version)))
-
-
-def _restore(sl: StepList, state: RegionState, versions: tuple[str, ...]) -> None:
+def _restore(sl: StepList, profile: Profile, state: RegionState, versions: tuple[str, ...]) -> None:
     command = state.env.backup.restore_command
     sl.add(
         "restore", None, command,
-        f"restore the database backup taken before the upgrade: the migration of {', '.join(versions)} "
-        "cannot be undone by an older release",
+        profile.restore_description(versions),
         slug="database-restore", pause=True, risk="writes made since the backup are lost",
     )  # fmt: skip
 
@@ -327,16 +402,15 @@ def _rollback_region(sl: StepList, env_name: str, region: Region) -> None:
     change = region.change
     if change.base is None:
         assert change.target is not None
-        uninstall_region(sl, change, change.target.env.rollout.verify_timeout)
+        uninstall_region(sl, region.profile, change, change.target.env.rollout.verify_timeout)
         return
     base = change.base
-    if region.sig is not None and region.sig.database:
-        database_gate(sl, base, "previous")
+    region.profile.before_apply(sl, base, region.sig, "previous")
     if change.change == "uninstall":
-        sl.add("preflight", change.name, argv.can_install(base),
+        sl.add("preflight", change.name, argv.can_install(base, region.profile.installs(base)),
                f"check that {base.context} lets us reinstall in {base.namespace}", slug="preflight")  # fmt: skip
     what = f"restore {change.name} to {base.release.version} (chart {base.release.chart_version}) and its values"
     before = _side(env_name, change.target, rollback=False) if change.target else None
     to = _side(env_name, base, rollback=True)
     image_only = change.change == "image-only"
-    apply_state(sl, to, region.sig, image_only=image_only, what=what, before=before, redis="previous")
+    region.profile.apply_state(sl, to, region.sig, image_only=image_only, what=what, before=before, which="previous")

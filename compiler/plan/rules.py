@@ -1,4 +1,4 @@
-"""The Tenant Service planning rules (C-8, C-9) as small pure functions.
+"""The planning rules every service shares (C-8, C-9) as small pure functions.
 
 Each rule reads resolved, frozen inputs and returns data: an order, a list
 of problems that block the plan, or the risks a reviewer must see.
@@ -91,13 +91,6 @@ def classify(*, release_changed: bool, chart_changed: bool, tags_only: bool, oth
     return "config" if other_changed or tags_only else "noop"
 
 
-def degradation_risk(release: str, replicas: int) -> str:
-    """The window in which the master pod restarts (writes unavailable), or a full outage."""
-    if replicas <= 1:
-        return f"full outage: {release}-0 is the only replica and restarts during the upgrade"
-    return f"writes unavailable while {release}-0 (master) restarts; reads served by the other {replicas - 1} pod(s)"
-
-
 def note_risks(note: ReleaseNote, values_paths: set[str], *, target: bool = True) -> list[str]:
     """Risks a release note carries for a region whose values hold ``values_paths``.
 
@@ -120,20 +113,11 @@ def note_risks(note: ReleaseNote, values_paths: set[str], *, target: bool = True
     return risks
 
 
-def signal_risks(sig: Signals, release: str) -> list[str]:
-    """Risks of what the values diff changes."""
-    risks: list[str] = []
-    if sig.database:
-        risks.append("backend move: the new database must be ready first; writes degraded during the switch")
-    if sig.redis:
-        risks.append(
-            f"Redis connection change: scaled to 1 replica for the maintenance; full outage as {release}-0 restarts"
-        )
-    if sig.secret_refs:
-        risks.append("secret references change: the referenced Secrets must exist in the cluster first")
-    if sig.secret_values:
-        risks.append(
-            "secret values change (redacted here): the region's secrets file, and Flux's values Secret, "
-            "must hold them before this step"
-        )
-    return risks
+def secret_value_risks(sig: Signals) -> list[str]:
+    """A secret value that changes: whatever supplies it must hold the new value first (any service)."""
+    if not sig.secret_values:
+        return []
+    return [
+        "secret values change (redacted here): the region's secrets file, and Flux's values Secret, "
+        "must hold them before this step"
+    ]

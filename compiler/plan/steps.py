@@ -1,13 +1,18 @@
-"""Step builders: the helm/kubectl choreography of one region, forward and back."""
+"""Step builders shared by every profile: upgrade, verify, stop, uninstall."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from compiler.plan import argv
-from compiler.plan.diff import Signals
 from compiler.plan.model import Phase, RegionChange, RegionState, Step
-from compiler.plan.rules import degradation_risk
+
+if TYPE_CHECKING:
+    from compiler.profiles.base import Profile
+
+GUARD_SLUGS = frozenset({"confirm-uninstall"})
+"""Steps that confirm a data loss: like manual backups, restores and maintenance, --yes never confirms them."""
 
 
 @dataclass
@@ -35,22 +40,22 @@ class StepList:
             n += 1
             step_id = f"{base}-{n}"
         self._ids.add(step_id)
-        self.steps.append(Step(step_id, phase, region, command, description, risk, pause))
+        self.steps.append(Step(step_id, phase, region, command, description, risk, pause, guards(phase, command, slug)))
 
 
-def verify(sl: StepList, state: RegionState, timeout: int) -> None:
-    """Rollout status (a pod Pending past the timeout fails it), then a health gate."""
+def guards(phase: Phase, command: tuple[str, ...] | None, slug: str) -> bool:
+    """Whether a step guards data: a manual backup or maintenance, any restore, a data-loss confirmation."""
+    return (phase in ("backup", "maintenance") and command is None) or phase == "restore" or slug in GUARD_SLUGS
+
+
+def verify(sl: StepList, profile: Profile, state: RegionState, timeout: int) -> None:
+    """Rollout status (a pod Pending past the timeout fails it), then the profile's health gate."""
     sl.add(
-        "verify", state.name, argv.rollout_status(state, timeout),
+        "verify", state.name, argv.rollout_status(state, profile.workload(state), timeout),
         f"wait until every {state.release_name} pod in {state.name} is Ready (fails on a pod Pending past {timeout}s)",
         slug="rollout-status",
     )  # fmt: skip
-    sl.add(
-        "gate", state.name, None,
-        f"confirm {state.name} is healthy: tenant_service_health_level >= 2 and tenant_redis_state == 2 "
-        f"for namespace {state.namespace} on {state.context}, no pod Pending; then continue",
-        slug="health-gate", pause=True,
-    )  # fmt: skip
+    sl.add("gate", state.name, None, profile.health_gate(state), slug="health-gate", pause=True)
 
 
 def tag_sets(state: RegionState) -> tuple[tuple[str, str], ...]:
@@ -71,74 +76,42 @@ class Side:
         )
 
 
-def apply_state(
-    sl: StepList, to: Side, sig: Signals | None, *, image_only: bool, what: str, before: Side | None, redis: str
-) -> None:
-    """Bring a region to ``to``: the Redis choreography when its connection changes, else one upgrade.
+def upgrade(sl: StepList, profile: Profile, to: Side, *, image_only: bool, what: str, before: Side | None) -> None:
+    """One ``helm upgrade`` to ``to`` (only the tag paths when ``image_only``), then verify.
 
-    ``before`` is what runs now (None for an install); ``redis`` names the connection being
-    deployed ("new" forward, "previous" in a rollback).
+    The restart window is the one of the fewer replicas of both sides (one replica before is a
+    full outage, whatever comes after); an install (``before`` None) restarts nothing.
     """
     state = to.state
     timeout = state.env.rollout.verify_timeout
-    if sig is not None and sig.redis and before is not None:
-        redis_choreography(sl, to, before, what, redis)
-        return
     sets = tag_sets(state) if image_only else ()
+    risk = None
+    if before is not None:
+        replicas = min(state.region.replicas, before.state.region.replicas)
+        risk = profile.degradation_risk(state.release_name, replicas, None)
     sl.add(
         "upgrade", state.name, to.upgrade(timeout, sets), what,
-        slug="upgrade", risk=degradation_risk(state.release_name, state.region.replicas),
+        slug="upgrade", risk=risk,
     )  # fmt: skip
-    verify(sl, state, timeout)
+    verify(sl, profile, state, timeout)
 
 
-def redis_choreography(sl: StepList, to: Side, before: Side, what: str, redis: str) -> None:
-    """The vendor's order for a Redis connection change: one replica, maintenance, restart, scale back.
-
-    Scaling goes through helm with ``replicaCount`` (as the vendor says), so the release
-    history, and a GitOps controller, agree with what runs.
-    """
-    state, name = to.state, to.state.name
-    timeout, one = state.env.rollout.verify_timeout, ((state.env.paths.replicas, "1"),)
-    down = before.upgrade(timeout, one)
-    sl.add("scale", name, down, f"scale {name} to one replica (current release and values) before the Redis "
-           "maintenance", slug="scale-down", risk="capacity reduced to a single pod")  # fmt: skip
-    sl.add("verify", name, argv.rollout_status(state, timeout), "wait for the single replica", slug="scale-down-status")
-    sl.add("maintenance", name, None, f"perform the Redis maintenance for {name} now; continue once Redis serves "
-           f"the {redis} connection parameters", slug="redis-maintenance", pause=True)  # fmt: skip
-    single = to.upgrade(timeout, one)
-    sl.add("restart", name, single, f"{what}, with the {redis} Redis connection, at one replica",
-           slug="upgrade-single", risk=degradation_risk(state.release_name, 1))  # fmt: skip
-    sl.add("verify", name, argv.rollout_status(state, timeout), "wait for the restarted pod", slug="single-status")
-    sl.add("scale", name, to.upgrade(timeout),
-           f"scale back to {state.region.replicas} replicas", slug="scale-up")  # fmt: skip
-    verify(sl, state, timeout)
-
-
-def stop_region(sl: StepList, state: RegionState, why: str) -> None:
+def stop_region(sl: StepList, profile: Profile, state: RegionState, why: str) -> None:
     """Scale a region's release to zero: nothing may write while the database is restored."""
-    sl.add("scale", state.name, argv.scale(state, 0), f"stop {state.release_name} in {state.name}: {why}",
+    sl.add("scale", state.name, argv.scale(state, profile.workload(state), 0),
+           f"stop {state.release_name} in {state.name}: {why}",
            slug="stop", risk=f"full outage of {state.name} until its release is restored below")  # fmt: skip
 
 
-def database_gate(sl: StepList, state: RegionState, which: str) -> None:
-    sl.add(
-        "gate", state.name, None,
-        f"confirm the {which} database is ready and reachable from {state.context} with the connection values "
-        f"this step deploys; writes are degraded while {state.release_name} switches",
-        slug="database-ready", pause=True, risk="backend move: writes degraded during the switch",
-    )  # fmt: skip
-
-
-def uninstall_region(sl: StepList, change: RegionChange, timeout: int) -> None:
+def uninstall_region(sl: StepList, profile: Profile, change: RegionChange, timeout: int) -> None:
     state = change.current
     sl.add(
         "gate", state.name, None,
         f"DATA LOSS: uninstalling removes every Kubernetes resource of {state.release_name} in {state.name} "
-        f"({state.context}); data may be purged. In production, talk to the vendor's support first. Confirm to go on",
+        f"({state.context}); data may be purged. {profile.uninstall_advice()}Confirm to go on",
         slug="confirm-uninstall", pause=True, risk="destructive",
     )  # fmt: skip
     sl.add("uninstall", state.name, argv.helm_uninstall(state), f"uninstall {state.release_name} from {state.name}",
            slug="uninstall", risk="data loss: the release and its resources are removed")  # fmt: skip
-    sl.add("verify", state.name, argv.wait_deleted(state, timeout), f"wait until {state.release_name}-0 is gone",
-           slug="gone")  # fmt: skip
+    target, description = profile.gone(state)
+    sl.add("verify", state.name, argv.wait_deleted(state, target, timeout), description, slug="gone")

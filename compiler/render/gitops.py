@@ -10,9 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from compiler.plan.model import Plan
+from compiler.profiles.registry import profile_for
 from compiler.render import argocd, flux, staging
 from compiler.render.alerts import render_alerts
 from compiler.render.deployments import Deployment, forward_deployments, rollback_deployments
+from compiler.render.manual import controller_limits
 from compiler.repo.layout import env_dir
 
 Documents = dict[str, list[dict[str, Any]]]
@@ -80,6 +82,7 @@ def gitops_notes(plan: Plan, forward: tuple[Deployment, ...] | None = None, stag
     if "flux" in controllers:
         notes += _flux_notes(plan, forward) if stage is None else [_flux_note(plan, forward)]
         notes += _remediation_notes(plan)
+    notes += controller_limits(plan)
     notes.append(_rollback_note(plan) if stage is None else _staged_rollback_note(plan))
     notes += [_removal_note(plan, name) for name in _removed(plan)]
     states = [s for c in plan.regions for s in (c.base, c.target) if s is not None]
@@ -249,8 +252,7 @@ def _removal_note(plan: Plan, region: str) -> str:
         f"**{region} is removed** (`state: absent`): it has no forward manifest, so pruning (a sync of the "
         "parent with prune, the ApplicationSet dropping its element, or Flux's prune) deletes its Application, "
         "whose resources finalizer uninstalls the release, or its HelmRelease, which Flux uninstalls. "
-        f"What survives: the database and Redis, which live outside the release, and the PersistentVolumeClaims "
-        f"of the `{plan.env.release}` StatefulSet, which `helm uninstall` does not delete; delete them by hand "
+        f"What survives: {profile_for(plan.service).removal_survivors(plan)}; delete them by hand "
         "once the data is no longer needed. The rollback manifests reinstall the region."
     )
 

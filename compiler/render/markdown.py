@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import get_args
+from typing import Any, get_args
 
-from compiler.plan import argv
 from compiler.plan.model import ChangeKind, Plan, RegionChange, Step
 from compiler.render import mdsections as sections
 from compiler.render import mdtext as md
 from compiler.render.gitops import gitops_notes
-from compiler.render.shell import shell_join
+from compiler.render.shellwords import shell_join
 from compiler.render.templating import render
 
 SPLIT_BYTES = 50_000
@@ -74,6 +73,7 @@ def _page(plan: Plan, gitops: list[str], *, split: bool, diff_elsewhere: bool = 
         fast_path=_fast_path(plan),
         irreversible=", ".join(md.text(version) for version in plan.irreversible),
         gitops=gitops,
+        primary_move=_primary_move(plan),
     )
 
 
@@ -87,6 +87,22 @@ def _steps_page(plan: Plan, gitops: list[str], *, diff: bool) -> str:
         rollback=sections.step_list(plan.rollback),
         gitops=gitops,
     )
+
+
+def _primary_move(plan: Plan) -> dict[str, Any] | None:
+    """The primary move section: both regions, their steps, and the window between them."""
+    move = plan.primary_move
+    if move is None:
+        return None
+    numbers = {s.region: n for n, s in enumerate(plan.steps, start=1) if s.phase in ("upgrade", "restart")}
+    return {
+        "source": move.source,
+        "destination": move.destination,
+        "first": numbers.get(move.destination),
+        "second": numbers.get(move.source),
+        "backup": next((n for n, s in enumerate(plan.steps, start=1) if s.phase == "backup"), None),
+        "removed": any(r.name == move.source and r.change == "uninstall" for r in plan.regions),
+    }
 
 
 # --- the first screen -------------------------------------------------------------------------------------------
@@ -272,5 +288,5 @@ def _outline(script: str, steps: Sequence[Step]) -> str:
 
 
 def _fast_path(plan: Plan) -> list[str]:
-    changed = [r for r in plan.regions if r.change != "noop" and r.base is not None and r.target is not None]
-    return [f"- {r.name}: {md.code(shell_join(argv.helm_rollback(r.base)))}" for r in changed if r.base]
+    """The quick way back per region, as the plan gives it (none when the database is migrated or restored)."""
+    return [f"- {md.text(f.region)}: {md.code(shell_join(f.argv))}" for f in plan.fast_path]

@@ -12,7 +12,7 @@ import html
 import re
 from collections.abc import Iterable, Sequence
 
-from compiler.render.templating import shell_quote
+from compiler.render.shellwords import shell_quote
 
 # Control characters, and the bidirectional overrides that make text display in another order than it reads.
 CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069]")

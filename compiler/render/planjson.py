@@ -27,6 +27,8 @@ def plan_document(
         "urgent": plan.urgent,
         "risks": list(plan.risks),
         "irreversible_migrations": list(plan.irreversible),
+        "primary_move": plan.primary_move.as_dict() if plan.primary_move else None,
+        "restored_before": list(plan.restored_before),
         "regions": [_region(r) for r in plan.regions],
         "steps": [s.as_dict() for s in plan.steps],
         "uninstall": [s.as_dict() for s in plan.uninstall],

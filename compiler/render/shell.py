@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from compiler.plan.model import Plan, Step
-from compiler.render.templating import render, shell_quote
+from compiler.render.shellwords import shell_quote
+from compiler.render.templating import render
 from compiler.repo.layout import SECRETS_DIR_PLACEHOLDER
 
 TEMPLATE = "script.sh.j2"
@@ -20,16 +21,6 @@ SHELLCHECK_SUSPECTS = ("$", "`", "\\")
 # What a live check that finds a region done skips: everything that changes it. Checks, verification and
 # gates still run, so a rerun still proves the region healthy before the next one starts.
 CHANGE_PHASES = frozenset({"backup", "scale", "maintenance", "upgrade", "restart", "uninstall", "restore"})
-
-
-def shell_join(argv: Sequence[str]) -> str:
-    """The one place shell text is made from argv: every word quoted, joined by spaces."""
-    if isinstance(argv, str):
-        # A str is a Sequence[str] too; quoting it letter by letter is never meant.
-        raise TypeError(f"argv must be a sequence of words, not the string {argv!r}")
-    if not argv:
-        raise ValueError("argv must name a program")
-    return " ".join(shell_quote(word) for word in argv)
 
 
 def render_scripts(plan: Plan) -> dict[str, str]:
@@ -46,6 +37,7 @@ def render_scripts(plan: Plan) -> dict[str, str]:
 def _script(plan: Plan, script: str, kind: str, steps: Sequence[Step]) -> str:
     title = _one_line(f"{kind} plan of environment {plan.environment} (service {plan.service})")
     uninstalling = kind == "uninstall"
+    guarded = [step.id for step in steps if step.guards_data]
     return render(
         TEMPLATE,
         script=script,
@@ -57,7 +49,8 @@ def _script(plan: Plan, script: str, kind: str, steps: Sequence[Step]) -> str:
         literal_steps=_literal_steps(steps),
         live_checks=live_checks(steps),
         skippable=skippable_steps(steps),
-        help=_help(script, title, len(steps), secrets=bool(_secrets_files(steps))),
+        help=_help(script, title, len(steps), guarded, secrets=bool(_secrets_files(steps))),
+        guarded=guarded,
         confirm_release=plan.env.release if uninstalling else None,
         data_loss=_data_loss_warning(plan, steps) if uninstalling else [],
     )
@@ -118,19 +111,23 @@ def _literal_steps(steps: Sequence[Step]) -> set[int]:
     return found
 
 
-def _help(script: str, title: str, total: int, *, secrets: bool) -> list[str]:
+def _help(script: str, title: str, total: int, guarded: list[str], *, secrets: bool) -> list[str]:
+    listed = ["", "Steps that guard data here (--confirm takes these ids):", *(f"  {i}" for i in guarded)]
     lines = [
-        f"Usage: {script} [--yes] [--dry-run] [--from N]" + (" [--secrets DIR]" if secrets else ""),
+        f"Usage: {script} [--yes] [--dry-run] [--from N] [--confirm STEP-ID]..."
+        + (" [--secrets DIR]" if secrets else ""),
         "",
         f"Runs the {title}: {total} step(s), one at a time.",
         "Each step prints its command before running it; a failed or refused step",
         "stops the script, and --from N resumes at step N once the cause is fixed.",
         "",
         "Options:",
-        "  -y, --yes      do not stop for confirmations (manual steps are still printed)",
+        "  -y, --yes      do not stop for confirmations (manual steps are still printed);",
+        "                 a step that guards data (backup, restore, Redis maintenance,",
+        "                 data loss) still needs an answer at a terminal or --confirm",
         "  -n, --dry-run  print every step and command, run nothing",
         f"  --from N       start at step N (1 to {max(total, 1)})",
-        "  -h, --help     show this help",
+        "  --confirm ID   confirm the step ID that guards data without asking (repeatable)",
     ]
     if secrets:
         lines += [
@@ -138,7 +135,7 @@ def _help(script: str, title: str, total: int, *, secrets: bool) -> list[str]:
             "                 repository (default: the ROLLPLAN_SECRETS_DIR variable); helm reads each as its",
             "                 last -f. The script stops before its first step if one is missing.",
         ]
-    return lines
+    return [*lines, "  -h, --help     show this help", *(listed if guarded else [])]
 
 
 def _data_loss_warning(plan: Plan, steps: Sequence[Step]) -> list[str]:

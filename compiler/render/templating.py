@@ -8,13 +8,13 @@ instead every word that lands in a shell script goes through the ``shquote`` or
 from __future__ import annotations
 
 import functools
-import shlex
 import traceback
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import jinja2
+
+from compiler.render.shellwords import shell_join, shell_quote
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -26,24 +26,6 @@ class TemplateBug(Exception):
         self.template = template
         self.line = line
         super().__init__(f"{template}:{line}: {message}")
-
-
-def shell_quote(word: str) -> str:
-    """One word as a shell word that bash reads back unchanged."""
-    if not isinstance(word, str):
-        raise TypeError(f"a shell word must be a string, not {type(word).__name__} {word!r}")
-    if "\x00" in word:
-        # bash cannot hold a NUL byte in a word: it would be cut silently.
-        raise ValueError(f"a shell word cannot contain a NUL byte: {word!r}")
-    return shlex.quote(word)
-
-
-def _shjoin(argv: Sequence[str]) -> str:
-    # Imported here: compiler.render.shell imports this module, and shell text is
-    # made from argv in that one place only.
-    from compiler.render.shell import shell_join
-
-    return shell_join(argv)
 
 
 @functools.cache
@@ -58,7 +40,7 @@ def _environment() -> jinja2.Environment:
         auto_reload=False,
     )
     env.filters["shquote"] = shell_quote
-    env.filters["shjoin"] = _shjoin
+    env.filters["shjoin"] = shell_join
     return env
 
 

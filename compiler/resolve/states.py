@@ -12,20 +12,22 @@ from compiler.spec.models import EnvironmentSpec, RegionSpec, ReleaseNote, Secre
 
 
 def resolve_release(env: EnvironmentSpec, region: RegionSpec, notes: Mapping[str, ReleaseNote]) -> Release:
-    """The release a region runs: its pin, else the environment's version; explicit overrides win."""
+    """The release a region runs: its pin, else the environment's version; explicit overrides win.
+
+    Without a release note for the version (a service whose notes are optional), the spec's
+    own chart version and image tag, which loading made sure are given.
+    """
     if region.pin is not None:
-        note = notes[region.pin.version]
-        return Release(
-            version=note.version,
-            chart_version=region.pin.chart_version or note.chart_version,
-            image_tag=region.pin.image_tag or note.image_tag,
-        )
-    note = notes[env.version]
-    return Release(
-        version=note.version,
-        chart_version=env.chart.version or note.chart_version,
-        image_tag=env.image.tag or note.image_tag,
-    )
+        pin = region.pin
+        return _release(pin.version, notes.get(pin.version), pin.chart_version, pin.image_tag)
+    return _release(env.version, notes.get(env.version), env.chart.version, env.image.tag)
+
+
+def _release(version: str, note: ReleaseNote | None, chart_version: str | None, image_tag: str | None) -> Release:
+    chart_version = chart_version or (note.chart_version if note else None)
+    image_tag = image_tag or (note.image_tag if note else None)
+    assert chart_version is not None and image_tag is not None, "loading requires them without a release note"
+    return Release(version=note.version if note else version, chart_version=chart_version, image_tag=image_tag)
 
 
 def region_states(loaded: LoadedEnvironment, specs: Specs, rules: Secrets) -> dict[str, RegionState]:

@@ -84,15 +84,6 @@ def effective_values(
     return merged
 
 
-def apply_owned_fields(
-    values: dict[str, Any], env: EnvironmentSpec, region: RegionSpec, image_tag: str
-) -> dict[str, Any]:
-    """``values`` with the fields the spec owns set: every image tag path and the replica count."""
-    owned: dict[str, Any] = _copy(values)
-    _set_owned_fields(owned, env, region, image_tag)
-    return owned
-
-
 def _set_owned_fields(values: dict[str, Any], env: EnvironmentSpec, region: RegionSpec, image_tag: str) -> None:
     for path in env.image.paths:
         set_path(values, path, image_tag)

@@ -20,7 +20,9 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from compiler.errors import InputError, Location, Problem
+from compiler.profiles.spec_facts import FACTS
 from compiler.resolve.secrets import secret_locations
+from compiler.spec.commands import command_problems
 from compiler.spec.models import EnvironmentSpec, RegionSpec, ReleaseNote, Secrets
 from compiler.spec.needs import needs_problems
 from compiler.spec.outputs_check import gitops_problems
@@ -224,7 +226,8 @@ def _load_environment(
     spec = run.model(doc, EnvironmentSpec)
     if spec is None:
         return None
-    _check_versions(run, doc, spec, regions, notes.get(spec.service, {}))
+    _check_versions(run, doc, spec, regions, notes.get(spec.service))
+    run.problems += command_problems(doc, spec)
     references: list[_Reference] = [(path, doc, ("values", index)) for index, path in enumerate(spec.values)]
     for region, region_doc, _ in regions.values():
         references += [(path, region_doc, ("values", index)) for index, path in enumerate(region.values)]
@@ -302,14 +305,34 @@ def _check_order(run: _Run, doc: Document, spec: EnvironmentSpec, regions: _Regi
 
 
 def _check_versions(
-    run: _Run, doc: Document, spec: EnvironmentSpec, regions: _Regions, notes: Mapping[str, ReleaseNote]
+    run: _Run, doc: Document, spec: EnvironmentSpec, regions: _Regions, notes: Mapping[str, ReleaseNote] | None
 ) -> None:
-    """Every version the environment or a region pin names has a release note."""
+    """Every version the environment or a region pin names has a release note.
+
+    A service whose notes are optional and that has none gives chart and image itself instead.
+    """
+    if notes is None and not FACTS[spec.service].release_notes_required:
+        _check_without_notes(run, doc, spec, regions)
+        return
+    notes = notes or {}
     pins = [(region_doc, region.pin.version) for region, region_doc, _ in regions.values() if region.pin]
     for where, path, version in [(doc, "version", spec.version), *((d, "pin.version", v) for d, v in pins)]:
         if version not in notes:
             note = f"{RELEASE_NOTES}/{spec.service}/{version}.yaml"
             run.add(where, path.split("."), f"no release note {note} for version {version!r}")
+
+
+def _check_without_notes(run: _Run, doc: Document, spec: EnvironmentSpec, regions: _Regions) -> None:
+    why = f"there is no {RELEASE_NOTES}/{spec.service}/ folder to take it from"
+    if spec.chart.version is None:
+        run.add(doc, ("chart", "version"), f"chart.version is required: {why}")
+    if spec.image.tag is None:
+        run.add(doc, ("image", "tag"), f"image.tag is required: {why}")
+    for region, region_doc, _ in regions.values():
+        if region.pin is not None and region.pin.chart_version is None:
+            run.add(region_doc, ("pin", "chart_version"), f"pin.chart_version is required: {why}")
+        if region.pin is not None and region.pin.image_tag is None:
+            run.add(region_doc, ("pin", "image_tag"), f"pin.image_tag is required: {why}")
 
 
 def _load_release_notes(run: _Run) -> dict[str, dict[str, ReleaseNote]]:

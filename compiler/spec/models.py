@@ -6,10 +6,12 @@ Validated once at the boundary, then handed inward frozen.
 from __future__ import annotations
 
 import datetime
-from typing import Annotated, Literal
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from compiler.profiles.spec_facts import FACTS, defaults_text
 from compiler.spec.types import (
     CREDENTIAL_FREE,
     ChartUrl,
@@ -27,8 +29,20 @@ from compiler.spec.types import (
     Word,
 )
 
-DEFAULT_TAG_PATHS = ("images.tenant.tag", "images.pgdbInit.tag", "images.pulseInit.tag")
 DEFAULT_SECRET_WORDS = ("password", "passwd", "pwd", "token", "secret", "key")
+Service = Literal["tenant", "generic"]
+WORKLOAD_PATTERN = r"^(deployment|statefulset|daemonset)/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"
+
+
+def _by_service(pick: str) -> Callable[[dict[str, Any]], None]:
+    """Schema of a setting whose default depends on ``service``: the per-service defaults, in words."""
+
+    def extra(schema: dict[str, Any]) -> None:
+        schema.pop("default", None)
+        schema["description"] = f"{schema.get('description', '')} {defaults_text(pick)}".strip()
+        schema["x-default-by-service"] = True
+
+    return extra
 
 
 class Spec(BaseModel):
@@ -49,7 +63,9 @@ class Chart(Spec):
         default=None, description="A chart kept in this repository (repo-relative folder), instead of a repository."
     )
     version: VendorVersion | None = Field(
-        default=None, description="Chart version. Normally omitted: taken from the release note of `version`."
+        default=None,
+        description="Chart version. Normally omitted: taken from the release note of `version`; "
+        "required for a service without release notes.",
     )
 
     @model_validator(mode="after")
@@ -63,10 +79,15 @@ class Image(Spec):
     """The image tag and every values path that carries it."""
 
     tag: VendorVersion | None = Field(
-        default=None, description="Image tag. Normally omitted: taken from the release note of `version`."
+        default=None,
+        description="Image tag. Normally omitted: taken from the release note of `version`; "
+        "required for a service without release notes.",
     )
     paths: tuple[ValuesPath, ...] = Field(
-        default=DEFAULT_TAG_PATHS, min_length=1, description="Values paths that carry the image tag."
+        default=FACTS["tenant"].tag_paths,
+        min_length=1,
+        description="Values paths that carry the image tag.",
+        json_schema_extra=_by_service("tag_paths"),
     )
 
 
@@ -78,6 +99,12 @@ class Rollout(Spec):
         description="Regions after the primary, in rollout order. Regions not listed follow in name order.",
     )
     verify_timeout: Seconds = Field(default=600, description="Seconds a region may take to become ready.")
+    workload: Word | None = Field(
+        default=None,
+        pattern=WORKLOAD_PATTERN,
+        description="kind/name whose `kubectl rollout status` verifies a region (deployment, statefulset or "
+        "daemonset); default deployment/<release>. generic only: tenant's workload is fixed by its profile.",
+    )
     pause_between_regions: Count = Field(default=0, ge=0, le=86400, description="Seconds to wait between regions.")
     allow_unsupported_version: Flag = Field(
         default=False, description="Allow a target outside the vendor's N-2 support window (a loud risk)."
@@ -88,7 +115,9 @@ class Backup(Spec):
     """How the service database is backed up before the primary region and restored on rollback."""
 
     command: tuple[CredentialFreeWord, ...] | None = Field(
-        default=None, min_length=1, description="argv of the backup command; a manual step when omitted."
+        default=None,
+        min_length=1,
+        description="argv of the backup command; when omitted, a manual step (tenant) or no backup step (generic).",
     )
     restore_command: tuple[CredentialFreeWord, ...] | None = Field(
         default=None, min_length=1, description="argv of the restore command; a manual step when omitted."
@@ -158,7 +187,9 @@ class Monitoring(Spec):
     namespace: DnsLabel = Field(default="monitoring", description="Namespace of the PrometheusRule.")
     pending_timeout: Seconds = Field(default=600, description="Seconds a pod may stay Pending before an alert.")
     labels: dict[Word, Word] = Field(
-        default_factory=lambda: {"service": "voice", "servicename": "tenant"}, description="Labels of the alerts."
+        default_factory=lambda: dict(FACTS["tenant"].labels),
+        description="Labels of the alerts.",
+        json_schema_extra=_by_service("labels"),
     )
 
 
@@ -166,13 +197,19 @@ class Paths(Spec):
     """Values paths that the planning rules watch."""
 
     replicas: ValuesPath = Field(
-        default="tenant.deployment.replicaCount", description="Values path of the replica count."
+        default=FACTS["tenant"].replicas,
+        description="Values path of the replica count.",
+        json_schema_extra=_by_service("replicas"),
     )
     database: tuple[ValuesPath, ...] = Field(
-        default=("tenant.pgdb",), description="Prefixes whose change is a database connection change."
+        default=FACTS["tenant"].database,
+        description="Prefixes whose change is a database connection change (tenant: a database gate first).",
+        json_schema_extra=_by_service("database"),
     )
     redis: tuple[ValuesPath, ...] = Field(
-        default=("tenant.redis",), description="Prefixes whose change is a Redis connection change."
+        default=FACTS["tenant"].redis,
+        description="Prefixes whose change is a Redis connection change (tenant: the Redis choreography).",
+        json_schema_extra=_by_service("redis"),
     )
 
 
@@ -197,8 +234,13 @@ class Secrets(Spec):
 class EnvironmentSpec(Spec):
     """environments/<env>/environment.yaml: settings shared by every region (C-1)."""
 
-    service: Literal["tenant"] = Field(description="Service profile whose rules apply.")
-    version: VendorVersion = Field(description="Vendor release to run; needs release-notes/<service>/<version>.yaml.")
+    service: Service = Field(
+        description="Service profile whose rules apply: tenant (the vendor's service) or generic (any Helm chart)."
+    )
+    version: VendorVersion = Field(
+        description="Release to run; needs release-notes/<service>/<version>.yaml when that folder exists "
+        "(always for tenant). Without release notes, a name for the release, e.g. the app version."
+    )
     release: DnsLabel = Field(description="Helm release name, e.g. t100.")
     namespace: DnsLabel = Field(description="Kubernetes namespace of the release.")
     chart: Chart
@@ -214,6 +256,40 @@ class EnvironmentSpec(Spec):
     monitoring: Monitoring = Monitoring()
     paths: Paths = Paths()
     secrets: Secrets = Secrets()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _service_defaults(cls, data: Any) -> Any:
+        """Fill the settings whose default depends on the service (tag paths, values paths, alert labels)."""
+        if not isinstance(data, dict) or not isinstance(data.get("service"), str) or data["service"] not in FACTS:
+            return data
+        facts = FACTS[data["service"]]
+        defaults: dict[str, dict[str, Any]] = {
+            "image": {"paths": facts.tag_paths},
+            "paths": {"replicas": facts.replicas, "database": facts.database, "redis": facts.redis},
+            "monitoring": {"labels": dict(facts.labels)},
+        }
+        filled = dict(data)
+        for key, values in defaults.items():
+            given = filled.get(key, {})
+            if isinstance(given, dict):
+                filled[key] = {**values, **given}
+        return filled
+
+    @model_validator(mode="after")
+    def _workload_settable(self) -> EnvironmentSpec:
+        if self.rollout.workload is not None and not FACTS[self.service].workload_settable:
+            raise ValueError(f"rollout.workload cannot be set for service {self.service}: its workload is fixed")
+        return self
+
+    @model_validator(mode="after")
+    def _backends_watched(self) -> EnvironmentSpec:
+        if (self.paths.database or self.paths.redis) and not FACTS[self.service].backends:
+            raise ValueError(
+                f"paths.database and paths.redis have no effect for service {self.service}: its profile has no "
+                "database or Redis steps; remove them"
+            )
+        return self
 
 
 class Cluster(Spec):
@@ -262,7 +338,7 @@ class ReleaseNote(Spec):
     """release-notes/<service>/<version>.yaml: one vendor release (C-3)."""
 
     version: VendorVersion = Field(description="The vendor version; equal to the file name.")
-    service: Literal["tenant"] = Field(default="tenant", description="Service; equal to the folder name.")
+    service: Service = Field(default="tenant", description="Service; equal to the folder name.")
     released: datetime.date = Field(description="Release date; releases are ordered by it, never by SemVer.")
     chart_version: VendorVersion = Field(description="Helm chart version of this release.")
     image_tag: VendorVersion = Field(description="Image tag of this release.")

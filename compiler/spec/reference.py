@@ -45,7 +45,12 @@ def _rows(schema: dict[str, Any], defs: dict[str, Any], prefix: str) -> list[str
         if "properties" in prop:
             rows.extend(_rows(prop, defs, key + "."))
             continue
-        default = "required" if name in required else _default(prop.get("default"))
+        if name in required:
+            default = "required"
+        elif prop.get("x-default-by-service"):
+            default = "by `service`"
+        else:
+            default = _default(prop.get("default"))
         meaning = (prop.get("description") or "").replace("|", "\\|")
         rows.append(f"| `{key}` | {_type(prop, defs)} | {default} | {meaning} |")
     return rows

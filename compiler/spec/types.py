@@ -7,7 +7,7 @@ import re
 from typing import Annotated
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from pydantic import AfterValidator, BeforeValidator, Field, Strict, StringConstraints, ValidationInfo
+from pydantic import AfterValidator, BeforeValidator, Field, Strict, StringConstraints, ValidationInfo, WithJsonSchema
 
 DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 VALUES_PATH = re.compile(r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")
@@ -93,7 +93,7 @@ def _version_text(value: str) -> str:
 
 def _values_path(value: str) -> str:
     if not VALUES_PATH.match(value):
-        raise ValueError(f"{value!r} is not a dotted values path such as images.tenant.tag")
+        raise ValueError(f"{value!r} is not a dotted values path such as image.tag")
     return value
 
 
@@ -122,8 +122,10 @@ VendorVersion = Annotated[
 ]
 """An opaque vendor version string. Never ordered by SemVer: ordered by release date."""
 
-ValuesPath = Annotated[str, AfterValidator(_values_path), Field(json_schema_extra={"pattern": VALUES_PATH.pattern})]
-"""A dotted path into a values document, e.g. ``images.tenant.tag``."""
+ValuesPath = Annotated[
+    str, AfterValidator(_values_path), WithJsonSchema({"type": "string", "pattern": VALUES_PATH.pattern})
+]
+"""A dotted path into a values document, e.g. ``image.tag``."""
 
 VersionSpec = Annotated[str, AfterValidator(_specifier)]
 """A PEP 440 style version specifier for a third-party component, e.g. ``>=7.0``."""

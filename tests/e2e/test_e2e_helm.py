@@ -38,7 +38,6 @@ from support.helmbin import helm_env, release_history, run_helm
 from support.kube_stub import KubeStub
 
 from compiler.pipeline import compile_repo
-from compiler.plan import argv as plan_argv
 
 pytestmark = pytest.mark.helm
 
@@ -140,7 +139,7 @@ def test_e2e_helm_template_of_upgrade_argv_matches_dry_run(
 def test_e2e_helm_fast_path_rollback_is_what_argv_builds(repos: dict[str, Compiled]) -> None:
     repo = repos["upgrade"]
     plan = compile_repo(repo.root).plans["prod"]
-    built = {r.name: list(plan_argv.helm_rollback(r.base)) for r in plan.regions if r.base and r.target}
+    built = {f.region: list(f.argv) for f in plan.fast_path}
     assert repo.fast_path() == built
     assert sorted(built) == ["euw1", "use1", "usw1"]
 

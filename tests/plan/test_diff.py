@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from compiler.plan.diff import signals, values_diff
+from compiler.profiles.tenant import TenantProfile
 from compiler.resolve.secrets import redact
 from compiler.spec.models import EnvironmentSpec
 
@@ -51,7 +52,7 @@ def test_values_diff_secret_paths_carry_no_values() -> None:
 
 def test_signals_tags_only_when_only_tag_paths_change() -> None:
     sig = signals(values_diff(_tags("1"), _tags("2")), ENV)
-    assert sig.tags_only and not (sig.database or sig.redis or sig.replicas)
+    assert sig.tags_only and not (sig.database or sig.redis)
 
 
 def test_signals_database_redis_replicas_and_secret_references() -> None:
@@ -59,33 +60,12 @@ def test_signals_database_redis_replicas_and_secret_references() -> None:
                        "secrets": {"pgdb": {"pwd": {"secretName": "s1"}}}}}  # fmt: skip
     target = {"tenant": {"pgdb": {"host": "b"}, "redis": {"host": "r2"}, "deployment": {"replicaCount": 1},
                          "secrets": {"pgdb": {"pwd": {"secretName": "s2"}}}}}  # fmt: skip
+    sig = TenantProfile().signals(values_diff(base, target), ENV)
+    assert (sig.tags_only, sig.database, sig.redis, sig.secret_refs) == (False, True, True, True)
+
+
+def test_signals_without_prefixes_never_signal_a_connection_change() -> None:
+    base = {"tenant": {"pgdb": {"host": "a"}, "redis": {"host": "r1"}}}
+    target = {"tenant": {"pgdb": {"host": "b"}, "redis": {"host": "r2"}}}
     sig = signals(values_diff(base, target), ENV)
-    assert (sig.tags_only, sig.database, sig.redis, sig.replicas, sig.secret_refs) == (False, True, True, True, True)
-
-
-def test_signals_a_secret_change_starts_no_redis_choreography() -> None:
-    base = redact({"tenant": {"redis": {"password": "old"}, "pgdb": {"password": "a"}}}, ENV.secrets)
-    target = redact({"tenant": {"redis": {"password": "new"}, "pgdb": {"password": "b"}}}, ENV.secrets)
-    diff = values_diff(base, target)
-    assert [(d.path, d.op, d.secret) for d in diff] == [
-        ("tenant.pgdb.password", "changed", True), ("tenant.redis.password", "changed", True)
-    ]  # fmt: skip
-    sig = signals(diff, ENV)
-    assert (sig.tags_only, sig.database, sig.redis, sig.secret_refs, sig.secret_values) == (
-        False, False, False, False, True
-    )  # fmt: skip
-
-
-def test_signals_a_secret_beside_the_tags_is_not_tags_only() -> None:
-    base = redact({**_tags("1"), "x": {"token": "a"}}, ENV.secrets)
-    target = redact({**_tags("2"), "x": {"token": "b"}}, ENV.secrets)
-    assert not signals(values_diff(base, target), ENV).tags_only
-
-
-def test_values_diff_a_list_with_one_secret_item_is_hidden_whole() -> None:
-    base = redact({"env": [{"name": "DB_PASSWORD", "value": "a"}, {"name": "X", "value": "1"}]}, ENV.secrets)
-    target = redact({"env": [{"name": "DB_PASSWORD", "value": "b"}, {"name": "X", "value": "1"}]}, ENV.secrets)
-    (entry,) = values_diff(base, target)
-    assert (entry.path, entry.op, entry.secret, entry.old, entry.new) == ("env", "changed", True, None, None)
-    assert values_diff(base, redact({"env": [{"name": "DB_PASSWORD", "value": "a"}, {"name": "X", "value": "1"}]},
-                                     ENV.secrets)) == ()  # fmt: skip
+    assert (sig.tags_only, sig.database, sig.redis, sig.secret_refs) == (False, False, False, False)

@@ -10,7 +10,6 @@ from compiler.plan.rules import (
     check_prerequisites,
     check_support,
     classify,
-    degradation_risk,
     note_risks,
     rollout_order,
     support_window,
@@ -102,11 +101,6 @@ def test_classify_each_change_kind() -> None:
     assert classify(release_changed=True, chart_changed=False, tags_only=False, other_changed=True) == "upgrade"
     assert classify(release_changed=False, chart_changed=False, tags_only=False, other_changed=True) == "config"
     assert classify(release_changed=False, chart_changed=False, tags_only=False, other_changed=False) == "noop"
-
-
-def test_degradation_risk_names_master_pod_or_full_outage() -> None:
-    assert "t100-0" in degradation_risk("t100", 3) and "writes unavailable" in degradation_risk("t100", 3)
-    assert degradation_risk("t100", 1).startswith("full outage")
 
 
 def test_note_risks_flags_security_migration_provisioning_and_stale_keys() -> None:

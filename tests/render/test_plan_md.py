@@ -11,7 +11,7 @@ from support.planfactory import make_plan
 from compiler.plan.model import DiffEntry, Plan
 from compiler.render import mdtext
 from compiler.render.markdown import render_plan_docs, render_plan_md
-from compiler.render.shell import shell_join
+from compiler.render.shellwords import shell_join
 from compiler.spec.models import ReleaseNote
 
 HOSTILE = "a|b `tick` ``` <script>alert(1)</script> [link](http://x) *em* _u_ &amp; \\ ~~s~~ </details>"

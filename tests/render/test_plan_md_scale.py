@@ -17,7 +17,7 @@ import pytest
 from support import mdcheck
 
 from compiler.pipeline import compile_repo
-from compiler.render.shell import shell_join
+from compiler.render.shellwords import shell_join
 from compiler.repo import gitio
 
 FLEET = Path(__file__).resolve().parents[2] / "benchmarks" / "fleet.py"

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from support import mdcheck
 
-from compiler.render.shell import shell_join
+from compiler.render.shellwords import shell_join
 
 REPO = Path(__file__).resolve().parents[2]
 FOLDERS = sorted(p.parent for root in (REPO / "tests" / "golden", REPO / "generated") for p in root.rglob("plan.json"))

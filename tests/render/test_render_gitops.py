@@ -20,8 +20,8 @@ from support.planfactory import make_plan
 
 from compiler.errors import InputError
 from compiler.plan.model import Plan, RegionChange
+from compiler.profiles.alerting import duration
 from compiler.render import staging
-from compiler.render.alerts import duration
 from compiler.render.deployments import forward_deployments
 from compiler.render.gitops import gitops_notes, render_gitops
 from compiler.render.names import object_name

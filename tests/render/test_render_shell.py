@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import re
 import shlex
 import shutil
@@ -18,7 +19,8 @@ from hypothesis import strategies as st
 from support.planfactory import TRICKY_NOTE, TRICKY_UNICODE, TRICKY_WORDS, make_plan
 
 from compiler.plan.model import Plan, Step
-from compiler.render.shell import render_scripts, shell_join
+from compiler.render.shell import render_scripts
+from compiler.render.shellwords import shell_join
 
 STEP_LISTS = {"upgrade.sh": "steps", "rollback.sh": "rollback", "uninstall.sh": "uninstall"}
 
@@ -104,7 +106,8 @@ def first_pause(steps: Sequence[Step]) -> int:
 
 @pytest.mark.parametrize("script", sorted(STEP_LISTS))
 def test_render_shell_with_yes_runs_exactly_the_plan_argv(scripts: Scripts, script: str) -> None:
-    result = scripts.run(script, "--yes")
+    # --yes never confirms a data loss: the release name is still typed.
+    result = scripts.run(script, "--yes", answers="t100\n" if script == "uninstall.sh" else None)
 
     assert result.returncode == 0, result.stderr
     steps = steps_of(scripts.plan, script)
@@ -234,7 +237,7 @@ def test_render_shell_help_prints_usage(scripts: Scripts) -> None:
     result = scripts.run("rollback.sh", "--help")
 
     assert result.returncode == 0
-    assert result.stdout.startswith("Usage: rollback.sh [--yes] [--dry-run] [--from N]\n")
+    assert result.stdout.startswith("Usage: rollback.sh [--yes] [--dry-run] [--from N] [--confirm STEP-ID]...\n")
     assert not scripts.log.exists()
 
 
@@ -365,3 +368,95 @@ def test_shell_join_leaves_plain_words_bare() -> None:
 def test_shell_join_refuses_what_cannot_be_a_command(argv: Sequence[str]) -> None:
     with pytest.raises((TypeError, ValueError)):
         shell_join(argv)
+
+
+# --- steps that guard data ---------------------------------------------------
+
+
+def guarded_plan(tmp_path: Path) -> Scripts:
+    """The plan with a manual backup that guards data, as the planner marks it."""
+    plan = make_plan(manual_backup=True, pause=False)
+    steps = tuple(dataclasses.replace(s, guards_data=s.phase == "backup") for s in plan.steps)
+    return write_scripts(dataclasses.replace(plan, steps=steps), tmp_path)
+
+
+def test_render_shell_guarded_step_is_not_confirmed_by_yes(tmp_path: Path) -> None:
+    scripts = guarded_plan(tmp_path)
+    steps = scripts.plan.steps
+    guarded = next(i for i, step in enumerate(steps) if step.guards_data)
+
+    result = scripts.run("upgrade.sh", "--yes")
+
+    assert result.returncode == 1
+    assert scripts.recorded() == argvs(steps[:guarded])
+    step_id = steps[guarded].id
+    assert f"stopped at step {guarded + 1} of {len(steps)} ({step_id}): it guards data" in result.stderr
+    assert f"--from {guarded + 1} --confirm {step_id}" in result.stderr
+
+
+def test_render_shell_guarded_step_passes_with_confirm_and_yes(tmp_path: Path) -> None:
+    scripts = guarded_plan(tmp_path)
+    step_id = next(step.id for step in scripts.plan.steps if step.guards_data)
+
+    result = scripts.run("upgrade.sh", "--yes", "--confirm", step_id)
+
+    assert result.returncode == 0, result.stderr
+    assert scripts.recorded() == argvs(scripts.plan.steps)
+    assert f"(confirmed by --confirm {step_id})" in result.stdout
+
+
+def run_on_terminal(scripts: Scripts, script: str, *args: str, answers: str) -> subprocess.CompletedProcess[str]:
+    """Run ``script`` with a terminal as its stdin, ``answers`` already typed into it."""
+    main, terminal = os.openpty()
+    try:
+        os.write(main, answers.encode())
+        env = {"PATH": f"{scripts.root / 'bin'}:/usr/bin:/bin", "STUB_LOG": str(scripts.log), "LANG": "C.UTF-8"}
+        return subprocess.run(
+            ["bash", str(scripts.root / script), *args], cwd=scripts.root / "work", env=env, text=True,
+            stdin=terminal, capture_output=True, timeout=60, check=False,
+        )  # fmt: skip
+    finally:
+        os.close(terminal)
+        os.close(main)
+
+
+def test_render_shell_guarded_step_passes_with_an_answer_at_a_terminal(tmp_path: Path) -> None:
+    scripts = guarded_plan(tmp_path)
+
+    result = run_on_terminal(scripts, "upgrade.sh", "--yes", answers="y\n")
+
+    assert result.returncode == 0, result.stderr
+    assert scripts.recorded() == argvs(scripts.plan.steps)
+
+
+def test_render_shell_guarded_step_refuses_a_piped_yes(tmp_path: Path) -> None:
+    scripts = guarded_plan(tmp_path)
+    guarded = next(i for i, step in enumerate(scripts.plan.steps) if step.guards_data)
+
+    result = scripts.run("upgrade.sh", answers="y\n" * 50)
+
+    assert result.returncode == 1
+    assert scripts.recorded() == argvs(scripts.plan.steps[:guarded])
+    assert "it guards data" in result.stderr
+
+
+def test_render_shell_confirm_of_an_unknown_or_unguarded_step_is_usage_error(tmp_path: Path) -> None:
+    scripts = guarded_plan(tmp_path)
+    unguarded = next(step.id for step in scripts.plan.steps if not step.guards_data)
+
+    for bad in ("no-such-step", unguarded, ""):
+        result = scripts.run("upgrade.sh", "--yes", f"--confirm={bad}")
+
+        assert result.returncode == 2, bad
+        assert "is not a step of this script that guards data" in result.stderr
+    assert not scripts.log.exists()
+
+
+def test_render_shell_help_lists_the_steps_that_guard_data(tmp_path: Path) -> None:
+    scripts = guarded_plan(tmp_path)
+    step_id = next(step.id for step in scripts.plan.steps if step.guards_data)
+
+    result = scripts.run("upgrade.sh", "--help")
+
+    assert result.returncode == 0
+    assert f"Steps that guard data here (--confirm takes these ids):\n  {step_id}\n" in result.stdout

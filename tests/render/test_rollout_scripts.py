@@ -98,8 +98,27 @@ def test_rollout_upgrade_runs_every_environment_script_in_order(repo: Path, tmp_
     ]
 
 
+def confirms(root: Path, key: str) -> list[str]:
+    """--confirm ENV:ID for every step that guards data in each environment's ``key`` list."""
+    return [arg for env in ORDER for s in plan_json(root, env)[key] if s["guards_data"]
+            for arg in ("--confirm", f"{env}:{s['id']}")]  # fmt: skip
+
+
+def test_rollout_rollback_without_confirm_stops_at_the_first_step_that_guards_data(
+    repo: Path, tmp_path: Path
+) -> None:
+    result, _ = run(repo, tmp_path, "rollback.sh", "--yes")
+    assert result.returncode == 1
+    assert "generated/rollback.sh --from voice:" in result.stderr and "--confirm voice:STEP-ID" in result.stderr
+
+
+def test_rollout_confirm_of_an_unknown_environment_is_a_usage_error(repo: Path, tmp_path: Path) -> None:
+    result, calls = run(repo, tmp_path, "rollback.sh", "--yes", "--confirm", "nowhere:x")
+    assert result.returncode == 2 and calls == []
+
+
 def test_rollout_rollback_runs_in_reverse_order(repo: Path, tmp_path: Path) -> None:
-    result, calls = run(repo, tmp_path, "rollback.sh", "--yes")
+    result, calls = run(repo, tmp_path, "rollback.sh", "--yes", *confirms(repo, "rollback"))
     assert result.returncode == 0, result.stderr
     assert calls == [argv for env in reversed(ORDER) for argv in argvs(repo, env, "rollback")]
 

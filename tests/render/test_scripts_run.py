@@ -45,6 +45,8 @@ CASES = [
     ("redis_move_primary", "prod", "upgrade.sh"),
     ("irreversible", "prod", "rollback.sh"),
     ("region_removed", "prod", "uninstall.sh"),
+    ("downgrade_irreversible", "prod", "upgrade.sh"),
+    ("primary_move", "prod", "upgrade.sh"),
 ]
 
 
@@ -126,9 +128,36 @@ def test_scripts_run_with_yes_calls_exactly_the_plan_argv_in_order(
     secrets = secrets_folder(root, tmp_path)
     expected = expected_argvs(root, env, script, secrets)
     assert expected, "a case with no command proves nothing"
-    result, calls = run_script(root, env, script, tmp_path, "--yes", secrets=secrets)
+    result, calls = run_script(root, env, script, tmp_path, "--yes", *confirm_all(root, env, script), secrets=secrets)
     assert result.returncode == 0, result.stderr
     assert calls == expected
+
+
+def guarded_ids(root: Path, env: str, script: str) -> list[str]:
+    return [s["id"] for s in plan_json(root, env)[STEP_LISTS[script]] if s["guards_data"]]
+
+
+def confirm_all(root: Path, env: str, script: str) -> list[str]:
+    """--confirm for every step of ``script`` that guards data."""
+    return [arg for step_id in guarded_ids(root, env, script) for arg in ("--confirm", step_id)]
+
+
+GUARDED_CASES = [c for c in CASES if c[0] not in ("demo", "primary_move")]
+
+
+@pytest.mark.parametrize(("scenario", "env", "script"), GUARDED_CASES, ids=["-".join(c) for c in GUARDED_CASES])
+def test_scripts_run_with_yes_stop_at_a_step_that_guards_data(
+    repos: dict[str, Path], tmp_path: Path, scenario: str, env: str, script: str
+) -> None:
+    root = repos[scenario]
+    steps = plan_json(root, env)[STEP_LISTS[script]]
+    first = next(i for i, s in enumerate(steps) if s["guards_data"])
+    secrets = secrets_folder(root, tmp_path)
+    result, calls = run_script(root, env, script, tmp_path, "--yes", secrets=secrets)
+    assert result.returncode == 1
+    assert calls == expected_argvs(root, env, script, secrets)[: len([s for s in steps[:first] if s["argv"]])]
+    assert f"({steps[first]['id']}): it guards data, and --yes does not confirm it" in result.stderr
+    assert f"--from {first + 1} --confirm {steps[first]['id']}" in result.stderr
 
 
 def test_scripts_run_demo_programs_are_only_helm_kubectl_sleep_and_rollplan(repos: dict[str, Path]) -> None:

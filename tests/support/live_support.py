@@ -137,6 +137,11 @@ def run_script(live: Live, repo: Compiled, script: str, *args: str) -> subproces
     bash = shutil.which("bash")
     assert bash is not None
     argv = [bash, f"generated/{ENV}/{script}", *args]
+    if "--yes" in args:
+        # An operator who runs with --yes confirms each step that guards data by its id too.
+        plan = json.loads((repo.root / "generated" / ENV / "plan.json").read_text(encoding="utf-8"))
+        key = {"upgrade.sh": "steps", "rollback.sh": "rollback", "uninstall.sh": "uninstall"}[script]
+        argv += [word for s in plan[key] if s["guards_data"] for word in ("--confirm", s["id"])]
     return subprocess.run(argv, cwd=repo.root, env=live.env, stdin=subprocess.DEVNULL, capture_output=True,
                           text=True, timeout=600, check=False)  # fmt: skip
 

@@ -16,7 +16,8 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from compiler.plan.model import DiffEntry, Plan, RegionChange, RegionState, Release, Step
+from compiler.plan.argv import helm_rollback
+from compiler.plan.model import DiffEntry, FastRollback, Plan, RegionChange, RegionState, Release, Step
 from compiler.resolve.secrets import redact, supplied_paths
 from compiler.spec.models import EnvironmentSpec, RegionSpec
 
@@ -154,6 +155,7 @@ def make_plan(
         rollback=rollback,
         risks=risks,
         urgent=urgent,
+        fast_path=tuple(FastRollback(c.name, helm_rollback(c.base)) for c in present if c.base is not None),
     )
 
 

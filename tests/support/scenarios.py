@@ -10,7 +10,7 @@ text replacements, as in the demo, so a broken edit fails loudly.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from compiler.repo import gitio
@@ -171,12 +171,172 @@ def all_removed(root: Path) -> Path:
     return root
 
 
+PRIMARY_FLAG = TextEdit("environments/prod/regions/westus2.yaml", "primary: true\n", "")
+NEW_PRIMARY = TextEdit("environments/prod/regions/eastus.yaml", "name: eastus\n", "name: eastus\nprimary: true\n")
+
+
+def master_dc(name: str) -> list[TextEdit]:
+    """Every prod region's values name ``name`` as the master data centre."""
+    return [TextEdit(f"environments/prod/values/regions/{region}.yaml", "masterdc: westus2\n", f"masterdc: {name}\n")
+            for region in ("westus2", "eastus", "centralus")]  # fmt: skip
+
+
+def primary_move(root: Path) -> Path:
+    """prod deployed at 100.0.1000076; the primary moves from westus2 to eastus (flag and master DC)."""
+    example_repo(root, [prod_version(SUPPORTED)])
+    order = TextEdit(PROD_ENV, "    - eastus\n    - centralus\n", "    - westus2\n    - centralus\n")
+    apply_edits(root, [PRIMARY_FLAG, NEW_PRIMARY, order, *master_dc("eastus")])
+    return root
+
+
+def downgrade_irreversible(root: Path) -> Path:
+    """prod deployed at 100.0.1000079 (an irreversible migration); the change reverts it to 100.0.1000076."""
+    example_repo(root, [prod_version("100.0.1000079")])
+    apply_edits(root, [TextEdit(PROD_ENV, "version: '100.0.1000079'\n", f"version: '{SUPPORTED}'\n")])
+    return root
+
+
+def downgrade_no_restore(root: Path) -> Path:
+    """As downgrade_irreversible, but no restore command is configured: blocked."""
+    downgrade_irreversible(root)
+    env = root / PROD_ENV
+    text = env.read_text(encoding="utf-8")
+    start = text.index("  restore_command:\n")
+    end = text.index("gitops:\n")
+    env.write_text(text[:start] + text[end:], encoding="utf-8")
+    return root
+
+
+def downgrade_same_epoch(root: Path) -> Path:
+    """prod deployed at 100.0.1000076; the change goes back to 100.0.1000071.2 (a critical fix): no migration undone."""
+    example_repo(root, [prod_version(SUPPORTED)])
+    apply_edits(root, [TextEdit(PROD_ENV, f"version: '{SUPPORTED}'\n", "version: '100.0.1000071.2'\n")])
+    return root
+
+
+def pin(region: str, replicas: int, version: str) -> TextEdit:
+    return TextEdit(f"environments/prod/regions/{region}.yaml", f"replicas: {replicas}\n",
+                    f"replicas: {replicas}\npin:\n  version: '{version}'\n")  # fmt: skip
+
+
+def pin_misses_fix(root: Path) -> Path:
+    """prod upgrades to 100.0.1000076 (a critical security fix) while centralus stays pinned at 100.0.1000067."""
+    example_repo(root)
+    apply_edits(root, [prod_version(SUPPORTED), pin("centralus", 2, "100.0.1000067")])
+    return root
+
+
+def pinned_behind_migration(root: Path) -> Path:
+    """prod upgrades to 100.0.1000079 (irreversible migration) while eastus stays pinned at 100.0.1000076: blocked."""
+    example_repo(root, [prod_version(SUPPORTED)])
+    to_79 = TextEdit(PROD_ENV, f"version: '{SUPPORTED}'\n", "version: '100.0.1000079'\n")
+    apply_edits(root, [to_79, pin("eastus", 3, SUPPORTED)])
+    return root
+
+
+def pinned_primary(root: Path) -> Path:
+    """prod upgrades to 100.0.1000076 while the primary westus2 stays pinned at 100.0.1000067: blocked."""
+    example_repo(root)
+    apply_edits(root, [prod_version(SUPPORTED), pin("westus2", 3, "100.0.1000067")])
+    return root
+
+
+def primary_removed(root: Path) -> Path:
+    """The primary westus2 gets ``state: absent`` while eastus and centralus stay, with no new primary: blocked."""
+    example_repo(root)
+    apply_edits(
+        root, [TextEdit("environments/prod/regions/westus2.yaml", "replicas: 3\n", "replicas: 3\nstate: absent\n")]
+    )
+    return root
+
+
+def region_file_deleted(root: Path) -> Path:
+    """eastus's region file is deleted (and its rollout entry): blocked, with a hint to set ``state: absent``."""
+    example_repo(root)
+    (root / "environments/prod/regions/eastus.yaml").unlink()
+    apply_edits(root, [TextEdit(PROD_ENV, "    - eastus\n", "")])
+    return root
+
+
+GENERIC_ENV = "environments/web/environment.yaml"
+GENERIC_FILES = {
+    GENERIC_ENV: (
+        "# Any Helm chart: the environment names chart version and image tag itself.\n"
+        "service: generic\n"
+        "version: '1.4.0'\n"
+        "release: shop\n"
+        "namespace: web\n"
+        "chart:\n"
+        "  name: shop\n"
+        "  repository: https://charts.example.com/stable\n"
+        "  version: '1.4.0'\n"
+        "image:\n"
+        "  tag: '1.4.0'\n"
+        "values:\n"
+        "  - environments/web/values/common.yaml\n"
+        "rollout:\n"
+        "  verify_timeout: 300\n"
+        "gitops:\n"
+        "  argocd:\n"
+        "    repo_url: https://git.example.com/platform/gitops.git\n"
+    ),
+    "environments/web/values/common.yaml": "image:\n  repository: registry.example.com/shop\nservice:\n  port: 8080\n",
+    "environments/web/regions/westus2.yaml": (
+        "name: westus2\nprimary: true\ncluster:\n  name: aks-westus2\n  context: aks-westus2\nreplicas: 3\n"
+    ),
+    "environments/web/regions/eastus.yaml": (
+        "name: eastus\ncluster:\n  name: aks-eastus\n  context: aks-eastus\nreplicas: 2\n"
+    ),
+}
+GENERIC_UPGRADE = (
+    TextEdit(GENERIC_ENV, "\nversion: '1.4.0'\n", "\nversion: '1.5.0'\n"),
+    TextEdit(GENERIC_ENV, "  version: '1.4.0'\n", "  version: '1.5.1'\n"),
+    TextEdit(GENERIC_ENV, "  tag: '1.4.0'\n", "  tag: '1.5.0'\n"),
+)
+
+
+def generic_repo(root: Path, files: Mapping[str, str] = GENERIC_FILES) -> Path:
+    """A git repository at ``root`` whose HEAD deploys ``files`` (a generic service, no release notes)."""
+    write_files(root, files)
+    gitio.init_with_commit(root, "Deployed state")
+    return root
+
+
+def generic(root: Path) -> Path:
+    """A generic Helm service in two regions (primary westus2, then eastus) upgrades 1.4.0 → 1.5.0."""
+    generic_repo(root)
+    apply_edits(root, GENERIC_UPGRADE)
+    return root
+
+
+def write_files(root: Path, files: Mapping[str, str]) -> None:
+    """Write ``files`` (repo-relative '/' path → text) under ``root``, creating folders."""
+    for relative, text in files.items():
+        path = root.joinpath(*relative.split("/"))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+
+
 GOLDEN: dict[str, Builder] = {
+    "generic": generic,
     "demo": demo,
     "one_replica": one_replica,
     "redis_move_primary": redis_move_primary,
     "database_move": database_move,
     "irreversible": irreversible,
     "region_removed": region_removed,
+    "primary_move": primary_move,
+    "downgrade_irreversible": downgrade_irreversible,
+    "pin_misses_fix": pin_misses_fix,
+    "downgrade_same_epoch": downgrade_same_epoch,
 }
 """The scenarios whose whole generated/ tree is kept under tests/golden/<name>/."""
+
+BLOCKED: dict[str, Builder] = {
+    "downgrade_no_restore": downgrade_no_restore,
+    "pinned_behind_migration": pinned_behind_migration,
+    "pinned_primary": pinned_primary,
+    "primary_removed": primary_removed,
+    "region_file_deleted": region_file_deleted,
+}
+"""Scenarios the safety rules refuse: compiling them exits 1 with a located message."""
