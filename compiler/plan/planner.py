@@ -200,6 +200,14 @@ def _check(
     The first two read release notes: a service without them (notes are optional for some) has
     neither rule. Returns the loud risks.
     """
+    base = inputs.base
+    if base is not None and base.spec.service != inputs.target.spec.service:
+        where = inputs.target.locate(inputs.target.spec_file, ["service"])
+        message = (
+            f"service changes from {base.spec.service} to {inputs.target.spec.service}: the deployed regions were "
+            "planned under the other profile; uninstall them first (state: absent), then switch the service"
+        )
+        raise PlanBlocked([Problem(where, "service", message)])
     problems: list[Problem] = list(blocking)
     risks: list[str] = []
     loaded = inputs.target

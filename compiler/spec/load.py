@@ -228,6 +228,9 @@ def _load_environment(
         return None
     _check_versions(run, doc, spec, regions, notes.get(spec.service))
     run.problems += command_problems(doc, spec)
+    if spec.rollout.workload is not None and not FACTS[spec.service].workload_settable:
+        message = f"rollout.workload cannot be set for service {spec.service}: its workload is fixed"
+        run.add(doc, ("rollout", "workload"), message)
     references: list[_Reference] = [(path, doc, ("values", index)) for index, path in enumerate(spec.values)]
     for region, region_doc, _ in regions.values():
         references += [(path, region_doc, ("values", index)) for index, path in enumerate(region.values)]

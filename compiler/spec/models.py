@@ -277,12 +277,6 @@ class EnvironmentSpec(Spec):
         return filled
 
     @model_validator(mode="after")
-    def _workload_settable(self) -> EnvironmentSpec:
-        if self.rollout.workload is not None and not FACTS[self.service].workload_settable:
-            raise ValueError(f"rollout.workload cannot be set for service {self.service}: its workload is fixed")
-        return self
-
-    @model_validator(mode="after")
     def _backends_watched(self) -> EnvironmentSpec:
         if (self.paths.database or self.paths.redis) and not FACTS[self.service].backends:
             raise ValueError(

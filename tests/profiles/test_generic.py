@@ -12,7 +12,7 @@ from support import scenarios
 from support.planfactory import make_env, make_region, make_state
 
 from compiler.commands.compile import write_all
-from compiler.errors import InputError
+from compiler.errors import InputError, PlanBlocked
 from compiler.pipeline import compile_repo
 from compiler.plan.model import Plan, RegionState
 from compiler.profiles.generic import GenericProfile
@@ -123,9 +123,42 @@ def test_generic_with_release_notes_applies_the_support_window(tmp_path: Path) -
     assert any("N-2" in p.message for p in caught.value.problems)
 
 
-def test_generic_tenant_only_setting_workload_is_refused_for_tenant() -> None:
-    with pytest.raises(ValueError, match=r"rollout\.workload cannot be set for service tenant"):
-        make_env(rollout={"workload": "deployment/x"})
+def test_generic_workload_setting_is_refused_for_tenant_where_it_is_written(tmp_path: Path) -> None:
+    root = scenarios.example_repo(tmp_path / "repo")
+    edit = TextEdit("environments/prod/environment.yaml", "rollout:\n", "rollout:\n  workload: deployment/x\n")
+    scenarios.apply_edits(root, [edit])
+    with pytest.raises(InputError) as caught:
+        compile_repo(root)
+    [problem] = caught.value.problems
+    assert problem.path == "rollout.workload" and problem.location.line > 1
+    assert "cannot be set for service tenant" in problem.message
+
+
+def test_generic_service_switch_of_a_deployed_environment_is_blocked(tmp_path: Path) -> None:
+    root = scenarios.generic_repo(tmp_path / "repo")
+    edits = [TextEdit(scenarios.GENERIC_ENV, "service: generic\n", "service: tenant\n")]
+    scenarios.apply_edits(root, edits)
+    scenarios.write_files(root, {"release-notes/tenant/1.4.0.yaml": "version: '1.4.0'\nreleased: 2024-01-01\n"
+                       "chart_version: '1.4.0'\nimage_tag: '1.4.0'\n"})  # fmt: skip
+    with pytest.raises(PlanBlocked) as caught:
+        compile_repo(root)
+    [problem] = caught.value.problems
+    assert problem.path == "service" and "service changes from generic to tenant" in problem.message
+
+
+def test_generic_pin_without_release_notes_names_chart_and_image(tmp_path: Path) -> None:
+    root = scenarios.generic_repo(tmp_path / "repo")
+    region = root / "environments/web/regions/eastus.yaml"
+    region.write_text(region.read_text() + "pin:\n  version: '1.3.0'\n  chart_version: '1.3.0'\n")
+    with pytest.raises(InputError) as caught:
+        compile_repo(root)
+    assert [(p.path, p.location.file) for p in caught.value.problems] == [
+        ("pin.image_tag", "environments/web/regions/eastus.yaml")
+    ]
+    region.write_text(region.read_text() + "  image_tag: '1.3.0'\n")
+    plan = compile_repo(root).plans["web"]
+    eastus = next(c for c in plan.regions if c.name == "eastus")
+    assert eastus.target is not None and eastus.target.release.chart_version == "1.3.0"
 
 
 def test_generic_profile_installs_the_kind_of_its_workload() -> None:
