@@ -81,6 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
     loudness = compile_parser.add_mutually_exclusive_group()
     loudness.add_argument("-v", "--verbose", action="store_true", help="list every file written")
     loudness.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors and warnings")
+    compile_parser.add_argument(
+        "--force", action="store_true", help="replace or remove files under generated/ that rollplan did not write"
+    )
     _common(sub.add_parser("check", help="exit 3 when generated/ does not match a fresh compile"))
     diff = sub.add_parser("diff", help="print the redacted values diff per region")
     _common(diff)
@@ -134,10 +137,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         as_json = args.format == "json"
         return _dispatch(args, as_json)
     except RollplanError as err:
-        if as_json:
-            console.document(console.error_document(err))
-        else:
-            console.error(err)
+        _report(err, as_json)
         return err.exit_code
     except KeyboardInterrupt:
         console.progress("interrupted")
@@ -148,6 +148,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             message = f"internal error: {type(exc).__name__}: {exc}"
             console.document({"ok": False, "exit_code": EXIT_INTERNAL, "message": message})
         return EXIT_INTERNAL
+
+
+def _report(err: RollplanError, as_json: bool) -> None:
+    if as_json:
+        try:
+            console.document(console.error_document(err))
+            return
+        except RollplanError:  # stdout is gone: say it on stderr
+            pass
+    console.error(err)
 
 
 def _wants_json(args_list: list[str]) -> bool:
@@ -212,7 +222,14 @@ def _dispatch(args: argparse.Namespace, as_json: bool) -> int:
 
         loudness = -1 if args.quiet else int(args.verbose)
         return compile_command.run(
-            root, args.env, args.base, as_json=as_json, commit=args.commit, branch=args.branch, verbosity=loudness
+            root,
+            args.env,
+            args.base,
+            as_json=as_json,
+            commit=args.commit,
+            branch=args.branch,
+            verbosity=loudness,
+            force=args.force,
         )
     if command == "check":
         from compiler.commands import check

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -14,6 +15,7 @@ from compiler.errors import (
     CommandLineError,
     GitError,
     InputError,
+    OutputError,
     PlanBlocked,
     RollplanError,
     StaleOutput,
@@ -26,27 +28,78 @@ SLOW_SECONDS = 2.0
 COLOURS = {"bold": "1", "red": "31", "green": "32", "yellow": "33", "dim": "2"}
 
 
+def _write(stream: TextIO, text: str) -> None:
+    """Write ``text``; characters the stream's encoding lacks (PYTHONIOENCODING=ascii) are escaped, not fatal."""
+    try:
+        stream.write(text)
+    except UnicodeEncodeError:
+        encoding = stream.encoding or "ascii"
+        stream.write(text.encode(encoding, errors="backslashreplace").decode(encoding))
+
+
+def _encodable(text: str, stream: TextIO) -> bool:
+    try:
+        text.encode(stream.encoding or "utf-8")
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True
+
+
+def _out(text: str) -> None:
+    """Write a result to stdout; a closed, full or broken stdout is the user's to fix (exit 1), not a bug."""
+    stream = sys.stdout
+    if stream is None:
+        raise OutputError("standard output is closed: there is nowhere to write the result")
+    try:
+        _write(stream, text)
+        stream.flush()
+    except OSError as err:
+        _silence(stream)
+        sys.stdout = None  # what follows goes to stderr, or nowhere
+        raise OutputError(f"cannot write the result to standard output: {err.strerror or err}") from None
+
+
+def _silence(stream: TextIO) -> None:
+    """Point a failed stream at /dev/null, so that the flush at exit does not fail once more."""
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
+
+
+def _err(text: str) -> None:
+    """Write to stderr; if even that fails there is no one left to tell."""
+    if sys.stderr is None:
+        return
+    try:
+        _write(sys.stderr, text)
+        sys.stderr.flush()
+    except OSError:
+        _silence(sys.stderr)
+
+
 def result(text: str) -> None:
     """A result the user asked for (stdout)."""
-    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    _out(text if text.endswith("\n") else text + "\n")
 
 
 def document(doc: Any) -> None:
-    """A machine-readable result: one JSON document on stdout, with its format version."""
+    """A machine-readable result: one JSON document on stdout, with its format version (\\u escapes where
+    stdout cannot encode a character)."""
     if isinstance(doc, dict):
         doc = {"format_version": JSON_FORMAT_VERSION, **doc}
-    sys.stdout.write(json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+    text = json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    if sys.stdout is not None and not _encodable(text, sys.stdout):
+        text = json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=True) + "\n"
+    _out(text)
 
 
 def progress(text: str) -> None:
     """What is happening, for a person watching (stderr, so stdout stays clean)."""
-    sys.stderr.write(text + "\n")
-    sys.stderr.flush()
+    _err(text + "\n")
 
 
 def warning(text: str) -> None:
     """Something a person should act on that does not fail the run (stderr)."""
-    sys.stderr.write(style("warning:", "yellow", sys.stderr) + f" {text}\n")
+    _err(style("warning:", "yellow", sys.stderr) + f" {text}\n")
 
 
 def style(text: str, colour: str, stream: TextIO | None = None) -> str:
@@ -82,13 +135,13 @@ def slow_progress(text: str, after: float = SLOW_SECONDS) -> Iterator[None]:
 def error(err: RollplanError) -> None:
     """A user-caused error, readable: every problem on its own line."""
     if isinstance(err, CommandLineError):
-        sys.stderr.write(f"{err.usage.rstrip()}\n{err}\n")
+        _err(f"{err.usage.rstrip()}\n{err}\n")
         return
     if isinstance(err, InputError):
         for problem in err.problems:
-            sys.stderr.write(f"error: {problem}\n")
+            _err(f"error: {problem}\n")
         count = len(err.problems)
-        sys.stderr.write(f"{count} problem{'s' if count != 1 else ''} found\n")
+        _err(f"{count} problem{'s' if count != 1 else ''} found\n")
         return
     if isinstance(err, StaleOutput):
         for label, paths in (
@@ -97,18 +150,18 @@ def error(err: RollplanError) -> None:
             ("extra", err.stale.extra),
         ):
             for path in paths:
-                sys.stderr.write(f"stale ({label}): {path}\n")
+                _err(f"stale ({label}): {path}\n")
         if err.note:
-            sys.stderr.write(err.note + "\n")
-        sys.stderr.write(f"{err}: run 'rollplan compile' and commit the result\n")
+            _err(err.note + "\n")
+        _err(f"{err}: run 'rollplan compile' and commit the result\n")
         return
-    sys.stderr.write(f"error: {err}\n")
+    _err(f"error: {err}\n")
 
 
 def error_kind(err: RollplanError) -> str:
     """What kind of failure, for machines: both invalid input and a blocked plan exit 1."""
     kinds = ((PlanBlocked, "plan-blocked"), (InputError, "invalid-input"), (GitError, "git"),
-             (UsageError, "usage"), (StaleOutput, "stale"))  # fmt: skip
+             (UsageError, "usage"), (StaleOutput, "stale"), (OutputError, "output"))  # fmt: skip
     return next((name for cls, name in kinds if isinstance(err, cls)), "error")
 
 
@@ -135,4 +188,4 @@ def internal_error(exc: BaseException, debug: bool) -> None:
 
         traceback.print_exception(exc)
     hint = "this is a bug in rollplan; rerun with --debug for the traceback"
-    sys.stderr.write(f"internal error: {type(exc).__name__}: {exc} ({hint})\n")
+    _err(f"internal error: {type(exc).__name__}: {exc} ({hint})\n")

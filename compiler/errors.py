@@ -108,3 +108,7 @@ class CommandLineError(UsageError):
         self.prog = prog
         self.usage = usage
         super().__init__(f"{prog}: error: {message}")
+
+
+class OutputError(RollplanError):
+    """Output cannot be written safely: a symlink, a file rollplan does not own, a full disk, a lock (exit 1)."""

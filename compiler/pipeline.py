@@ -167,8 +167,9 @@ def _kept_out_of_collections() -> Iterator[Callable[[], None]]:
 def render_environment(plan: Plan, prints: dict[str, str]) -> dict[str, bytes]:
     """Every output file of one plan; the renderers (and jinja) load on first use, as validate needs none."""
     from compiler.render.outputs import render_environment as render
+    from compiler.repo.owned import with_manifest
 
-    return render(plan, prints)
+    return with_manifest(render(plan, prints))
 
 
 def render_rollout(plans: dict[str, Plan]) -> dict[str, bytes]:
@@ -211,11 +212,14 @@ def output_dir(root: Path, env: str) -> Path:
 
 
 def orphan_dirs(root: Path, compiled: Compiled, envs: Sequence[str]) -> list[Path]:
-    """generated/<env>/ folders of environments that no longer exist (only when every environment was compiled)."""
+    """generated/<env>/ folders of environments that no longer exist (only when every environment was compiled).
+
+    A symlink there counts as a folder, so that the writer refuses it rather than overlooking it.
+    """
     generated = root / layout.GENERATED
-    if envs or not generated.is_dir():
+    if envs or generated.is_symlink() or not generated.is_dir():
         return []
-    folders = (p for p in generated.iterdir() if p.is_dir() and not p.name.startswith("."))
+    folders = (p for p in generated.iterdir() if (p.is_symlink() or p.is_dir()) and not p.name.startswith("."))
     return sorted(p for p in folders if p.name not in compiled.files)
 
 

@@ -11,8 +11,8 @@ from typing import Any
 from compiler import console
 from compiler.errors import StaleFiles, StaleOutput
 from compiler.pipeline import compile_deployed, orphan_dirs, output_dir
-from compiler.repo import gitio, layout
-from compiler.repo.writer import compare, compare_files
+from compiler.repo import gitio, layout, owned
+from compiler.repo.writer import compare, compare_files, existing_files
 
 
 def run(root: Path, envs: Sequence[str], base: str | None, *, as_json: bool) -> int:
@@ -20,6 +20,7 @@ def run(root: Path, envs: Sequence[str], base: str | None, *, as_json: bool) -> 
         compiled, chosen, warnings = compile_deployed(root, envs, base)
     for warning in warnings:
         console.warning(warning)
+    owned.refuse_if_link(root / layout.GENERATED, f"{layout.GENERATED}/")
     stale = StaleFiles()
     notes: list[str] = []
     for env, files in compiled.files.items():
@@ -36,8 +37,8 @@ def run(root: Path, envs: Sequence[str], base: str | None, *, as_json: bool) -> 
         stale.changed += found.changed
         stale.missing += found.missing
     for orphan in orphan_dirs(root, compiled, envs):
-        stale.extra += sorted(f"{layout.GENERATED}/{p.relative_to(root / layout.GENERATED).as_posix()}"
-                              for p in orphan.rglob("*") if p.is_file())  # fmt: skip
+        shown = f"{layout.GENERATED}/{orphan.name}"
+        stale.extra += [f"{shown}/{p}" for p in existing_files(orphan, shown)]
         notes.append(f"{layout.GENERATED}/{orphan.name}/ belongs to no environment: 'rollplan compile' removes it")
     if stale:
         raise StaleOutput(stale, note="\n".join(notes))

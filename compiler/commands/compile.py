@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ def run(
     commit: bool = False,
     branch: str | None = None,
     verbosity: int = 0,
+    force: bool = False,
 ) -> int:
     with console.slow_progress("compiling …"):
         compiled, chosen, warnings = compile_deployed(root, envs, base)
@@ -34,13 +34,16 @@ def run(
         plans = list(compiled.plans.values())
         folders = tuple(layout.env_dir(p.environment) for p in plans)
         folders += tuple(f"{layout.GENERATED}/{path}" for path in sorted(compiled.rollout or {}))
-        request = gitio.CommitRequest(root, folders, branch or default_branch(plans), commit_message(plans))
+        files = tuple(f"{layout.env_dir(env)}/{path}" for env, paths in compiled.files.items() for path in paths)
+        files += tuple(f"{layout.GENERATED}/{path}" for path in sorted(compiled.rollout or {}))
+        request = gitio.CommitRequest(
+            root, folders, branch or default_branch(plans), commit_message(plans), files=files
+        )
         gitio.check_can_commit(request)
-    written = write_all(root, compiled)
-    for orphan in orphan_dirs(root, compiled, envs):
-        # Generated output of an environment whose specs are gone: stale by definition, and rebuilt from git if needed.
-        shutil.rmtree(orphan)
-        written.append(f"{layout.GENERATED}/{orphan.name}/ (removed: no such environment)")
+    # Generated output of an environment whose specs are gone is stale by definition, and rebuilt from git if needed.
+    orphans = orphan_dirs(root, compiled, envs)
+    written = write_all(root, compiled, orphans, force=force)
+    written += [f"{layout.GENERATED}/{orphan.name}/ (removed: no such environment)" for orphan in orphans]
     commit_id = gitio.commit_generated(request) if request is not None else None
     if as_json:
         console.document({"ok": True, "plans": [plan_summary(p) for p in compiled.plans.values()], "changed": written,
@@ -87,9 +90,10 @@ def commit_message(plans: list[Plan]) -> str:
     return "rollplan: " + "; ".join(heads) + "\n\n" + "\n".join(body) + "\n"
 
 
-def write_all(root: Path, compiled: Compiled) -> list[str]:
-    """Write every environment's folder, all or none: each is rendered and built before the first is swapped in."""
-    changed = write_folders({output_dir(root, env): files for env, files in compiled.files.items()})
+def write_all(root: Path, compiled: Compiled, orphans: Sequence[Path] = (), *, force: bool = False) -> list[str]:
+    """Write every environment's folder and remove the orphans, all or none (see writer.py); then the rollout files."""
+    wanted = {output_dir(root, env): files for env, files in compiled.files.items()}
+    changed = write_folders(wanted, orphans, force=force)
     written = [f"{layout.env_dir(env)}/{p}" for env in compiled.files for p in changed[output_dir(root, env)]]
     if compiled.rollout is not None:
         top = write_files(root / layout.GENERATED, compiled.rollout)

@@ -8,7 +8,7 @@ from pathlib import Path
 from compiler import console
 from compiler.commands.compile import write_all
 from compiler.commands.summary import environment_line, totals_line
-from compiler.errors import UsageError
+from compiler.errors import OutputError, UsageError
 from compiler.pipeline import compile_repo
 from compiler.repo import gitio
 from compiler.repo.example import apply_demo_change
@@ -28,10 +28,13 @@ def run(target: Path) -> int:
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise UsageError(f"{target} exists and is not an empty directory: give a new or empty directory")
     source = example_root()
-    target.mkdir(parents=True, exist_ok=True)
-    for part in EXAMPLE_PARTS:
-        if (source / part).is_dir():
-            shutil.copytree(source / part, target / part)
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        for part in EXAMPLE_PARTS:
+            if (source / part).is_dir():
+                shutil.copytree(source / part, target / part)
+    except OSError as err:
+        raise OutputError(f"cannot create the demo in {target}: {err.strerror or err}") from None
     console.progress(f"copied the example into {target}")
     gitio.init_with_commit(target, "Deployed state: prod at 100.0.1000067, staging at 100.0.1000071")
     console.progress("committed the deployed state as HEAD")

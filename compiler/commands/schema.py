@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from compiler import console
 from compiler.errors import StaleFiles, StaleOutput
-from compiler.repo.writer import compare, write_folder
+from compiler.repo.writer import compare, write_files
 from compiler.spec.models import EnvironmentSpec, RegionSpec, ReleaseNote
 from compiler.spec.repoconfig import RepoConfig
 
@@ -43,16 +43,10 @@ def run(root: Path, *, check: bool, as_json: bool) -> int:
             raise StaleOutput(stale, note="run 'rollplan schema' to regenerate the schemas")
         _report(as_json, [], checked=True)
         return 0
-    changed = write_folder(folder, {**files, **_others(folder, files)})
+    # Only the schema files are written: anything else in schemas/ is not rollplan's, and stays as it is.
+    changed = write_files(folder, files)
     _report(as_json, [f"{SCHEMA_DIR}/{p}" for p in changed], checked=False)
     return 0
-
-
-def _others(folder: Path, files: dict[str, bytes]) -> dict[str, bytes]:
-    """Files in schemas/ that rollplan does not own: kept as they are."""
-    if not folder.is_dir():
-        return {}
-    return {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file() and p.name not in files}
 
 
 def _report(as_json: bool, changed: list[str], *, checked: bool) -> None:

@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+import os
+import posixpath
+import shutil
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+# Without a git binary GitPython refuses to import at all; rollplan says so itself, when it needs git.
+os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
 import git
 from git.objects import Blob, Tree
 
-from compiler.errors import GitError
+from compiler.errors import GitError, InputError
+
+MAX_SYMLINK_HOPS = 40
 
 
 def open_repo(root: Path) -> git.Repo:
     """The git repository whose work tree is ``root`` (or contains it)."""
+    if shutil.which(git.Git.GIT_PYTHON_GIT_EXECUTABLE or "git") is None:
+        raise GitError("git is not installed or not on PATH: rollplan reads the deployed state from git")
     try:
         return git.Repo(root, search_parent_directories=True)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError):
@@ -25,12 +35,14 @@ def resolve_revision(repo: git.Repo, rev: str) -> git.Commit:
     try:
         repo.head.commit  # noqa: B018 - raises on a repository without commits
     except ValueError:
+        if _names_a_commit(repo, "HEAD"):
+            raise GitError("HEAD names a commit whose object is missing: the repository is damaged") from None
         raise GitError(
             "the repository has no commits yet: commit the deployed state first, then compile the change against it"
         ) from None
     try:
         commit = repo.commit(rev)
-    except (git.BadName, ValueError, git.GitCommandError):
+    except (git.BadName, ValueError, IndexError, KeyError, TypeError, git.GitCommandError):
         raise GitError(f"unknown revision {rev!r}: expected a commit, branch or tag (e.g. HEAD, origin/main)") from None
     try:
         commit.tree  # noqa: B018 - a shallow clone names parents (HEAD~1) whose objects it does not have
@@ -41,6 +53,14 @@ def resolve_revision(repo: git.Repo, rev: str) -> git.Commit:
             "(git fetch --deepen=N, or fetch-depth: 0 in CI)"
         ) from None
     return commit
+
+
+def _names_a_commit(repo: git.Repo, rev: str) -> bool:
+    try:
+        repo.git.rev_parse("--verify", "--quiet", rev)
+    except git.GitCommandError:
+        return False
+    return True
 
 
 @dataclass
@@ -61,41 +81,66 @@ class GitRevision:
     def _object(self, path: str) -> Any:
         return self._lookup(f"{self.prefix}{path}".strip("/"))
 
-    def _lookup(self, full: str) -> Any:
+    def _lookup(self, full: str, hops: int = 0) -> Any:
+        """The object at ``full``, symlinks followed inside the rollplan root, as the work tree reads them."""
         # Through the parent's entries, each folder parsed once: ``tree / path`` would
         # read and scan every folder on the way again for each file.
         if full in self._cache:
             return self._cache[full]
+        obj: Any = self.commit.tree
         if full:
             parent, _, name = full.rpartition("/")
-            obj = self._entries(parent).get(name)
-        else:
-            obj = self.commit.tree
+            obj = self._entries(parent, hops).get(name)
+            if isinstance(obj, Blob) and stat.S_ISLNK(obj.mode):
+                obj = self._lookup(self._link_target(parent, obj, full, hops), hops + 1)
         self._cache[full] = obj
         return obj
 
-    def _entries(self, full: str) -> dict[str, Any]:
+    def _link_target(self, parent: str, link: Blob, full: str, hops: int) -> str:
+        shown = full.removeprefix(self.prefix)
+        if hops >= MAX_SYMLINK_HOPS:
+            raise InputError.single(file=self.display(shown), line=1, column=1, message="symlink loop")
+        target = link.data_stream.read().decode("utf-8", errors="replace")
+        joined = posixpath.normpath(posixpath.join(parent, target))
+        inside = joined == self.prefix.rstrip("/") or joined.startswith(self.prefix) if self.prefix else True
+        if posixpath.isabs(target) or joined == ".." or joined.startswith("../") or not inside:
+            message = "symlink to a place outside the repository"
+            raise InputError.single(file=self.display(shown), line=1, column=1, message=message)
+        return "" if joined == "." else joined
+
+    def _entries(self, full: str, hops: int = 0) -> dict[str, Any]:
         """The objects in folder ``full`` by name (none when it is not a folder)."""
         if full not in self._folders:
-            folder = self._lookup(full)
+            folder = self._lookup(full, hops)
             self._folders[full] = {item.name: item for item in folder} if isinstance(folder, Tree) else {}
         return self._folders[full]
 
     def read(self, path: str) -> bytes | None:
-        obj = self._object(path)
-        if not isinstance(obj, Blob):
-            return None
-        data: bytes = obj.data_stream.read()
+        try:
+            obj = self._object(path)
+            if not isinstance(obj, Blob):
+                return None
+            data: bytes = obj.data_stream.read()
+        except ValueError as err:  # GitPython's word for an object the repository does not have
+            raise _missing(self.display(path), err) from None
         return data
 
     def list_dir(self, path: str) -> list[str] | None:
         full = f"{self.prefix}{path}".strip("/")
-        if not isinstance(self._lookup(full), Tree):
-            return None
-        return sorted(self._entries(full))
+        try:
+            if not isinstance(self._lookup(full), Tree):
+                return None
+            return sorted(self._entries(full))
+        except ValueError as err:
+            raise _missing(self.display(path), err) from None
 
     def display(self, path: str) -> str:
         return f"{self.label}:{path}"
+
+
+def _missing(shown: str, err: ValueError) -> GitError:
+    why = "the repository is damaged or incomplete; fetch it again"
+    return GitError(f"{shown}: a git object is missing ({err}): {why}")
 
 
 def base_source(root: Path, rev: str) -> GitRevision:
@@ -238,6 +283,8 @@ class CommitRequest:
     folders: tuple[str, ...]
     branch: str
     message: str
+    files: tuple[str, ...] = ()
+    """Every file to be committed (root relative): none of them may be ignored by git."""
 
 
 def check_can_commit(request: CommitRequest) -> None:
@@ -258,12 +305,32 @@ def check_can_commit(request: CommitRequest) -> None:
         listed = ", ".join(unrelated[:5]) + (" …" if len(unrelated) > 5 else "")
         folders = ", ".join(f"{folder}/" for folder in request.folders)
         raise GitError(f"changes outside {folders} are staged ({listed}): commit or unstage them first")
+    _check_branch_name(repo, request.branch)
     if request.branch in _branches(repo) and _current_branch(repo) != request.branch:
         raise GitError(f"branch {request.branch!r} exists already: pass --branch NAME, or delete it first")
+    _check_not_ignored(repo, [f"{prefix}{path}" for path in (*request.folders, *request.files)])
+
+
+def _check_branch_name(repo: git.Repo, branch: str) -> None:
+    """A plain new branch name: '@' or '@{-1}' name other things to git, and 'HEAD' is no branch."""
     try:
-        repo.git.check_ref_format("--branch", request.branch)
+        expanded = repo.git.check_ref_format("--branch", branch)
+        repo.git.check_ref_format(f"refs/heads/{branch}")
     except git.GitCommandError:
-        raise GitError(f"{request.branch!r} is not a valid branch name") from None
+        raise GitError(f"{branch!r} is not a valid branch name") from None
+    if expanded != branch or branch in ("@", "HEAD") or branch.startswith("-"):
+        raise GitError(f"{branch!r} cannot name a new branch (git reads it as a revision): pass another --branch NAME")
+
+
+def _check_not_ignored(repo: git.Repo, paths: list[str]) -> None:
+    try:
+        ignored = repo.git.check_ignore("--no-index", "--", *paths).split("\n")
+    except git.GitCommandError as exc:
+        if exc.status == 1:  # nothing is ignored
+            return
+        raise GitError(f"git check-ignore failed: {exc.stderr.strip()}") from None
+    listed = ", ".join(ignored[:5]) + (" …" if len(ignored) > 5 else "")
+    raise GitError(f"git ignores files rollplan would commit ({listed}): stop ignoring them in .gitignore")
 
 
 def commit_generated(request: CommitRequest) -> str | None:
@@ -271,7 +338,10 @@ def commit_generated(request: CommitRequest) -> str | None:
     repo = open_repo(request.root)
     prefix = _prefix(repo, request.root)
     paths = [f"{prefix}{folder}" for folder in request.folders]
-    repo.git.add("--all", "--", *paths)
+    try:
+        repo.git.add("--all", "--", *paths)
+    except git.GitCommandError as exc:
+        raise GitError(f"git could not stage generated/: {(exc.stderr or '').strip() or exc}") from None
     if not repo.git.diff("--cached", "--name-only", "--", *paths):
         return None
     start_branch, start_commit = _current_branch(repo), repo.head.commit.hexsha

@@ -1,38 +1,49 @@
 """The only module that writes generated files.
 
-Each environment's folder is built beside the old one and swapped in, so a
-failing run leaves generated/ as it was; a file whose bytes do not change is
-hard-linked into the new folder, never rewritten.
+Every environment's new folder is built beside the old ones, then all are
+swapped in at once through a journal (journal.py), so a failing or killed run
+leaves generated/ as it was; a file whose bytes do not change is hard-linked
+into the new folder, never rewritten. Writing holds an exclusive lock
+(lock.py), replaces or removes only files rollplan wrote (owned.py), and
+never follows a symbolic link.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from compiler.errors import StaleFiles
+from compiler.errors import OutputError, StaleFiles
+from compiler.repo import journal, lock, owned
 
 EXECUTABLE_SUFFIXES = (".sh",)
 
 
-def existing_files(folder: Path) -> dict[str, Path]:
-    """Every file under ``folder`` by its '/'-separated relative path."""
-    if not folder.is_dir():
-        return {}
-    return {p.relative_to(folder).as_posix(): p for p in sorted(folder.rglob("*")) if p.is_file() or p.is_symlink()}
+def existing_files(folder: Path, shown: str = "") -> dict[str, Path]:
+    """Every file under ``folder`` by its '/'-separated relative path (refuses symlinks inside)."""
+    return {p: folder / p for p in owned.scan(folder, shown or folder.name)}
 
 
 def compare(folder: Path, files: Mapping[str, bytes], prefix: str) -> StaleFiles:
     """What differs between ``folder`` on disk and ``files``; paths reported as ``prefix/<path>``."""
-    on_disk = existing_files(folder)
+    if (folder.parent / journal.JOURNAL).exists():
+        raise OutputError(
+            f"another rollplan is writing {folder.parent.name}/, or one was interrupted: "
+            "try again when it has finished, or run 'rollplan compile' to complete the interrupted one"
+        )
+    on_disk = existing_files(folder, prefix)
     stale = StaleFiles()
     for path, data in sorted(files.items()):
         current = on_disk.get(path)
         if current is None:
             stale.missing.append(f"{prefix}/{path}")
-        elif not _same(current, path, data):
+            continue
+        try:
+            same = _same(current, path, data)
+        except OSError as err:
+            raise OutputError(f"cannot read {prefix}/{path}: {err.strerror}") from None
+        if not same:
             stale.changed.append(f"{prefix}/{path}")
     stale.extra.extend(f"{prefix}/{p}" for p in sorted(set(on_disk) - set(files)))
     return stale
@@ -50,89 +61,119 @@ def compare_files(folder: Path, files: Mapping[str, bytes], prefix: str) -> Stal
     return stale
 
 
-def write_files(folder: Path, files: Mapping[str, bytes]) -> list[str]:
-    """Write the named files of ``folder`` whose bytes or mode differ, each replaced whole; returns their paths."""
-    changed = [path for path, data in sorted(files.items()) if not _same(folder / path, path, data)]
-    for path in changed:
-        target = folder / path
-        staging = target.parent / f".{target.name}.rollplan-new"
-        try:
-            staging.write_bytes(files[path])
-            staging.chmod(_mode(path))
-            os.replace(staging, target)
-        finally:
-            staging.unlink(missing_ok=True)
-    return changed
-
-
-def write_folder(folder: Path, files: Mapping[str, bytes]) -> list[str]:
+def write_folder(folder: Path, files: Mapping[str, bytes], *, force: bool = False) -> list[str]:
     """Make ``folder`` hold exactly ``files``; returns the paths whose bytes changed (or were removed)."""
-    return write_folders({folder: files})[folder]
+    return write_folders({folder: files}, force=force)[folder]
 
 
-def write_folders(wanted: Mapping[Path, Mapping[str, bytes]]) -> dict[Path, list[str]]:
-    """Make each folder hold exactly its files, all folders or none.
+def write_folders(
+    wanted: Mapping[Path, Mapping[str, bytes]], remove: Sequence[Path] = (), *, force: bool = False
+) -> dict[Path, list[str]]:
+    """Make each folder hold exactly its files and remove the ``remove`` folders: all of it or none.
 
-    Every new folder is built before the first one is swapped in, and a failed
-    swap puts the swapped ones back, so a failure in the second environment
-    does not leave the first one rewritten. Returns each folder's changed paths.
+    Every folder shares one parent (generated/). Refuses (OutputError, nothing
+    written) a symlink on the way, a file rollplan does not own unless
+    ``force``, and turns a failing disk into an OutputError naming the path.
+    Returns each wanted folder's changed paths.
     """
-    changes = {folder: _changed(folder, files) for folder, files in wanted.items()}
-    for folder in wanted:
-        # A crashed run may have left these behind, even where nothing changes now.
-        for leftover in (_staging(folder), _retired(folder)):
-            shutil.rmtree(leftover, ignore_errors=True)
-    todo = [folder for folder in wanted if changes[folder]]
+    folders = [*wanted, *remove]
+    if not folders:
+        return {}
+    parent = folders[0].parent
+    if any(folder.parent != parent for folder in folders):
+        raise ValueError("every folder written at once must share one parent")
     try:
-        for folder in todo:
-            _fill(_staging(folder), folder, wanted[folder])
-        _swap_all(todo)
+        unchanged = _unchanged(parent, wanted, remove)
+        if unchanged is not None:
+            return unchanged
+        _real_folder(parent)
+        with lock.exclusive(parent, parent.name):
+            journal.recover(parent)
+            return _write_locked(parent, wanted, remove, force)
+    except OSError as err:
+        raise _disk_error(parent, err) from None
+
+
+def _unchanged(
+    parent: Path, wanted: Mapping[Path, Mapping[str, bytes]], remove: Sequence[Path]
+) -> dict[Path, list[str]] | None:
+    """Every folder as wanted already: nothing to lock or write (a read-only checkout compiles too); else None."""
+    if remove or parent.is_symlink() or not parent.is_dir() or journal.leftovers(parent):
+        return None
+    changes = {folder: _changed(folder, files) for folder, files in wanted.items()}
+    return None if any(changes.values()) else changes
+
+
+def recover(parent: Path) -> None:
+    """Complete what an interrupted run left: generated/ ends as it was before that run."""
+    if (parent / journal.JOURNAL).exists():
+        with lock.exclusive(parent, parent.name):
+            journal.recover(parent)
+
+
+def _write_locked(
+    parent: Path, wanted: Mapping[Path, Mapping[str, bytes]], remove: Sequence[Path], force: bool
+) -> dict[Path, list[str]]:
+    strays = [p for folder, files in wanted.items() for p in owned.unowned(folder, _label(folder), files)]
+    strays += [p for folder in remove for p in owned.unowned(folder, _label(folder))]
+    if not force:
+        owned.refuse_unowned(strays)
+    changes = {folder: _changed(folder, files) for folder, files in wanted.items()}
+    moves = [journal.Move(f.name, f.exists(), True) for f in wanted if changes[f]]
+    moves += [journal.Move(f.name, True, False) for f in remove if f.exists()]
+    if not moves:
+        return changes
+    txn = journal.Transaction(parent)
+    try:
+        for folder in wanted:
+            if changes[folder]:
+                _fill(txn.staging(folder.name), folder, wanted[folder])
     except BaseException:
-        for folder in todo:
-            shutil.rmtree(_staging(folder), ignore_errors=True)
+        txn.discard()
         raise
-    for folder in todo:
-        shutil.rmtree(_retired(folder), ignore_errors=True)
+    txn.commit(moves)
     return changes
 
 
-def _changed(folder: Path, files: Mapping[str, bytes]) -> list[str]:
-    stale = compare(folder, files, "")
-    return sorted(p.lstrip("/") for p in (*stale.changed, *stale.missing, *stale.extra))
-
-
-def _staging(folder: Path) -> Path:
-    return folder.parent / f".{folder.name}.rollplan-new"
-
-
-def _retired(folder: Path) -> Path:
-    return folder.parent / f".{folder.name}.rollplan-old"
-
-
-def _swap_all(folders: list[Path]) -> None:
-    """Swap each built folder in; on a failure, undo every swap made so far."""
-    started: list[Path] = []
+def _real_folder(parent: Path) -> None:
+    """``parent`` exists as a real folder (made when missing); a symlink or file there is refused."""
     try:
-        for folder in folders:
-            started.append(folder)
-            if folder.exists():
-                os.replace(folder, _retired(folder))
-            os.replace(_staging(folder), folder)
-    except BaseException:
-        for folder in reversed(started):
-            _unswap(folder)
-        raise
+        mode = os.lstat(parent).st_mode
+    except FileNotFoundError:
+        parent.mkdir()
+        return
+    owned.refuse_link(mode, f"{parent.name}/")
+    if not parent.is_dir():
+        raise OutputError(f"{parent.name} is not a folder: rollplan writes its output there; move it away first")
 
 
-def _unswap(folder: Path) -> None:
-    """Put the retired folder back; a new folder goes back to staging, which the caller removes."""
-    staging, retired = _staging(folder), _retired(folder)
-    if retired.exists():
-        if folder.exists():
-            os.replace(folder, staging)
-        os.replace(retired, folder)
-    elif folder.exists() and not staging.exists():
-        os.replace(folder, staging)
+def _label(folder: Path) -> str:
+    return f"{folder.parent.name}/{folder.name}"
+
+
+def _disk_error(parent: Path, err: OSError) -> OutputError:
+    where = _shown(parent, err.filename2 or err.filename)  # a failed rename names its destination second
+    return OutputError(f"cannot write {where}: {err.strerror}; {parent.name}/ is unchanged")
+
+
+def _shown(parent: Path, filename: object) -> str:
+    """A path of an OS error as the user knows it: repo-relative, the transaction folder left out."""
+    if not isinstance(filename, str | bytes | os.PathLike):
+        return f"{parent.name}/"
+    path = Path(os.fsdecode(filename))
+    try:
+        parts = path.relative_to(parent).parts
+    except ValueError:
+        return str(path)
+    if parts and parts[0].startswith(journal.TXN_PREFIX):
+        parts = parts[2:]
+    return "/".join((parent.name, *parts))
+
+
+def _changed(folder: Path, files: Mapping[str, bytes]) -> list[str]:
+    label = _label(folder)
+    stale = compare(folder, files, label)
+    return sorted(p.removeprefix(f"{label}/") for p in (*stale.changed, *stale.missing, *stale.extra))
 
 
 def _mode(path: str) -> int:
@@ -153,7 +194,55 @@ def _fill(staging: Path, folder: Path, files: Mapping[str, bytes]) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         old = folder / path
         if _same(old, path, data):
-            os.link(old, target)
-            continue
+            try:
+                os.link(old, target)
+                continue
+            except OSError:  # a file system without hard links: write it
+                pass
+        journal.before_write(target)
         target.write_bytes(data)
         target.chmod(_mode(path))
+
+
+def write_files(folder: Path, files: Mapping[str, bytes]) -> list[str]:
+    """Write these files of ``folder`` (flat names), leaving every other file there alone.
+
+    Each file is written beside its place and renamed over it, all before the
+    first rename, so a full disk changes nothing. Returns the changed names.
+    """
+    try:
+        if _all_same(folder, files):  # nothing to lock or write: a read-only checkout compiles too
+            return []
+        _real_folder(folder)
+        with lock.exclusive(folder, folder.name):
+            return _write_files_locked(folder, files)
+    except OSError as err:
+        raise _disk_error(folder, err) from None
+
+
+def _all_same(folder: Path, files: Mapping[str, bytes]) -> bool:
+    if folder.is_symlink() or not folder.is_dir():
+        return False
+    return all(not (folder / name).is_symlink() and _same(folder / name, name, data) for name, data in files.items())
+
+
+def _write_files_locked(folder: Path, files: Mapping[str, bytes]) -> list[str]:
+    for name in files:
+        if (folder / name).is_symlink() or ((folder / name).exists() and not (folder / name).is_file()):
+            owned.refuse_link(os.lstat(folder / name).st_mode, f"{folder.name}/{name}")
+            raise OutputError(f"{folder.name}/{name} is not a regular file: move it away first")
+    for leftover in folder.glob(".*.rollplan-*.tmp"):  # of a run killed while writing
+        leftover.unlink()
+    changed = sorted(name for name, data in files.items() if not _same(folder / name, name, data))
+    temporary = {name: folder / f".{name}.rollplan-{os.getpid()}.tmp" for name in changed}
+    try:
+        for name, path in temporary.items():
+            journal.before_write(path)
+            path.write_bytes(files[name])
+            path.chmod(_mode(name))
+        for name, path in temporary.items():
+            journal.rename(path, folder / name)
+    finally:
+        for path in temporary.values():
+            path.unlink(missing_ok=True)
+    return changed

@@ -24,7 +24,7 @@ from compiler.resolve.secrets import is_secret_path
 from compiler.spec.models import EnvironmentSpec, RegionSpec, ReleaseNote, Secrets
 from compiler.spec.needs import needs_problems
 from compiler.spec.types import DNS1123_LABEL
-from compiler.spec.yamlio import MAX_FILE_BYTES, Document, load_document
+from compiler.spec.yamlio import MAX_FILE_BYTES, MAX_RUN_BYTES, Document, load_document
 
 ENVIRONMENTS = "environments"
 RELEASE_NOTES = "release-notes"
@@ -125,6 +125,7 @@ class _Run:
     absent: set[str] = field(default_factory=set)
     environments: list[str] = field(default_factory=list)
     """Every environment of the source, also those a run with ``only`` does not load."""
+    bytes_read: int = 0
 
     def add(self, doc: Document, path: Sequence[str | int], message: str) -> None:
         self.problems.append(Problem(doc.locate(path), _dotted(path), message))
@@ -143,6 +144,10 @@ class _Run:
             if raw is None:
                 self.absent.add(path)
                 return None
+            self.bytes_read += len(raw)
+            if self.bytes_read > MAX_RUN_BYTES:
+                limit = f"{MAX_RUN_BYTES // (1024 * 1024)} MiB"
+                raise InputError.single(file=path, message=f"the files of this run exceed {limit} in total")
             return load_document(raw, self.source.display(path))
         except InputError as err:
             self.problems.extend(err.problems)

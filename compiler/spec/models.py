@@ -10,7 +10,20 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from compiler.spec.types import DnsLabel, RepoPath, Seconds, ValuesPath, VendorVersion, VersionSpec
+from compiler.spec.types import (
+    ChartUrl,
+    Count,
+    DnsLabel,
+    Flag,
+    HttpsUrl,
+    RepoPath,
+    Seconds,
+    Text,
+    ValuesPath,
+    VendorVersion,
+    VersionSpec,
+    Word,
+)
 
 DEFAULT_TAG_PATHS = ("images.tenant.tag", "images.pgdbInit.tag", "images.pulseInit.tag")
 DEFAULT_SECRET_WORDS = ("password", "passwd", "pwd", "token", "secret", "key")
@@ -26,9 +39,8 @@ class Chart(Spec):
     """Where the Helm chart comes from. Exactly one of ``repository`` and ``path``."""
 
     name: DnsLabel = Field(description="Chart name, e.g. tenant.")
-    repository: str | None = Field(
+    repository: ChartUrl | None = Field(
         default=None,
-        pattern=r"^(oci|https?)://[^\s]+$",
         description="Chart repository: oci://registry/path or https://charts.example.com.",
     )
     path: RepoPath | None = Field(
@@ -64,8 +76,8 @@ class Rollout(Spec):
         description="Regions after the primary, in rollout order. Regions not listed follow in name order.",
     )
     verify_timeout: Seconds = Field(default=600, description="Seconds a region may take to become ready.")
-    pause_between_regions: int = Field(default=0, ge=0, le=86400, description="Seconds to wait between regions.")
-    allow_unsupported_version: bool = Field(
+    pause_between_regions: Count = Field(default=0, ge=0, le=86400, description="Seconds to wait between regions.")
+    allow_unsupported_version: Flag = Field(
         default=False, description="Allow a target outside the vendor's N-2 support window (a loud risk)."
     )
 
@@ -73,10 +85,10 @@ class Rollout(Spec):
 class Backup(Spec):
     """How the service database is backed up before the primary region and restored on rollback."""
 
-    command: tuple[str, ...] | None = Field(
+    command: tuple[Word, ...] | None = Field(
         default=None, min_length=1, description="argv of the backup command; a manual step when omitted."
     )
-    restore_command: tuple[str, ...] | None = Field(
+    restore_command: tuple[Word, ...] | None = Field(
         default=None, min_length=1, description="argv of the restore command; a manual step when omitted."
     )
 
@@ -86,16 +98,16 @@ class ArgoCD(Spec):
 
     project: DnsLabel = Field(default="default", description="Argo CD project of the Applications.")
     namespace: DnsLabel = Field(default="argocd", description="Namespace the Argo CD objects live in.")
-    auto_sync: bool = Field(default=False, description="Sync automatically; by default an operator syncs each wave.")
+    auto_sync: Flag = Field(default=False, description="Sync automatically; by default an operator syncs each wave.")
     mode: Literal["app-of-apps", "applicationset"] = Field(
         default="app-of-apps",
         description="One Application per region under a parent, or one ApplicationSet (RollingSync).",
     )
-    repo_url: str = Field(
+    repo_url: Word = Field(
         default="https://git.example.com/platform/gitops.git",
         description="URL of this repository, for the app-of-apps parent.",
     )
-    revision: str = Field(default="HEAD", description="Revision of this repository the parent follows.")
+    revision: Word = Field(default="HEAD", description="Revision of this repository the parent follows.")
 
 
 class Flux(Spec):
@@ -120,7 +132,7 @@ class Monitoring(Spec):
 
     namespace: DnsLabel = Field(default="monitoring", description="Namespace of the PrometheusRule.")
     pending_timeout: Seconds = Field(default=600, description="Seconds a pod may stay Pending before an alert.")
-    labels: dict[str, str] = Field(
+    labels: dict[Word, Word] = Field(
         default_factory=lambda: {"service": "voice", "servicename": "tenant"}, description="Labels of the alerts."
     )
 
@@ -143,7 +155,7 @@ class Secrets(Spec):
     """Which values are secret. Secret values never appear in any output."""
 
     paths: tuple[ValuesPath, ...] = Field(default=(), description="Values paths (or prefixes) that hold secrets.")
-    words: tuple[str, ...] = Field(
+    words: tuple[Word, ...] = Field(
         default=DEFAULT_SECRET_WORDS, description="A key containing one of these words is secret too."
     )
 
@@ -174,8 +186,8 @@ class Cluster(Spec):
     """Where a region runs. ``context`` names the kubeconfig context every command uses."""
 
     name: DnsLabel = Field(description="Cluster name (Argo CD destination name, Flux kubeconfig Secret prefix).")
-    server: str | None = Field(default=None, pattern=r"^https://[^\s]+$", description="API server URL.")
-    context: str = Field(min_length=1, pattern=r"^[^\s]+$", description="kubeconfig context every command names.")
+    server: HttpsUrl | None = Field(default=None, description="API server URL.")
+    context: Word = Field(min_length=1, pattern=r"^[^\s]+$", description="kubeconfig context every command names.")
 
 
 class Pin(Spec):
@@ -190,11 +202,11 @@ class RegionSpec(Spec):
     """environments/<env>/regions/<region>.yaml: one region (C-2)."""
 
     name: DnsLabel = Field(description="Region name; equal to the file stem.")
-    primary: bool = Field(default=False, description="The master region; exactly one per environment.")
+    primary: Flag = Field(default=False, description="The master region; exactly one per environment.")
     cluster: Cluster
-    replicas: int = Field(ge=1, le=100, description="Tenant pods in this region.")
+    replicas: Count = Field(ge=1, le=100, description="Tenant pods in this region.")
     values: tuple[RepoPath, ...] = Field(default=(), description="Values files layered after the environment's.")
-    third_party: dict[str, str] = Field(
+    third_party: dict[Word, Word] = Field(
         default_factory=dict, description="Installed versions: postgresql, redis, kubernetes, helm, …"
     )
     state: Literal["present", "absent"] = Field(default="present", description="absent uninstalls the region.")
@@ -223,10 +235,10 @@ class ReleaseNote(Spec):
     requires: dict[str, VersionSpec] = Field(
         default_factory=dict, description="Third-party requirements, e.g. redis: '>=7.0'."
     )
-    provisioning_changes: bool = Field(default=False, description="Provisioning changes are required.")
+    provisioning_changes: Flag = Field(default=False, description="Provisioning changes are required.")
     database_migration: Literal["none", "reversible", "irreversible"] = Field(
         default="none", description="irreversible makes the rollback restore the database backup first."
     )
-    critical_security_fix: bool = Field(default=False, description="Flags the plan as urgent.")
+    critical_security_fix: Flag = Field(default=False, description="Flags the plan as urgent.")
     values_keys: ValuesKeys = Field(default=ValuesKeys(), description="Values keys added, removed or renamed.")
-    notes: str = Field(default="", description="Free text for reviewers.")
+    notes: Text = Field(default="", description="Free text for reviewers.")

@@ -7,7 +7,7 @@ import re
 from typing import Annotated
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field, Strict, StringConstraints
 
 DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 VALUES_PATH = re.compile(r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")
@@ -25,7 +25,22 @@ def _dns_label(value: str) -> str:
     return value
 
 
+def _single_line(value: str) -> str:
+    """Refuses control characters (NUL, newline, escape …): they end argv words and shell lines early."""
+    bad = next((c for c in value if ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0), None)
+    if bad is not None:
+        raise ValueError(f"control character {bad!r} in {value!r}; expected printable text on one line")
+    return value
+
+
+def _text(value: str) -> str:
+    """Refuses control characters other than newline and tab."""
+    _single_line(value.replace("\n", " ").replace("\t", " "))
+    return value
+
+
 def _repo_path(value: str) -> str:
+    _single_line(value)
     if not value or value.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", value):
         raise ValueError(f"{value!r} must be a path relative to the repository root")
     if "\\" in value:
@@ -87,5 +102,23 @@ ValuesPath = Annotated[str, AfterValidator(_values_path), Field(json_schema_extr
 VersionSpec = Annotated[str, AfterValidator(_specifier)]
 """A PEP 440 style version specifier for a third-party component, e.g. ``>=7.0``."""
 
-Seconds = Annotated[int, Field(gt=0, le=86400)]
+Word = Annotated[str, AfterValidator(_single_line)]
+"""Printable text on one line: contexts, URLs, argv words, labels."""
+
+ChartUrl = Annotated[str, StringConstraints(pattern=r"^(oci|https?)://[^\s]+$"), AfterValidator(_single_line)]
+"""A chart repository: oci://registry/path or https://charts.example.com."""
+
+HttpsUrl = Annotated[str, StringConstraints(pattern=r"^https://[^\s]+$"), AfterValidator(_single_line)]
+"""An https:// URL, such as a Kubernetes API server."""
+
+Text = Annotated[str, AfterValidator(_text)]
+"""Free text: printable, lines and tabs allowed."""
+
+Count = Annotated[int, Strict()]
+"""An integer written as one: not true, not '3', not 3.0."""
+
+Flag = Annotated[bool, Strict()]
+"""A boolean written as one: true or false, not 'yes' or 1."""
+
+Seconds = Annotated[int, Strict(), Field(gt=0, le=86400)]
 """A positive duration in seconds, at most a day."""

@@ -10,6 +10,7 @@ that later stages can point at the exact place a problem comes from.
 from __future__ import annotations
 
 import contextlib
+import math
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -30,8 +31,15 @@ except ImportError:  # pragma: no cover - libyaml missing: same behaviour, slowe
 MAX_FILE_BYTES = 5 * 1024 * 1024
 """Files larger than this are refused before parsing."""
 
+MAX_RUN_BYTES = 256 * 1024 * 1024
+"""Bytes read to load one side of a run in all (every spec, values file and release note there)."""
+
 MAX_ALIAS_NODES = 10_000
 """Nodes that alias references may add to one document (a 'billion laughs' guard)."""
+
+MAX_ALIAS_BYTES = 1024 * 1024
+"""Text (scalars and keys) that alias references may add to one document: one large string
+repeated through aliases blows up memory and output with few nodes."""
 
 MAX_DEPTH = 100
 """Deepest nesting of mappings and sequences accepted; no spec or values file comes close."""
@@ -41,6 +49,7 @@ SCALAR_TAGS = frozenset(YAML_TAG + name for name in ("null", "bool", "int", "flo
 COLLECTION_TAGS = frozenset((None, "!", YAML_TAG + "map", YAML_TAG + "seq"))
 MERGE_TAG = YAML_TAG + "merge"
 STR_TAG, INT_TAG, BOOL_TAG, NULL_TAG = (YAML_TAG + name for name in ("str", "int", "bool", "null"))
+TIMESTAMP_TAG = YAML_TAG + "timestamp"
 MAP_TAG, SEQ_TAG = YAML_TAG + "map", YAML_TAG + "seq"
 DUMP_WIDTH = 1 << 30  # long strings are never folded onto several lines
 
@@ -84,6 +93,7 @@ class _Node:
     items: list[_Node] | None = None
     pairs: list[tuple[str, Mark, _Node]] | None = None
     size: int = 1  # nodes in the subtree once every alias is expanded
+    weight: int = 0  # characters of text (scalars and keys) in the subtree once every alias is expanded
 
 
 @dataclass(slots=True)
@@ -152,6 +162,7 @@ class _Composer:
         self.stack: list[_Open] = []
         self.anchors: dict[str, _Node] = {}
         self.alias_nodes = 0
+        self.alias_bytes = 0
         self.root: _Node | None = None
         self.loader = _BaseLoader(text)
 
@@ -215,7 +226,12 @@ class _Composer:
             value = _BaseLoader.yaml_constructors[tag](self.loader, node)
         except ValueError:  # e.g. 2024-13-45 looks like a date but is none
             self._fail(mark, f"not a valid {tag.removeprefix(YAML_TAG)}")
-        self._attach(_Node(mark, value=value), event.anchor)
+        if tag == TIMESTAMP_TAG:
+            # helm reads an unquoted date as the string written: so does rollplan, and writes it back as one.
+            value = event.value
+        elif isinstance(value, float) and not math.isfinite(value):
+            self._fail(mark, f"{event.value!r} is not a finite number: helm cannot pass NaN or infinity to a chart")
+        self._attach(_Node(mark, value=value, weight=len(event.value)), event.anchor)
 
     def _on_key(self, event: yaml.ScalarEvent, tag: str, mark: Mark) -> None:
         # Keys are taken as written: YAML 1.1 would read `on:` as True and `1:` as an
@@ -241,8 +257,11 @@ class _Composer:
             why = "refers to a node that contains it" if event.anchor in open_anchors else "is not defined before"
             self._fail(_mark(event), f"alias *{event.anchor} {why}")
         self.alias_nodes += target.size
+        self.alias_bytes += target.weight
         if self.alias_nodes > MAX_ALIAS_NODES:
             self._fail(_mark(event), f"aliases expand to more than {MAX_ALIAS_NODES} nodes")
+        if self.alias_bytes > MAX_ALIAS_BYTES:
+            self._fail(_mark(event), f"aliases expand to more than {MAX_ALIAS_BYTES // 1024} KiB of text")
         self._attach(target, None)
 
     def _on_start(self, event: yaml.SequenceStartEvent | yaml.MappingStartEvent) -> None:
@@ -262,8 +281,10 @@ class _Composer:
         if node.pairs is not None:
             _merge(node.pairs, frame.merges)
             node.size = 1 + sum(1 + value.size for _, _, value in node.pairs)
+            node.weight = sum(len(key) + value.weight for key, _, value in node.pairs)
         else:
             node.size = 1 + sum(item.size for item in node.items or ())
+            node.weight = sum(item.weight for item in node.items or ())
         self._attach(node, frame.anchor)
 
     def _attach(self, node: _Node, anchor: str | None) -> None:

@@ -6,7 +6,6 @@ then changes something and looks at every file's bytes, inode and mtime.
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Mapping
 from pathlib import Path
@@ -16,10 +15,11 @@ from support import scenarios
 
 from compiler import cli
 from compiler.commands.compile import write_all
+from compiler.errors import OutputError
 from compiler.pipeline import compile_repo
 from compiler.plan.model import Plan
 from compiler.render.outputs import render_environment
-from compiler.repo import writer
+from compiler.repo import journal, writer
 from compiler.repo.example import TextEdit
 
 Snapshot = dict[str, tuple[bytes, int, int]]
@@ -105,24 +105,24 @@ def test_writer_failure_writing_second_environment_leaves_first_untouched(
     monkeypatch.setattr(writer, "_fill", fail_for_staging)
     before = snapshot(repo / "generated")
     scenarios.apply_edits(repo, [PROD_MEMORY, STAGING_LOG_LEVEL])
-    with pytest.raises(OSError, match="No space left"):
+    with pytest.raises(OutputError, match="No space left"):
         compile_and_write(repo)
     assert snapshot(repo / "generated") == before
     assert sorted(p.name for p in (repo / "generated").iterdir() if p.is_dir()) == ["prod", "staging"]
 
 
 def test_writer_failed_swap_puts_every_swapped_folder_back(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    real = os.replace
+    failed: list[Path] = []
 
-    def fail_for_staging(src: Path, dst: Path) -> None:
-        if Path(src).name == ".staging.rollplan-new":
-            raise OSError(5, "Input/output error")
-        real(src, dst)
+    def fail_for_staging(dst: Path) -> None:
+        if dst.name == "staging" and not failed:
+            failed.append(dst)
+            raise OSError(5, "Input/output error", str(dst))
 
-    monkeypatch.setattr("compiler.repo.writer.os.replace", fail_for_staging)
+    monkeypatch.setattr(journal, "after_rename", fail_for_staging)
     before = snapshot(repo / "generated")
     scenarios.apply_edits(repo, [PROD_MEMORY, STAGING_LOG_LEVEL])
-    with pytest.raises(OSError, match="Input/output"):
+    with pytest.raises(OutputError, match="cannot write generated/staging: Input/output"):
         compile_and_write(repo)
     assert snapshot(repo / "generated") == before
     assert sorted(p.name for p in (repo / "generated").iterdir() if p.is_dir()) == ["prod", "staging"]
@@ -150,7 +150,7 @@ def test_writer_changed_spec_replaces_only_changed_files(repo: Path) -> None:
         assert after[path][1:] == before[path][1:], f"{path} was rewritten though its bytes did not change"
 
 
-def test_writer_restores_a_hand_edited_file_and_removes_an_extra_one(repo: Path) -> None:
+def test_writer_restores_a_hand_edited_file_and_with_force_removes_an_extra_one(repo: Path) -> None:
     folder = repo / "generated"
     expected = (folder / "prod/plan.md").read_bytes()
     (folder / "prod/plan.md").write_bytes(b"edited by hand\n")
@@ -158,7 +158,10 @@ def test_writer_restores_a_hand_edited_file_and_removes_an_extra_one(repo: Path)
     (folder / "prod/stray").mkdir()
     (folder / "prod/stray/notes.txt").write_bytes(b"x\n")
     before = files_only(snapshot(folder), folder)
-    written = compile_and_write(repo)
+    with pytest.raises(OutputError, match=r"generated/prod/stray/notes\.txt, generated/prod/values/oldregion\.yaml"):
+        compile_and_write(repo)
+    assert files_only(snapshot(folder), folder) == before
+    written = write_all(repo, compile_repo(repo), force=True)
     assert written == [
         "generated/prod/plan.md",
         "generated/prod/stray/notes.txt",
@@ -206,7 +209,7 @@ def test_writer_recovers_from_a_crash_between_the_two_renames(repo: Path) -> Non
     generated = repo / "generated"
     expected = files_only(snapshot(generated), generated)
     (generated / "prod").rename(generated / ".prod.rollplan-old")
-    assert compile_and_write(repo)
+    assert compile_and_write(repo) == []
     assert sorted(p.name for p in generated.iterdir()) == TOP_LEVEL
     after = files_only(snapshot(generated), generated)
     assert {p: v[0] for p, v in after.items()} == {p: v[0] for p, v in expected.items()}

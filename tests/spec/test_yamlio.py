@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import datetime
 from typing import Any
 
 import pytest
@@ -52,7 +51,7 @@ def test_yamlio_locate_falls_back_to_nearest_ancestor() -> None:
 def test_yamlio_scalars_resolve_as_safe_loader_does() -> None:
     doc = load_document(b"d: 2024-05-02\ni: 12\nf: 1.5\nb: true\nn: ~\ns: '1.0'\nv: 100.0.1000076\n", "f.yaml")
     assert doc.data == {
-        "d": datetime.date(2024, 5, 2),
+        "d": "2024-05-02",
         "i": 12,
         "f": 1.5,
         "b": True,
@@ -171,8 +170,8 @@ _SCALARS = st.one_of(
     st.none(),
     st.booleans(),
     st.integers(),
-    st.floats(allow_nan=False),
-    st.dates(),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.dates().map(str),  # a date is read as the text written, as helm reads it
     st.text(st.characters(blacklist_categories=("Cs",))),
     st.sampled_from(["100.0.1000076", "1.0", "true", "012", "0x1F", "~", "null", "yes", "on", "1e3", "-", "<<"]),
 )
