@@ -22,6 +22,7 @@ from compiler.spec.load import LoadedEnvironment, Source, Specs, WorkTree, load_
 
 if TYPE_CHECKING:
     from compiler.repo.deployed import Base
+    from compiler.repo.fresh import Snapshot
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,9 @@ def compile_repo(
     environments it names. Every environment is planned before any problem is
     raised, so that one run reports the problems of all of them.
     """
+    from compiler.repo import fresh
+
+    snapshot = fresh.Snapshot.take(root)  # before reading: a file changed meanwhile is then a mismatch, not a pass
     with _kept_out_of_collections() as keep:
         target = load_target(root, envs)
         names = sorted(target.environments)
@@ -84,14 +88,35 @@ def compile_repo(
             prints[name] = {**fingerprints(inputs), "commit": commit or ""}
             try:
                 plans[name] = plan_environment(inputs, prints[name]["combined"])
-                files[name] = render_environment(plans[name], prints[name])
+                rendered = render_environment(plans[name], prints[name])
+                files[name] = _with_record(snapshot, name, target, rendered, commit)
             except InputError as err:
                 problems += err.problems
                 kinds.add(type(err))
             keep()
         if problems:
             raise (PlanBlocked if kinds == {PlanBlocked} else InputError)(problems)
-        return Compiled(plans, files, prints, None if envs else render_rollout(plans))
+        return Compiled(plans, files, prints, None if envs else _rollout_with_record(plans, files))
+
+
+def _with_record(
+    snapshot: Snapshot, name: str, target: Specs, files: dict[str, bytes], commit: str | None
+) -> dict[str, bytes]:
+    """``files`` with the environment's freshness record (repo/fresh.py) filled in."""
+    from compiler.repo import fresh
+
+    loaded = target.environments[name]
+    extra = fresh.outside_values(name, [p for r in loaded.regions for p in (*loaded.spec.values, *r.values)])
+    record = fresh.env_record(files, snapshot.env_digest(name, extra), commit or "", extra)
+    return {**files, fresh.RECORD: record}
+
+
+def _rollout_with_record(plans: dict[str, Plan], files: Mapping[str, Mapping[str, bytes]]) -> dict[str, bytes]:
+    from compiler.repo import fresh
+
+    rollout = render_rollout(plans)
+    records = {env: env_files[fresh.RECORD] for env, env_files in files.items()}
+    return {**rollout, fresh.RECORD: fresh.rollout_record(records, rollout)}
 
 
 def compile_deployed(root: Path, envs: Sequence[str], explicit: str | None) -> tuple[Compiled, Base, list[str]]:
@@ -167,9 +192,10 @@ def _kept_out_of_collections() -> Iterator[Callable[[], None]]:
 def render_environment(plan: Plan, prints: dict[str, str]) -> dict[str, bytes]:
     """Every output file of one plan; the renderers (and jinja) load on first use, as validate needs none."""
     from compiler.render.outputs import render_environment as render
+    from compiler.repo.fresh import RECORD
     from compiler.repo.owned import with_manifest
 
-    return with_manifest(render(plan, prints))
+    return with_manifest({**render(plan, prints), RECORD: b""})  # the record is filled in once all else is known
 
 
 def render_rollout(plans: dict[str, Plan]) -> dict[str, bytes]:

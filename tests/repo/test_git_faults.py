@@ -62,7 +62,8 @@ def test_gitio_missing_blob_is_exit_1(repo: Path, capsys: pytest.CaptureFixture[
 
 def test_gitio_missing_head_commit_is_exit_1(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     remove_object(repo, "HEAD")
-    assert "HEAD names a commit whose object is missing" in refused(capsys, "compile", "--root", str(repo), "--base", "HEAD")
+    err = refused(capsys, "compile", "--root", str(repo), "--base", "HEAD")
+    assert "HEAD names a commit whose object is missing" in err
 
 
 @pytest.mark.parametrize("ignore", ["generated/\n", "*.json\n"])

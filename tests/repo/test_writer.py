@@ -184,7 +184,7 @@ def test_writer_scripts_are_executable_and_the_rest_is_not(repo: Path) -> None:
             assert mode == (0o755 if path.suffix == ".sh" else 0o644), f"{path.name}: {oct(mode)}"
 
 
-TOP_LEVEL = ["prod", "rollback.sh", "rollout.json", "staging", "upgrade.sh"]
+TOP_LEVEL = [".rollplan-inputs", "prod", "rollback.sh", "rollout.json", "staging", "upgrade.sh"]
 LEFTOVERS = (".prod.rollplan-new", ".prod.rollplan-old", ".staging.rollplan-new")
 
 
