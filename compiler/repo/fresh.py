@@ -55,9 +55,13 @@ _sha = sha256
 
 
 def file_sha256(path: Path) -> str:
-    """A regular file's sha256 (not through a symbolic link); '' when there is none."""
+    """An output file's sha256 (not through a symbolic link); '' when there is none or its mode is not rollplan's."""
+    from compiler.repo.writer import EXECUTABLE_SUFFIXES
+
     if path.is_symlink() or not path.is_file():
         return ""
+    if bool(path.stat().st_mode & 0o100) != path.name.endswith(EXECUTABLE_SUFFIXES):
+        return ""  # the writer gives scripts, and only them, the executable bit: check would call it stale
     return _hash_file(path)
 
 
@@ -73,8 +77,8 @@ class Snapshot:
         snap = cls(root)
         for part in (ENVIRONMENTS, RELEASE_NOTES):
             for rel in _files(root, part):
-                snap.hashes[rel] = _hash_file(root / rel)
-        snap.hashes[REPO_CONFIG] = _hash_file(root / REPO_CONFIG)
+                snap.hashes[rel] = _input_hash(root / rel)
+        snap.hashes[REPO_CONFIG] = _input_hash(root / REPO_CONFIG)
         return snap
 
     def env_digest(self, env: str, extra: Iterable[str]) -> str:
@@ -86,7 +90,7 @@ class Snapshot:
             if rel.startswith(own) or rel.startswith(f"{RELEASE_NOTES}/") or rel == REPO_CONFIG or _is_env_spec(rel)
         }
         for rel in extra:
-            picked[rel] = self.hashes.get(rel) or _hash_file(self.root / rel)
+            picked[rel] = self.hashes.get(rel) or _input_hash(self.root / rel)
         if any(digest == UNCACHEABLE for digest in picked.values()):
             return UNCACHEABLE
         return _sha(json.dumps(sorted(picked.items()), separators=(",", ":")).encode("utf-8"))
@@ -109,6 +113,17 @@ def _files(root: Path, part: str) -> Iterator[str]:
             if os.path.islink(os.path.join(folder, name)):
                 yield f"{rel}/{name}"
         yield from (f"{rel}/{name}" for name in names)
+
+
+def _input_hash(path: Path) -> str:
+    """An input's sha256; a symbolic link counts with where it points (the compile refuses some)."""
+    digest = _hash_file(path)
+    if digest == UNCACHEABLE or not path.is_symlink():
+        return digest
+    try:
+        return sha256(f"link:{os.readlink(path)}:{digest}".encode())
+    except OSError:
+        return UNCACHEABLE
 
 
 def _hash_file(path: Path) -> str:
@@ -181,7 +196,7 @@ def outputs_match(folder: Path, doc: Mapping[str, Any], shown: str) -> bool:
     on_disk = existing_files(folder, shown)
     if set(on_disk) != {*recorded, RECORD}:
         return False
-    return all(_hash_file(on_disk[p]) == digest for p, digest in recorded.items())
+    return all(file_sha256(on_disk[p]) == digest for p, digest in recorded.items())
 
 
 def env_dirs(root: Path) -> list[str] | None:

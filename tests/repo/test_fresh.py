@@ -238,3 +238,27 @@ def test_fresh_compile_writes_the_same_record_twice(repo: Path, capsys: pytest.C
     assert outcome.code == 0
     assert '"changed": []' in outcome.out
     assert (repo / "generated/prod" / fresh.RECORD).read_bytes() == before
+
+
+@pytest.mark.parametrize("script", ["generated/prod/upgrade.sh", "generated/upgrade.sh"])
+def test_fresh_script_that_lost_its_executable_bit_is_stale(
+    repo: Path, script: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (repo / script).chmod(0o644)
+    outcome = run(capsys, "check", "--root", str(repo))
+    assert outcome.code == 3
+    assert script in outcome.err
+
+
+def test_fresh_input_replaced_by_a_link_with_the_same_bytes_is_not_trusted(
+    repo: Path, tmp_path: Path, compiles: list[list[str]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    values = repo / "environments/prod/values/t100.yaml"
+    outside = tmp_path / "outside.yaml"
+    outside.write_bytes(values.read_bytes())
+    values.unlink()
+    values.symlink_to(outside)
+    outcome = run(capsys, "check", "--root", str(repo))
+    assert outcome.code == 1
+    assert "symlink to a place outside the repository" in outcome.err
+    assert compiles == [[]]
