@@ -262,3 +262,16 @@ def test_fresh_input_replaced_by_a_link_with_the_same_bytes_is_not_trusted(
     assert outcome.code == 1
     assert "symlink to a place outside the repository" in outcome.err
     assert compiles == [[]]
+
+
+def test_fresh_after_the_merge_keeps_the_base_plan_json_records(
+    repo: Path, compiles: list[list[str]], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On the deployed branch, after the merge, the recorded base still applies: fresh, and said the same way."""
+    git(repo, "add", "--all")
+    git(repo, "commit", "--quiet", "--message", "merge the change")
+    quick, full = both_ways(capsys, monkeypatch, "--root", str(repo))
+    assert quick == full
+    assert quick.code == 0, quick.err
+    assert "the one plan.json records (prod, staging)" in quick.out
+    assert compiles == [[]]  # only the run with the records ignored compiled
