@@ -12,13 +12,24 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from compiler.errors import RollplanError
 from compiler.pipeline import output_dir
 from compiler.repo import fresh, gitio, journal, layout
 from compiler.repo.deployed import Base, choose_base
 
 
 def fresh_by_record(root: Path, envs: Sequence[str], explicit: str | None) -> tuple[list[str], Base] | None:
-    """The environments checked and the base described as a full check would, when all are fresh by record."""
+    """The environments checked and the base described as a full check would, when all are fresh by record.
+
+    Any error on the way is left for the full check to report, in the order it finds them.
+    """
+    try:
+        return _fresh_by_record(root, envs, explicit)
+    except (RollplanError, OSError):
+        return None
+
+
+def _fresh_by_record(root: Path, envs: Sequence[str], explicit: str | None) -> tuple[list[str], Base] | None:
     names = fresh.env_dirs(root)
     if not names or any(env not in names for env in envs):
         return None

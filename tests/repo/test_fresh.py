@@ -275,3 +275,15 @@ def test_fresh_after_the_merge_keeps_the_base_plan_json_records(
     assert quick.code == 0, quick.err
     assert "the one plan.json records (prod, staging)" in quick.out
     assert compiles == [[]]  # only the run with the records ignored compiled
+
+
+def test_fresh_errors_are_the_full_checks_in_its_order(
+    repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A link in prod's output and a broken staging spec: the full check reports the spec first, so must check."""
+    (repo / "generated/prod/link.md").symlink_to("plan.md")
+    edit(repo / "environments/staging/regions/westus2.yaml", lambda text: text + "no_such_field: 1\n")
+    quick, full = both_ways(capsys, monkeypatch, "--root", str(repo))
+    assert quick == full
+    assert quick.code == 1
+    assert "no_such_field" in quick.err
