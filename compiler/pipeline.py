@@ -10,11 +10,12 @@ import hashlib
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from compiler.errors import InputError, PlanBlocked, Problem
+from compiler.parallel import map_envs
 from compiler.plan.model import Plan
 from compiler.plan.planner import EnvInputs, plan_environment
 from compiler.repo import layout
@@ -59,13 +60,18 @@ def load_base(root: Path, rev: str | None, names: Sequence[str]) -> tuple[Specs 
 
 
 def compile_repo(
-    root: Path, envs: Sequence[str] = (), base: str | None = "HEAD", per_env: Mapping[str, str | None] | None = None
+    root: Path,
+    envs: Sequence[str] = (),
+    base: str | None = "HEAD",
+    per_env: Mapping[str, str | None] | None = None,
+    jobs: int = 1,
 ) -> Compiled:
     """Plan and render every selected environment: base from git, target from the work tree.
 
     The base is ``base`` (None: nothing deployed), or ``per_env[name]`` for the
     environments it names. Every environment is planned before any problem is
-    raised, so that one run reports the problems of all of them.
+    raised, so that one run reports the problems of all of them. ``jobs`` > 1
+    plans and renders environments in that many processes, with the same result.
     """
     from compiler.repo import fresh
 
@@ -82,21 +88,48 @@ def compile_repo(
         prints: dict[str, dict[str, str]] = {}
         problems: list[Problem] = []
         kinds: set[type[InputError]] = set()
-        for name in names:
-            base_specs, commit = bases[revs[name]]
-            inputs = env_inputs(name, target, base_specs)
-            prints[name] = {**fingerprints(inputs), "commit": commit or ""}
-            try:
-                plans[name] = plan_environment(inputs, prints[name]["combined"])
-                rendered = render_environment(plans[name], prints[name])
-                files[name] = _with_record(snapshot, name, target, rendered, commit)
-            except InputError as err:
-                problems += err.problems
-                kinds.add(type(err))
+        shared = _Shared(snapshot, target, {name: bases[revs[name]] for name in names})
+        for name, result in zip(names, map_envs(_compile_env, shared, names, jobs), strict=True):
+            prints[name] = result.prints
+            if result.plan is not None and result.files is not None:
+                plans[name], files[name] = result.plan, result.files
+            problems += result.problems
+            kinds.update(result.kinds)
             keep()
         if problems:
             raise (PlanBlocked if kinds == {PlanBlocked} else InputError)(problems)
         return Compiled(plans, files, prints, None if envs else _rollout_with_record(plans, files))
+
+
+@dataclass(frozen=True)
+class _Shared:
+    """What every environment's compile reads: loaded once, shared with the workers (parallel.py)."""
+
+    snapshot: Snapshot
+    target: Specs
+    bases: dict[str, tuple[Specs | None, str | None]]
+
+
+@dataclass(frozen=True)
+class _EnvResult:
+    prints: dict[str, str]
+    plan: Plan | None = None
+    files: dict[str, bytes] | None = None
+    problems: list[Problem] = field(default_factory=list)
+    kinds: tuple[type[InputError], ...] = ()
+
+
+def _compile_env(shared: _Shared, name: str) -> _EnvResult:
+    """Plan and render one environment; its problems are returned, so that every environment gets its say."""
+    base_specs, commit = shared.bases[name]
+    inputs = env_inputs(name, shared.target, base_specs)
+    prints = {**fingerprints(inputs), "commit": commit or ""}
+    try:
+        plan = plan_environment(inputs, prints["combined"])
+        rendered = render_environment(plan, prints)
+        return _EnvResult(prints, plan, _with_record(shared.snapshot, name, shared.target, rendered, commit))
+    except InputError as err:
+        return _EnvResult(prints, problems=list(err.problems), kinds=(type(err),))
 
 
 def _with_record(
@@ -119,7 +152,9 @@ def _rollout_with_record(plans: dict[str, Plan], files: Mapping[str, Mapping[str
     return {**rollout, fresh.RECORD: fresh.rollout_record(records, rollout)}
 
 
-def compile_deployed(root: Path, envs: Sequence[str], explicit: str | None) -> tuple[Compiled, Base, list[str]]:
+def compile_deployed(
+    root: Path, envs: Sequence[str], explicit: str | None, jobs: int = 1
+) -> tuple[Compiled, Base, list[str]]:
     """compile_repo against the deployed base (C-6), with the warnings a person should read.
 
     On the deployed branch (after a merge), an environment whose committed
@@ -139,7 +174,7 @@ def compile_deployed(root: Path, envs: Sequence[str], explicit: str | None) -> t
     records = {env: record for env, record in records.items() if not missing(root, env, record)}
     same = {base.rev, base.deployed.head if base.deployed else None}
     per_env = {env: record.commit for env, record in records.items() if record.commit not in same}
-    compiled = compile_repo(root, envs, base.rev, per_env)
+    compiled = compile_repo(root, envs, base.rev, per_env, jobs)
     if per_env:
         recorded_in = ", ".join(sorted(per_env))
         base = replace(base, described=f"the one plan.json records ({recorded_in}); else {base.described}")

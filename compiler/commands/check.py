@@ -18,12 +18,12 @@ from compiler.repo.fresh import RECORD
 from compiler.repo.writer import compare, compare_files, existing_files
 
 
-def run(root: Path, envs: Sequence[str], base: str | None, *, as_json: bool) -> int:
+def run(root: Path, envs: Sequence[str], base: str | None, *, as_json: bool, jobs: int = 1) -> int:
     quick = fresh_by_record(root, envs, base)
     if quick is not None:
         return _report(quick[0], quick[1], [], as_json=as_json)
     with console.slow_progress("checking generated/ …"):
-        compiled, chosen, warnings = compile_deployed(root, envs, base)
+        compiled, chosen, warnings = compile_deployed(root, envs, base, jobs)
     for warning in warnings:
         console.warning(warning)
     owned.refuse_if_link(root / layout.GENERATED, f"{layout.GENERATED}/")

@@ -24,9 +24,10 @@ def run(
     branch: str | None = None,
     verbosity: int = 0,
     force: bool = False,
+    jobs: int = 1,
 ) -> int:
     with console.slow_progress("compiling …"):
-        compiled, chosen, warnings = compile_deployed(root, envs, base)
+        compiled, chosen, warnings = compile_deployed(root, envs, base, jobs)
     for warning in warnings:
         console.warning(warning)
     request = None

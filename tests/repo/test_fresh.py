@@ -44,9 +44,9 @@ def compiles(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     calls: list[list[str]] = []
     real = check.compile_deployed
 
-    def counted(root: Path, envs: Sequence[str], base: str | None) -> Any:
+    def counted(root: Path, envs: Sequence[str], base: str | None, jobs: int = 1) -> Any:
         calls.append(list(envs))
-        return real(root, envs, base)
+        return real(root, envs, base, jobs)
 
     monkeypatch.setattr(check, "compile_deployed", counted)
     return calls
