@@ -87,7 +87,8 @@ def test_writer_renderer_failing_midway_leaves_generated_exactly_as_before(
     monkeypatch.setattr("compiler.pipeline.render_environment", fail_on_second)
     before = snapshot(repo / "generated")
     scenarios.apply_edits(repo, [PROD_MEMORY, STAGING_LOG_LEVEL])
-    assert cli.main(["compile", "--root", str(repo)]) == cli.EXIT_INTERNAL
+    # One process: the counter above lives in this one.
+    assert cli.main(["compile", "--root", str(repo), "--jobs", "1"]) == cli.EXIT_INTERNAL
     assert rendered == ["prod", "staging"]
     assert snapshot(repo / "generated") == before
 
