@@ -29,6 +29,7 @@ import os
 import random
 import resource
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -48,6 +49,7 @@ import compiler.render.outputs  # noqa: E402, F401 - loaded up front: the timed 
 from compiler.commands.compile import write_all  # noqa: E402
 from compiler.pipeline import compile_repo  # noqa: E402
 from compiler.repo import gitio  # noqa: E402
+from compiler.repo.fresh import RECORD  # noqa: E402
 
 BASE_VERSION = "100.0.1000071"
 TARGET_VERSION = "100.0.1000071.2"  # an image-only hotfix: the chart stays, every image tag moves
@@ -245,17 +247,47 @@ def _replace(path: Path, old: str, new: str) -> None:
 # --- measurements ---------------------------------------------------------------------------------------------
 
 
-def measure_compile(root: Path, profile: bool = False) -> tuple[float, float, int]:
-    """Wall and CPU seconds of a full compile that writes every output file, and the number of files written."""
+def measure_compile(root: Path, profile: bool = False, jobs: int = 1) -> tuple[float, float, int]:
+    """Wall and CPU seconds of a full compile that writes every output file, and the number of files written.
+
+    The CPU seconds are this process's only: with ``jobs`` > 1 the workers' are not in them.
+    """
     profiler = _profiler() if profile else None
     start, cpu = time.perf_counter(), time.process_time()
-    written = write_all(root, compile_repo(root, (), "HEAD"))
+    written = write_all(root, compile_repo(root, (), "HEAD", jobs=jobs))
     wall, cpu = time.perf_counter() - start, time.process_time() - cpu
     if profiler is not None:
         profiler.stop()
         lines = profiler.output_text(flat=True, flat_time="self").strip().splitlines()
         print("\n".join(line for line in lines[:PROFILE_LINES] if line.strip()), flush=True)
     return wall, cpu, len(written)
+
+
+CHECK = "import sys; from compiler import cli; raise SystemExit(cli.main(sys.argv[1:]))"
+
+
+def measure_check(root: Path) -> float:
+    """Wall seconds of `rollplan check` of the unchanged output, in a fresh process (startup included)."""
+    argv = [sys.executable, "-c", CHECK, "check", "--root", str(root), "--base", "HEAD"]
+    start = time.perf_counter()
+    done = subprocess.run(argv, capture_output=True, text=True, cwd=REPO, check=False)
+    seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"check of the unchanged output failed (exit {done.returncode}):\n{done.stderr}")
+    return seconds
+
+
+@contextmanager
+def without_records(generated: Path) -> Iterator[None]:
+    """The freshness records moved aside for the block: check then compiles and compares in full."""
+    records = {path: path.read_bytes() for path in sorted(generated.rglob(RECORD))}
+    for path in records:
+        path.unlink()
+    try:
+        yield
+    finally:
+        for path, data in records.items():
+            path.write_bytes(data)
 
 
 def _profiler() -> Any:
@@ -347,24 +379,33 @@ def build_repo(tmp: Path, fleet: Fleet) -> tuple[Path, Path]:
     return root, base
 
 
-def run(fleet: Fleet, keep: bool, profile: bool, where: Path | None = None) -> str:
+def run(
+    fleet: Fleet, keep: bool, profile: bool, where: Path | None = None, full_check: bool = False, jobs: int = 1
+) -> str:
     with tempfile.TemporaryDirectory(prefix="rollplan-fleet-", dir=where) as name:
         tmp = Path(name)
         root, base = build_repo(tmp, fleet)
         os.sync()  # the generated repository is on disk before the clock starts, as it is before a real compile
-        seconds, cpu, written = measure_compile(root, profile)
+        seconds, cpu, written = measure_compile(root, profile, jobs)
         row("compile", f"{seconds:.3f}s wall, {cpu:.3f}s CPU, {written} files, {_megabytes(root / 'generated')}")
         os.sync()  # likewise the compile's output before the floor
         watch = measure_floor(root, base, tmp / "floor")
         row("floor", f"{watch.wall:.3f}s wall, {watch.cpu:.3f}s CPU, {_megabytes(tmp / 'floor')}")
         rss = peak_rss_mb()
+        check = measure_check(root)
+        row("check", f"{check:.3f}s wall, fresh process, unchanged output ({seconds / check:.1f}x faster than compile)")
+        if full_check:
+            with without_records(root / "generated"):
+                full = measure_check(root)
+            row("check, records aside", f"{full:.3f}s wall: the full compile-and-compare")
         if keep:
             kept = Path(tempfile.mkdtemp(prefix="rollplan-fleet-kept-")) / "repo"
             shutil.copytree(root, kept, symlinks=True)
             row("kept", str(kept))
     return (
         f"regions={fleet.regions} seconds={seconds:.3f} floor_seconds={watch.wall:.3f} "
-        f"ratio_to_floor={seconds / watch.wall:.2f} peak_rss_mb={rss:.1f}"
+        f"ratio_to_floor={seconds / watch.wall:.2f} peak_rss_mb={rss:.1f} "
+        f"check_seconds={check:.3f} check_to_compile={check / seconds:.3f}"
     )
 
 
@@ -384,12 +425,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--profile", action="store_true", help="profile the compile with pyinstrument (slows it down) and print the top"
     )
+    parser.add_argument(
+        "--full-check", action="store_true", help="also time check with the freshness records moved aside"
+    )
+    parser.add_argument("--jobs", type=int, default=1, help="environments compiled at once (default 1: serial)")
     args = parser.parse_args(argv)
     if args.regions < 1:
         parser.error("--regions must be at least 1")
     if args.environments is not None and not 1 <= args.environments <= args.regions:
         parser.error(f"--environments must be between 1 and --regions ({args.regions})")
-    print(run(plan_fleet(args.regions, args.environments), args.keep, args.profile, args.tmpdir), flush=True)
+    fleet = plan_fleet(args.regions, args.environments)
+    print(run(fleet, args.keep, args.profile, args.tmpdir, args.full_check, args.jobs), flush=True)
     return 0
 
 

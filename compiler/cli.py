@@ -63,6 +63,23 @@ def _common(parser: argparse.ArgumentParser, *, base: bool = True, envs: bool = 
     parser.add_argument("--debug", action="store_true", help="show the traceback of an internal error")
 
 
+def _jobs_count(text: str) -> int:
+    try:
+        count = int(text)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, found {text!r}")
+    return count
+
+
+def _jobs(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--jobs", type=_jobs_count, default=None, metavar="N",
+        help="environments compiled at once, in separate processes (default: the machine's cores)",
+    )  # fmt: skip
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="rollplan", description=DESCRIPTION, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -85,7 +102,10 @@ def build_parser() -> argparse.ArgumentParser:
     compile_parser.add_argument(
         "--force", action="store_true", help="replace or remove files under generated/ that rollplan did not write"
     )
-    _common(sub.add_parser("check", help="exit 3 when generated/ does not match a fresh compile"))
+    _jobs(compile_parser)
+    check_parser = sub.add_parser("check", help="exit 3 when generated/ does not match a fresh compile")
+    _common(check_parser)
+    _jobs(check_parser)
     diff = sub.add_parser("diff", help="print the redacted values diff per region")
     _common(diff)
     diff.add_argument("--exit-code", action="store_true", help="exit 3 when there are changes (like git diff)")
@@ -125,6 +145,12 @@ def _promote_parser(promote: argparse.ArgumentParser) -> None:
     promote.add_argument("--rollback", action="store_true", help="move the last promoted region back instead")
     promote.add_argument("--confirm", action="store_true", help="the previous region's gate passed: do not ask")
     promote.add_argument("--commit", action="store_true", help="commit generated/<env>/ on the current branch")
+
+
+def _jobs_or_cores(jobs: int | None) -> int:
+    from compiler.parallel import default_jobs
+
+    return default_jobs() if jobs is None else jobs
 
 
 def _version() -> str:
@@ -232,8 +258,15 @@ def _dispatch(args: argparse.Namespace, as_json: bool) -> int:
 
         loudness = -1 if args.quiet else int(args.verbose)
         return compile_command.run(
-            root, args.env, args.base, as_json=as_json, commit=args.commit, branch=args.branch, verbosity=loudness,
+            root,
+            args.env,
+            args.base,
+            as_json=as_json,
+            commit=args.commit,
+            branch=args.branch,
+            verbosity=loudness,
             force=args.force,
+            jobs=_jobs_or_cores(args.jobs),
         )
     if command == "promote":
         from compiler.commands import promote
@@ -243,7 +276,7 @@ def _dispatch(args: argparse.Namespace, as_json: bool) -> int:
     if command == "check":
         from compiler.commands import check
 
-        return check.run(root, args.env, args.base, as_json=as_json)
+        return check.run(root, args.env, args.base, as_json=as_json, jobs=_jobs_or_cores(args.jobs))
     if command == "drift":
         from compiler.commands import drift
 

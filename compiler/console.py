@@ -98,7 +98,7 @@ def progress(text: str) -> None:
 
 def warning(text: str) -> None:
     """Something a person should act on that does not fail the run (stderr)."""
-    sys.stderr.write(style("warning:", "yellow", sys.stderr) + f" {text}\n")
+    _err(style("warning:", "yellow", sys.stderr) + f" {text}\n")
 
 
 def style(text: str, colour: str, stream: TextIO | None = None) -> str:
@@ -134,7 +134,7 @@ def slow_progress(text: str, after: float = SLOW_SECONDS) -> Iterator[None]:
 def error(err: RollplanError) -> None:
     """A user-caused error, readable: every problem on its own line."""
     if isinstance(err, CommandLineError):
-        sys.stderr.write(f"{err.usage.rstrip()}\n{err}\n")
+        _err(f"{err.usage.rstrip()}\n{err}\n")
         return
     if isinstance(err, InputError):
         for problem in err.problems:

@@ -10,11 +10,12 @@ import hashlib
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from compiler.errors import InputError, PlanBlocked, Problem
+from compiler.parallel import map_envs
 from compiler.plan.model import Plan
 from compiler.plan.planner import EnvInputs, plan_environment
 from compiler.repo import layout
@@ -23,6 +24,7 @@ from compiler.spec.load import LoadedEnvironment, Specs, WorkTree, load_specs
 if TYPE_CHECKING:
     from compiler.render.staging import Staging
     from compiler.repo.deployed import Base
+    from compiler.repo.fresh import Snapshot
 
 
 @dataclass(frozen=True)
@@ -59,8 +61,12 @@ def load_base(root: Path, rev: str | None, names: Sequence[str]) -> tuple[Specs 
 
 
 def compile_repo(
-    root: Path, envs: Sequence[str] = (), base: str | None = "HEAD", per_env: Mapping[str, str | None] | None = None,
+    root: Path,
+    envs: Sequence[str] = (),
+    base: str | None = "HEAD",
+    per_env: Mapping[str, str | None] | None = None,
     stages: Mapping[str, Staging] | None = None,
+    jobs: int = 1,
 ) -> Compiled:
     """Plan and render every selected environment: base from git, target from the work tree.
 
@@ -69,7 +75,11 @@ def compile_repo(
     raised, so that one run reports the problems of all of them. A staged
     environment is written at its first stage, or as ``stages[env]`` says (the
     stage and the base commit recorded in its plan.json).
+    ``jobs`` > 1 plans and renders environments in that many processes, with the same result.
     """
+    from compiler.repo import fresh
+
+    snapshot = fresh.Snapshot.take(root)  # before reading: a file changed meanwhile is then a mismatch, not a pass
     with _kept_out_of_collections() as keep:
         target = load_target(root, envs)
         names = sorted(target.environments)
@@ -82,26 +92,79 @@ def compile_repo(
         prints: dict[str, dict[str, str]] = {}
         problems: list[Problem] = []
         kinds: set[type[InputError]] = set()
-        for name in names:
-            base_specs, commit = bases[revs[name]]
-            inputs = env_inputs(name, target, base_specs)
-            prints[name] = {**fingerprints(inputs), "commit": commit or ""}
-            try:
-                plans[name] = plan_environment(inputs, prints[name]["combined"])
-                recorded = (stages or {}).get(name)
-                staged = _staging(plans[name], commit or "", recorded) if _staged(target, name) else None
-                files[name] = render_environment(plans[name], prints[name], staged)
-            except InputError as err:
-                problems += err.problems
-                kinds.add(type(err))
+        shared = _Shared(snapshot, target, {name: bases[revs[name]] for name in names}, dict(stages or {}))
+        for name, result in zip(names, map_envs(_compile_env, shared, names, jobs), strict=True):
+            prints[name] = result.prints
+            if result.plan is not None and result.files is not None:
+                plans[name], files[name] = result.plan, result.files
+            problems += result.problems
+            kinds.update(result.kinds)
             keep()
         if problems:
             raise (PlanBlocked if kinds == {PlanBlocked} else InputError)(problems)
-        return Compiled(plans, files, prints, None if envs else render_rollout(plans))
+        return Compiled(plans, files, prints, None if envs else _rollout_with_record(plans, files))
+
+
+@dataclass(frozen=True)
+class _Shared:
+    """What every environment's compile reads: loaded once, shared with the workers (parallel.py)."""
+
+    snapshot: Snapshot
+    target: Specs
+    bases: dict[str, tuple[Specs | None, str | None]]
+    stages: dict[str, Staging]
+
+
+@dataclass(frozen=True)
+class _EnvResult:
+    prints: dict[str, str]
+    plan: Plan | None = None
+    files: dict[str, bytes] | None = None
+    problems: list[Problem] = field(default_factory=list)
+    kinds: tuple[type[InputError], ...] = ()
+
+
+def _compile_env(shared: _Shared, name: str) -> _EnvResult:
+    """Plan and render one environment; its problems are returned, so that every environment gets its say."""
+    base_specs, commit = shared.bases[name]
+    inputs = env_inputs(name, shared.target, base_specs)
+    prints = {**fingerprints(inputs), "commit": commit or ""}
+    try:
+        plan = plan_environment(inputs, prints["combined"])
+        recorded = shared.stages.get(name)
+        staged = _staging(plan, commit or "", recorded) if _staged(shared.target, name) else None
+        rendered = render_environment(plan, prints, staged)
+        return _EnvResult(prints, plan, _with_record(shared.snapshot, name, shared.target, rendered, commit))
+    except InputError as err:
+        return _EnvResult(prints, problems=list(err.problems), kinds=(type(err),))
+
+
+def _with_record(
+    snapshot: Snapshot, name: str, target: Specs, files: dict[str, bytes], commit: str | None
+) -> dict[str, bytes]:
+    """``files`` with the environment's freshness record (repo/fresh.py) filled in."""
+    from compiler.repo import fresh
+
+    loaded = target.environments[name]
+    extra = fresh.outside_values(name, [p for r in loaded.regions for p in (*loaded.spec.values, *r.values)])
+    record = fresh.env_record(files, snapshot.env_digest(name, extra), commit or "", extra)
+    return {**files, fresh.RECORD: record}
+
+
+def _rollout_with_record(plans: dict[str, Plan], files: Mapping[str, Mapping[str, bytes]]) -> dict[str, bytes]:
+    from compiler.repo import fresh
+
+    rollout = render_rollout(plans)
+    records = {env: env_files[fresh.RECORD] for env, env_files in files.items()}
+    return {**rollout, fresh.RECORD: fresh.rollout_record(records, rollout)}
 
 
 def compile_deployed(
-    root: Path, envs: Sequence[str], explicit: str | None, stages: Mapping[str, Staging] | None = None
+    root: Path,
+    envs: Sequence[str],
+    explicit: str | None,
+    stages: Mapping[str, Staging] | None = None,
+    jobs: int = 1,
 ) -> tuple[Compiled, Base, list[str]]:
     """compile_repo against the deployed base (C-6), with the warnings a person should read.
 
@@ -122,7 +185,7 @@ def compile_deployed(
     records = {env: record for env, record in records.items() if not missing(root, env, record)}
     same = {base.rev, base.deployed.head if base.deployed else None}
     per_env = {env: record.commit for env, record in records.items() if record.commit not in same}
-    compiled = compile_repo(root, envs, base.rev, per_env, stages)
+    compiled = compile_repo(root, envs, base.rev, per_env, stages, jobs)
     if per_env:
         recorded_in = ", ".join(sorted(per_env))
         base = replace(base, described=f"the one plan.json records ({recorded_in}); else {base.described}")
@@ -175,9 +238,11 @@ def _kept_out_of_collections() -> Iterator[Callable[[], None]]:
 def render_environment(plan: Plan, prints: dict[str, str], staged: Staging | None = None) -> dict[str, bytes]:
     """Every output file of one plan; the renderers (and jinja) load on first use, as validate needs none."""
     from compiler.render.outputs import render_environment as render
+    from compiler.repo.fresh import RECORD
     from compiler.repo.owned import with_manifest
 
-    return with_manifest(render(plan, prints, staged))
+    # The record is filled in once all else is known.
+    return with_manifest({**render(plan, prints, staged), RECORD: b""})
 
 
 def render_rollout(plans: dict[str, Plan]) -> dict[str, bytes]:

@@ -10,6 +10,7 @@ from pathlib import Path
 BENCHMARK = Path(__file__).resolve().parents[1] / "benchmarks" / "fleet.py"
 SUMMARY = re.compile(
     r"regions=(\d+) seconds=\d+\.\d+ floor_seconds=\d+\.\d+ ratio_to_floor=\d+\.\d+ peak_rss_mb=\d+\.\d+"
+    r" check_seconds=\d+\.\d+ check_to_compile=\d+\.\d+"
 )
 
 

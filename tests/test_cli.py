@@ -311,7 +311,7 @@ def broken_planner(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.usefixtures("broken_planner")
 def test_cli_internal_error_exit_4_in_one_line(repo: Path, capsys: Capture) -> None:
-    run = rollplan(capsys, "check", "--root", str(repo))
+    run = rollplan(capsys, "compile", "--root", str(repo))
     assert run.code == 4
     assert run.out == ""
     assert run.err.splitlines() == [

@@ -10,23 +10,29 @@ from typing import Any
 
 from compiler import console
 from compiler.commands import promote
+from compiler.commands.quickcheck import fresh_by_record
 from compiler.errors import StaleFiles, StaleOutput
 from compiler.pipeline import compile_deployed, orphan_dirs, output_dir
 from compiler.render.staging import Staging
 from compiler.repo import gitio, layout, owned
+from compiler.repo.deployed import Base
+from compiler.repo.fresh import RECORD
 from compiler.repo.writer import compare, compare_files, existing_files
 
 
-def run(root: Path, envs: Sequence[str], base: str | None, *, as_json: bool) -> int:
+def run(root: Path, envs: Sequence[str], base: str | None, *, as_json: bool, jobs: int = 1) -> int:
+    quick = fresh_by_record(root, envs, base)
+    if quick is not None:
+        return _report(quick[0], quick[1], [], as_json=as_json)
     with console.slow_progress("checking generated/ …"):
-        compiled, chosen, warnings = compile_deployed(root, envs, base, _recorded_stages(root))
+        compiled, chosen, warnings = compile_deployed(root, envs, base, _recorded_stages(root), jobs)
     for warning in warnings:
         console.warning(warning)
     owned.refuse_if_link(root / layout.GENERATED, f"{layout.GENERATED}/")
     stale = StaleFiles()
     notes: list[str] = []
     for env, files in compiled.files.items():
-        found = compare(output_dir(root, env), files, layout.env_dir(env))
+        found = _without_record(compare(output_dir(root, env), files, layout.env_dir(env)))
         _forgive_base_commit(root, env, files, found)
         stale.changed += found.changed
         stale.missing += found.missing
@@ -35,7 +41,7 @@ def run(root: Path, envs: Sequence[str], base: str | None, *, as_json: bool) -> 
         if found and note:
             notes.append(note)
     if compiled.rollout is not None:
-        found = compare_files(root / layout.GENERATED, compiled.rollout, layout.GENERATED)
+        found = _without_record(compare_files(root / layout.GENERATED, compiled.rollout, layout.GENERATED))
         stale.changed += found.changed
         stale.missing += found.missing
     for orphan in orphan_dirs(root, compiled, envs):
@@ -44,13 +50,29 @@ def run(root: Path, envs: Sequence[str], base: str | None, *, as_json: bool) -> 
         notes.append(f"{layout.GENERATED}/{orphan.name}/ belongs to no environment: 'rollplan compile' removes it")
     if stale:
         raise StaleOutput(stale, note="\n".join(notes))
+    return _report(sorted(compiled.files), chosen, warnings, as_json=as_json)
+
+
+def _report(envs: list[str], chosen: Base, warnings: list[str], *, as_json: bool) -> int:
     if as_json:
         nothing: dict[str, list[str]] = {"changed": [], "missing": [], "extra": []}
-        console.document({"ok": True, "environments": sorted(compiled.files), "stale": nothing, "warnings": warnings,
+        console.document({"ok": True, "environments": envs, "stale": nothing, "warnings": warnings,
                           "base": chosen.described})  # fmt: skip
     else:
-        console.result(f"generated/ is up to date ({', '.join(sorted(compiled.files))})\nbase: {chosen.described}")
+        console.result(f"generated/ is up to date ({', '.join(envs)})\nbase: {chosen.described}")
     return 0
+
+
+def _without_record(found: StaleFiles) -> StaleFiles:
+    """The freshness records are a shortcut to this very comparison, not output: never stale themselves.
+
+    A record only differs from a fresh one where the rest is the same when the
+    rollplan version or the base commit id moved on; the next compile renews it.
+    """
+    mine = (f"/{RECORD}",)
+    found.changed = [p for p in found.changed if not p.endswith(mine)]
+    found.missing = [p for p in found.missing if not p.endswith(mine)]
+    return found
 
 
 def _forgive_base_commit(root: Path, env: str, files: dict[str, bytes], found: StaleFiles) -> None:

@@ -25,9 +25,10 @@ def run(
     branch: str | None = None,
     verbosity: int = 0,
     force: bool = False,
+    jobs: int = 1,
 ) -> int:
     with console.slow_progress("compiling …"):
-        compiled, chosen, warnings = compile_deployed(root, envs, base)
+        compiled, chosen, warnings = compile_deployed(root, envs, base, jobs=jobs)
     for warning in warnings:
         console.warning(warning)
     if chosen.rev is not None:
@@ -94,7 +95,7 @@ def commit_message(plans: list[Plan]) -> str:
 
 
 def write_all(root: Path, compiled: Compiled, orphans: Sequence[Path] = (), *, force: bool = False) -> list[str]:
-    """Write every environment's folder and remove the orphans, all or none (see writer.py)."""
+    """Write every environment's folder and remove the orphans, all or none (see writer.py); then the rollout files."""
     wanted = {output_dir(root, env): files for env, files in compiled.files.items()}
     changed = write_folders(wanted, orphans, force=force)
     written = [f"{layout.env_dir(env)}/{p}" for env in compiled.files for p in changed[output_dir(root, env)]]

@@ -213,11 +213,19 @@ def write_files(folder: Path, files: Mapping[str, bytes]) -> list[str]:
     if folder.is_dir() and not folder.is_symlink() and all(_same(folder / n, n, d) for n, d in files.items()):
         return []  # nothing to lock or write: a read-only checkout compiles too
     try:
+        if _all_same(folder, files):  # nothing to lock or write: a read-only checkout compiles too
+            return []
         _real_folder(folder)
         with lock.exclusive(folder, folder.name):
             return _write_files_locked(folder, files)
     except OSError as err:
         raise _disk_error(folder, err) from None
+
+
+def _all_same(folder: Path, files: Mapping[str, bytes]) -> bool:
+    if folder.is_symlink() or not folder.is_dir():
+        return False
+    return all(not (folder / name).is_symlink() and _same(folder / name, name, data) for name, data in files.items())
 
 
 def _write_files_locked(folder: Path, files: Mapping[str, bytes]) -> list[str]:

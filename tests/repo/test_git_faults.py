@@ -56,13 +56,14 @@ def test_gitio_reflog_entry_that_does_not_exist_is_exit_1(repo: Path, capsys: py
 
 def test_gitio_missing_blob_is_exit_1(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     remove_object(repo, "HEAD:environments/prod/environment.yaml")
-    err = refused(capsys, "compile", "--root", str(repo))
-    assert ":environments/prod/environment.yaml: a git object is missing" in err
+    err = refused(capsys, "compile", "--root", str(repo), "--base", "HEAD")
+    assert "HEAD:environments/prod/environment.yaml: a git object is missing" in err
 
 
 def test_gitio_missing_head_commit_is_exit_1(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     remove_object(repo, "HEAD")
-    assert "HEAD names a commit whose object is missing" in refused(capsys, "compile", "--root", str(repo))
+    err = refused(capsys, "compile", "--root", str(repo), "--base", "HEAD")
+    assert "HEAD names a commit whose object is missing" in err
 
 
 @pytest.mark.parametrize("ignore", ["generated/\n", "*.json\n"])
@@ -115,8 +116,8 @@ def test_gitio_symlink_leaving_the_repository_is_refused_in_the_base(
     git(repo, "show", "HEAD~1:environments/prod/values/t100.yaml")  # the old file is still in history
     values.unlink()
     values.write_bytes((tmp_path / "outside.yaml").read_bytes())
-    err = refused(capsys, "diff", "--root", str(repo))
-    assert ":environments/prod/values/t100.yaml:1:1: symlink to a place outside the repository" in err
+    err = refused(capsys, "diff", "--root", str(repo), "--base", "HEAD")
+    assert "HEAD:environments/prod/values/t100.yaml:1:1: symlink to a place outside the repository" in err
 
 
 @pytest.mark.parametrize("fmt", ["text", "json"])

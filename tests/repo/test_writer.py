@@ -88,7 +88,8 @@ def test_writer_renderer_failing_midway_leaves_generated_exactly_as_before(
     monkeypatch.setattr("compiler.pipeline.render_environment", fail_on_second)
     before = snapshot(repo / "generated")
     scenarios.apply_edits(repo, [PROD_MEMORY, STAGING_LOG_LEVEL])
-    assert cli.main(["compile", "--root", str(repo)]) == cli.EXIT_INTERNAL
+    # One process: the counter above lives in this one.
+    assert cli.main(["compile", "--root", str(repo), "--jobs", "1"]) == cli.EXIT_INTERNAL
     assert rendered == ["prod", "staging"]
     assert snapshot(repo / "generated") == before
 
@@ -185,7 +186,7 @@ def test_writer_scripts_are_executable_and_the_rest_is_not(repo: Path) -> None:
             assert mode == (0o755 if path.suffix == ".sh" else 0o644), f"{path.name}: {oct(mode)}"
 
 
-TOP_LEVEL = ["prod", "rollback.sh", "rollout.json", "staging", "upgrade.sh"]
+TOP_LEVEL = [".rollplan-inputs", "prod", "rollback.sh", "rollout.json", "staging", "upgrade.sh"]
 LEFTOVERS = (".prod.rollplan-new", ".prod.rollplan-old", ".staging.rollplan-new")
 
 

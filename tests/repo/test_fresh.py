@@ -1,0 +1,289 @@
+"""check trusts a freshness record only when inputs, base, version and every output hash as recorded."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from support import scenarios
+
+from compiler import cli
+from compiler.commands import check
+from compiler.repo import fresh
+
+
+@dataclass(frozen=True)
+class Outcome:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = scenarios.demo(tmp_path_factory.mktemp("demo") / "repo")
+    assert cli.main(["compile", "--root", str(root), "--quiet"]) == 0
+    return root
+
+
+@pytest.fixture
+def repo(template: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "repo"
+    shutil.copytree(template, copy, symlinks=True)
+    return copy
+
+
+@pytest.fixture
+def compiles(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """Every full compile `check` runs (the environments it asked for)."""
+    calls: list[list[str]] = []
+    real = check.compile_deployed
+
+    def counted(root: Path, envs: Sequence[str], base: str | None, *args: Any, **kwargs: Any) -> Any:
+        calls.append(list(envs))
+        return real(root, envs, base, *args, **kwargs)
+
+    monkeypatch.setattr(check, "compile_deployed", counted)
+    return calls
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> Outcome:
+    capsys.readouterr()
+    code = cli.main(list(argv))
+    captured = capsys.readouterr()
+    return Outcome(code, captured.out, captured.err)
+
+
+def both_ways(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, *argv: str
+) -> tuple[Outcome, Outcome]:
+    """check as it runs, and check with the records ignored: the records may only ever save time."""
+    quick = run(capsys, "check", *argv)
+    with monkeypatch.context() as patch:
+        patch.setattr(check, "fresh_by_record", lambda *_args: None)
+        full = run(capsys, "check", *argv)
+    return quick, full
+
+
+def git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
+
+
+def edit(path: Path, change: Callable[[str], str]) -> None:
+    path.write_text(change(path.read_text(encoding="utf-8")), encoding="utf-8")
+
+
+def test_fresh_check_of_compiled_output_compiles_nothing(
+    repo: Path, compiles: list[list[str]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    outcome = run(capsys, "check", "--root", str(repo))
+    assert outcome.code == 0, outcome.err
+    assert outcome.out.startswith("generated/ is up to date (prod, staging)\nbase: ")
+    assert compiles == []
+
+
+def test_fresh_message_is_the_full_checks(
+    repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for extra in ((), ("--format", "json"), ("--env", "prod")):
+        quick, full = both_ways(capsys, monkeypatch, "--root", str(repo), *extra)
+        assert quick == full
+        assert quick.code == 0
+
+
+def test_fresh_tampered_output_is_stale_naming_the_file(
+    repo: Path, compiles: list[list[str]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    edit(repo / "generated/prod/plan.md", lambda text: text + "\nreviewed by nobody\n")
+    outcome = run(capsys, "check", "--root", str(repo))
+    assert outcome.code == 3
+    assert "generated/prod/plan.md" in outcome.err
+    assert compiles == [[]]
+
+
+def test_fresh_tampered_rollout_file_is_stale(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    edit(repo / "generated/upgrade.sh", lambda text: text.replace("set -", "# set -", 1))
+    outcome = run(capsys, "check", "--root", str(repo))
+    assert outcome.code == 3
+    assert "generated/upgrade.sh" in outcome.err
+
+
+def test_fresh_extra_file_in_an_environment_folder_is_stale(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "generated/prod/notes.txt").write_text("mine\n", encoding="utf-8")
+    outcome = run(capsys, "check", "--root", str(repo))
+    assert outcome.code == 3
+    assert "generated/prod/notes.txt" in outcome.err
+
+
+def test_fresh_changed_input_is_stale(
+    repo: Path, compiles: list[list[str]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    edit(repo / "environments/prod/values/regions/eastus.yaml", lambda text: text + "\nextraSetting: 1\n")
+    outcome = run(capsys, "check", "--root", str(repo))
+    assert outcome.code == 3
+    assert "generated/prod/values/eastus.yaml" in outcome.err
+    assert compiles == [[]]
+
+
+def test_fresh_changed_base_is_stale(
+    repo: Path, compiles: list[list[str]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Committing the pending change moves the base onto the target: the committed plan is no longer it."""
+    assert run(capsys, "compile", "--root", str(repo), "--base", "HEAD", "--quiet").code == 0
+    assert run(capsys, "check", "--root", str(repo), "--base", "HEAD").code == 0
+    assert compiles == []
+    git(repo, "add", "environments")
+    git(repo, "commit", "--quiet", "--message", "deploy the change")
+    outcome = run(capsys, "check", "--root", str(repo), "--base", "HEAD")
+    assert outcome.code == 3
+    assert "generated/prod/plan.json" in outcome.err
+    assert compiles == [[]]
+
+
+def test_fresh_changed_rollplan_version_compiles_again(
+    repo: Path, compiles: list[list[str]], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fresh, "rollplan_version", lambda: "999.0.0")
+    outcome = run(capsys, "check", "--root", str(repo))
+    assert outcome.code == 0, outcome.err  # the output itself did not change: only its record is older
+    assert compiles == [[]]
+
+
+def test_fresh_removed_environment_is_stale(
+    repo: Path, compiles: list[list[str]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    shutil.rmtree(repo / "environments/staging")
+    outcome = run(capsys, "check", "--root", str(repo))
+    assert outcome.code == 3
+    assert "generated/staging/plan.md" in outcome.err
+    assert compiles == [[]]
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["release_note", "region_file", "repo_config", "other_environment_spec", "stray_file_in_environment"],
+)
+def test_fresh_new_input_file_is_never_trusted(
+    repo: Path,
+    change: str,
+    compiles: list[list[str]],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    notes = repo / "release-notes/tenant"
+    if change == "release_note":  # a new release moves the N-2 window
+        edit(notes / "100.0.1000079.yaml", lambda text: text)
+        shutil.copyfile(notes / "100.0.1000079.yaml", notes / "100.0.1000080.yaml")
+        edit(notes / "100.0.1000080.yaml", lambda text: text.replace("100.0.1000079", "100.0.1000080"))
+    elif change == "region_file":
+        edit(repo / "environments/prod/regions/eastus.yaml", lambda text: text)
+        text = (repo / "environments/prod/regions/westus2.yaml").read_text(encoding="utf-8")
+        (repo / "environments/prod/regions/northeurope.yaml").write_text(
+            text.replace("westus2", "northeurope"), encoding="utf-8"
+        )
+    elif change == "repo_config":
+        (repo / "rollplan.yaml").write_text("deployed_branch: main\n", encoding="utf-8")
+    elif change == "other_environment_spec":
+        edit(repo / "environments/staging/environment.yaml", lambda text: text + "# a comment\n")
+    else:
+        (repo / "environments/prod/values/regions/README.md").write_text("notes\n", encoding="utf-8")
+    quick, full = both_ways(capsys, monkeypatch, "--root", str(repo), "--env", "prod")
+    assert quick == full
+    assert compiles == [["prod"], ["prod"]]  # the quick run compiled too
+
+
+def test_fresh_env_run_checks_only_that_environment(
+    repo: Path, compiles: list[list[str]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    edit(repo / "generated/staging/plan.md", lambda text: text + "\nedited\n")
+    assert run(capsys, "check", "--root", str(repo), "--env", "prod").code == 0
+    assert compiles == []
+    assert run(capsys, "check", "--root", str(repo), "--env", "staging").code == 3
+    assert compiles == [["staging"]]
+
+
+def test_fresh_record_edited_or_removed_only_costs_a_full_compare(
+    repo: Path, compiles: list[list[str]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    edit(repo / "generated/prod" / fresh.RECORD, lambda text: text.replace('"inputs": "', '"inputs": "0', 1))
+    (repo / "generated" / fresh.RECORD).unlink()
+    outcome = run(capsys, "check", "--root", str(repo))
+    assert outcome.code == 0, outcome.err
+    assert compiles == [[]]
+    assert run(capsys, "compile", "--root", str(repo), "--quiet").code == 0
+    assert run(capsys, "check", "--root", str(repo)).code == 0
+    assert compiles == [[]]
+
+
+def test_fresh_record_cannot_vouch_for_an_input_it_does_not_list(
+    repo: Path, compiles: list[list[str]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A record's own list of outside values files is checked too: a path leaving the repository is refused."""
+    edit(
+        repo / "generated/prod" / fresh.RECORD,
+        lambda text: text.replace('"outside_values": []', '"outside_values": ["../x"]', 1),
+    )
+    assert run(capsys, "check", "--root", str(repo)).code == 0
+    assert compiles == [[]]
+
+
+def test_fresh_compile_writes_the_same_record_twice(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    before = (repo / "generated/prod" / fresh.RECORD).read_bytes()
+    outcome = run(capsys, "compile", "--root", str(repo), "--format", "json")
+    assert outcome.code == 0
+    assert '"changed": []' in outcome.out
+    assert (repo / "generated/prod" / fresh.RECORD).read_bytes() == before
+
+
+@pytest.mark.parametrize("script", ["generated/prod/upgrade.sh", "generated/upgrade.sh"])
+def test_fresh_script_that_lost_its_executable_bit_is_stale(
+    repo: Path, script: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (repo / script).chmod(0o644)
+    outcome = run(capsys, "check", "--root", str(repo))
+    assert outcome.code == 3
+    assert script in outcome.err
+
+
+def test_fresh_input_replaced_by_a_link_with_the_same_bytes_is_not_trusted(
+    repo: Path, tmp_path: Path, compiles: list[list[str]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    values = repo / "environments/prod/values/t100.yaml"
+    outside = tmp_path / "outside.yaml"
+    outside.write_bytes(values.read_bytes())
+    values.unlink()
+    values.symlink_to(outside)
+    outcome = run(capsys, "check", "--root", str(repo))
+    assert outcome.code == 1
+    assert "symlink to a place outside the repository" in outcome.err
+    assert compiles == [[]]
+
+
+def test_fresh_after_the_merge_keeps_the_base_plan_json_records(
+    repo: Path, compiles: list[list[str]], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On the deployed branch, after the merge, the recorded base still applies: fresh, and said the same way."""
+    git(repo, "add", "--all")
+    git(repo, "commit", "--quiet", "--message", "merge the change")
+    quick, full = both_ways(capsys, monkeypatch, "--root", str(repo))
+    assert quick == full
+    assert quick.code == 0, quick.err
+    assert "the one plan.json records (prod, staging)" in quick.out
+    assert compiles == [[]]  # only the run with the records ignored compiled
+
+
+def test_fresh_errors_are_the_full_checks_in_its_order(
+    repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A link in prod's output and a broken staging spec: the full check reports the spec first, so must check."""
+    (repo / "generated/prod/link.md").symlink_to("plan.md")
+    edit(repo / "environments/staging/regions/westus2.yaml", lambda text: text + "no_such_field: 1\n")
+    quick, full = both_ways(capsys, monkeypatch, "--root", str(repo))
+    assert quick == full
+    assert quick.code == 1
+    assert "no_such_field" in quick.err
