@@ -45,13 +45,27 @@ def comment(root: Path, code: str, errors: Path | None, only: list[str]) -> str:
         lines += [_row(env, region) for region in plan["regions"]]
     lines += ["", f"Plan: {counts['upgrade']} to upgrade, {counts['image-only']} image-only, "
               f"{counts['config']} config only, {counts['install']} to install, {counts['uninstall']} to uninstall", ""]
-    for env in plans:
-        text = (root / "generated" / env / "plan.md").read_text(encoding="utf-8")
-        lines += [f"<details><summary>{env}: plan.md</summary>", "", text, "</details>", ""]
-    body = "\n".join(lines)
+    texts = {env: (root / "generated" / env / "plan.md").read_text(encoding="utf-8") for env in plans}
+    body = "\n".join([*lines, *_plan_sections(texts, whole=True)])
     if len(body) > LIMIT:
-        body = body[:LIMIT] + "\n\n*Cut here: read the full plan.md files in the pull request.*\n"
+        # Each plan.md's first screen (the decision) ends at the marker: keep that part of every plan whole.
+        body = "\n".join([*lines, *_plan_sections(texts, whole=False)])
+    if len(body) > LIMIT:
+        body = body[: body.rfind("\n", 0, LIMIT)] + "\n\n*Cut here: read the full plan.md files in the pull request.*\n"
     return body
+
+
+SUMMARY_END = "<!-- rollplan:summary-end -->"
+
+
+def _plan_sections(texts: dict[str, str], *, whole: bool) -> list[str]:
+    lines: list[str] = []
+    for env, text in texts.items():
+        if not whole and SUMMARY_END in text:
+            where = f"`generated/{env}/plan.md` in this pull request"
+            text = text.split(SUMMARY_END, 1)[0] + f"\n*The steps and the rollback: {where}.*\n"
+        lines += [f"<details><summary>{env}: plan.md</summary>", "", text, "</details>", ""]
+    return lines
 
 
 def _plans(generated: Path, only: list[str]) -> dict[str, Any]:

@@ -71,3 +71,20 @@ def test_action_comment_of_a_stale_check_says_so_first(tmp_path: Path) -> None:
     done = subprocess.run(argv, capture_output=True, text=True, check=True)
     assert "**generated/ is stale**" in done.stdout.splitlines()[3]
     assert "stale (changed): generated/prod/plan.md" in done.stdout
+
+
+def test_action_comment_over_the_limit_keeps_each_plans_first_screen_whole(tmp_path: Path) -> None:
+    repo = build_demo(tmp_path / "demo")
+    plan = repo / "generated/prod/plan.md"
+    text = plan.read_text(encoding="utf-8")
+    assert "<!-- rollplan:summary-end -->" in text
+    plan.write_text(text + "\n" + "filler line of a very long plan\n" * 3000, encoding="utf-8")
+    script = ROOT / "action" / "plan_comment.py"
+    done = subprocess.run([sys.executable, str(script), "--root", str(repo), "--exit-code", "0"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    body = done.stdout
+    assert len(body) < 65536
+    first_screen = text.split("<!-- rollplan:summary-end -->", 1)[0]
+    assert first_screen in body, "the decision part of plan.md is kept whole, not cut mid-way"
+    assert "filler line" not in body
+    assert "`generated/prod/plan.md` in this pull request" in body
