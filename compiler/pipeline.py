@@ -176,6 +176,8 @@ def compile_deployed(
     from compiler.repo.deployed import choose_base, missing, recorded_bases
 
     base = choose_base(root, explicit)
+    if not envs:
+        _refuse_deleted_environments(root, base.rev, load_target(root).environments)
     records = recorded_bases(root, base, envs)
     if records:  # only environments whose specs are as their plan.json says keep its base
         target = load_target(root, envs)
@@ -190,6 +192,36 @@ def compile_deployed(
         recorded_in = ", ".join(sorted(per_env))
         base = replace(base, described=f"the one plan.json records ({recorded_in}); else {base.described}")
     return compiled, base, warnings + _moved_on_warnings(root, base, compiled, per_env)
+
+
+def _refuse_deleted_environments(root: Path, rev: str | None, names: Mapping[str, object]) -> None:
+    """An environment deleted while its regions run is refused, not dropped.
+
+    Its generated/ folder would go, and a GitOps controller that prunes would
+    uninstall every region without the plan's backup and data-loss gates.
+    """
+    if rev is None:
+        return
+    from compiler.repo import gitio
+
+    source = gitio.base_source(root, rev)
+    listed = source.list_dir("environments") or []
+    gone = [n for n in listed if n not in names and source.read(f"environments/{n}/environment.yaml") is not None]
+    if not gone:
+        return
+    specs = load_specs(source, only=gone, refuse_secrets=False, output_checks=False)
+    problems: list[Problem] = []
+    for name, loaded in sorted(specs.environments.items()):
+        running = [r.name for r in loaded.regions if r.state == "present"]
+        if running:
+            message = (
+                f"environment {name} is deleted while {', '.join(running)} run it: restore its folder, set "
+                "'state: absent' in each region, compile and roll out the uninstall, then delete the folder "
+                "(rule: environment-deleted)"
+            )
+            problems.append(Problem(loaded.locate(loaded.spec_file, ()), "", message))
+    if problems:
+        raise PlanBlocked(problems)
 
 
 def _moved_on_warnings(root: Path, base: Base, compiled: Compiled, per_env: Mapping[str, str | None]) -> list[str]:

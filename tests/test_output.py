@@ -113,3 +113,17 @@ def test_output_diff_exit_code(repo: Path, capsys: Capture, tmp_path: Path) -> N
     assert "prod/eastus: upgrade" in changed.out
     unchanged = scenarios.unchanged(tmp_path / "unchanged")
     assert rollplan(capsys, "diff", "--root", str(unchanged), "--exit-code").code == 0
+
+
+def test_output_summary_counts_downgrades(tmp_path: Path) -> None:
+    from support import scenarios
+
+    from compiler.commands.summary import environment_line, totals_line
+    from compiler.pipeline import compile_repo
+
+    root = scenarios.GOLDEN["downgrade_same_epoch"](tmp_path / "repo")
+    plan = compile_repo(root, ["prod"]).plans["prod"]
+    downgraded = sum(1 for r in plan.regions if r.change == "downgrade")
+    assert downgraded > 0
+    assert f"{downgraded} downgrade" in environment_line(plan)
+    assert f"{downgraded} to downgrade" in totals_line([plan])

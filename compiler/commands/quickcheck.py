@@ -43,7 +43,12 @@ def _fresh_by_record(root: Path, envs: Sequence[str], explicit: str | None) -> t
     deployed = base.deployed
     if deployed is not None and deployed.tip is not None and deployed.tip != deployed.merge_base:
         return None  # the full compile warns when the deployed branch moved on
+    if base.rev is None:
+        return None
     commit = _commit(root, base.rev)
+    # A record only vouches for output once the deployed branch holds it: a pull request
+    # could rewrite an output and its record together, so it gets the full compare.
+    reviewed = gitio.base_source(root, base.rev)
     snapshot = fresh.Snapshot.take(root)
     records: dict[str, bytes] = {}
     recorded_bases: list[str] = []
@@ -58,7 +63,11 @@ def _fresh_by_record(root: Path, envs: Sequence[str], explicit: str | None) -> t
         if not fresh.outputs_match(output_dir(root, env), doc, layout.env_dir(env)):
             return None
         records[env] = (output_dir(root, env) / fresh.RECORD).read_bytes()
+        if reviewed.read(f"{layout.env_dir(env)}/{fresh.RECORD}") != records[env]:
+            return None
     if not envs and not _rollout_fresh(generated, records):
+        return None
+    if not envs and reviewed.read(f"{layout.GENERATED}/{fresh.RECORD}") != (generated / fresh.RECORD).read_bytes():
         return None
     if recorded_bases:
         kept = ", ".join(recorded_bases)

@@ -7,9 +7,9 @@ from collections.abc import Iterable, Sequence
 
 from compiler.plan.model import Plan
 
-KINDS = ("upgrade", "image-only", "config", "install", "uninstall", "noop")
-TOTALS = (("upgrade", "to upgrade"), ("image-only", "image-only"), ("config", "config only"),
-          ("install", "to install"), ("uninstall", "to uninstall"))  # fmt: skip
+KINDS = ("upgrade", "downgrade", "image-only", "config", "install", "uninstall", "noop")
+TOTALS = (("upgrade", "to upgrade"), ("downgrade", "to downgrade"), ("image-only", "image-only"),
+          ("config", "config only"), ("install", "to install"), ("uninstall", "to uninstall"))  # fmt: skip
 
 
 def versions(plan: Plan) -> tuple[str, str]:

@@ -56,7 +56,7 @@ def _script(script: str, kind: str, envs: list[str], active: list[str]) -> str:
 
 def _help(script: str, kind: str, envs: list[str]) -> list[str]:
     return [
-        f"Usage: {script} [--yes] [--dry-run] [--from ENV[:STEP]] [--confirm ENV:STEP-ID]... [-- OPTION…]",
+        f"Usage: {script} [--yes] [--dry-run] [--from ENV[:STEP]] [--confirm ENV:STEP-ID]... [--secrets DIR]",
         "",
         f"Runs generated/<env>/{script} of each environment in this order: {', '.join(envs) or 'none'}.",
         "An environment starts only once the one before it finished, its verify steps included;",
@@ -68,6 +68,7 @@ def _help(script: str, kind: str, envs: list[str]) -> list[str]:
         "  -n, --dry-run        run each script with --dry-run: print, run nothing",
         "  --from ENV[:STEP]    skip the environments before ENV; start ENV at STEP",
         "  --confirm ENV:ID     confirm ENV's step ID that guards data (repeatable; --yes never does)",
+        "  --secrets DIR        the secrets folder, passed to every environment's script",
         "  -- OPTION…           pass the remaining options to every environment's script",
         "  -h, --help           show this help",
     ]

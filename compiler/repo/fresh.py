@@ -23,12 +23,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from compiler.repo import layout
+from compiler.spec.yamlio import MAX_FILE_BYTES
 
 RECORD = ".rollplan-inputs"
 RECORD_FORMAT = 1
@@ -130,6 +132,11 @@ def _hash_file(path: Path) -> str:
     """The file's sha256; 'absent' for nothing there; uncacheable for a folder (a linked one) or a read error."""
     try:
         if path.is_dir():
+            return UNCACHEABLE
+        info = path.stat()
+        # Only a regular file of a bounded size is read: a link to /dev/zero or a FIFO must not hang
+        # or exhaust memory here, before loading reports it with its place.
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_FILE_BYTES:
             return UNCACHEABLE
         return _sha(path.read_bytes())
     except FileNotFoundError:

@@ -49,3 +49,23 @@ def _check_clusters(problems: list[Problem], loaded: LoadedEnvironment) -> None:
             release = f"release {loaded.spec.release!r} in namespace {loaded.spec.namespace!r}"
             message = f"region {first!r} runs on cluster {key!r} too, with the same {release}; expected its own cluster"
             problems.append(Problem(where, key_path, message))
+    _check_contexts(problems, loaded)
+
+
+def _check_contexts(problems: list[Problem], loaded: LoadedEnvironment) -> None:
+    """Every command names its kube context: two regions on one context would act on one release.
+
+    Uninstalling one of them would then remove the release the other runs.
+    """
+    seen: dict[str, str] = {}
+    for region in loaded.regions:
+        first = seen.setdefault(region.cluster.context, region.name)
+        if first == region.name:
+            continue
+        where = loaded.locate(loaded.region_files[region.name], ("cluster", "context"))
+        message = (
+            f"region {first!r} uses kube context {region.cluster.context!r} too, so every helm and kubectl command "
+            f"of both would act on one release {loaded.spec.release!r} in namespace {loaded.spec.namespace!r}; "
+            "expected a context of its own"
+        )
+        problems.append(Problem(where, "cluster.context", message))

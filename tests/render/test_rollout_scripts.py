@@ -179,3 +179,19 @@ def test_rollout_scripts_are_shellcheck_clean(repo: Path, script: str) -> None:
     done = subprocess.run(["shellcheck", "--severity=style", str(repo / "generated" / script)],
                           capture_output=True, text=True, check=False)  # fmt: skip
     assert done.returncode == 0, done.stdout
+
+
+@pytest.mark.parametrize("word", ["--from", "--yes", "--confirm=x"])
+def test_rollout_options_after_double_dash_that_mean_one_environment_are_refused(
+    repo: Path, tmp_path: Path, word: str
+) -> None:
+    result, calls = run(repo, tmp_path, "upgrade.sh", "--dry-run", "--", word, "3")
+    assert result.returncode == 2 and calls == []
+    assert "use it before --" in result.stderr
+
+
+def test_rollout_secrets_folder_reaches_every_environment_script(repo: Path, tmp_path: Path) -> None:
+    result, _ = run(repo, tmp_path, "upgrade.sh", "--dry-run", "--secrets", str(tmp_path / "nowhere"))
+    # Every environment's script takes --secrets, those without secret values too.
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("DRY RUN: every command is printed") == len(ORDER)

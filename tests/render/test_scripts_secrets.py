@@ -105,7 +105,8 @@ def test_scripts_secrets_an_environment_without_secret_paths_needs_no_folder(tmp
     result, calls = run_script(root, "prod", "upgrade.sh", tmp_path, "--yes")
     assert result.returncode == 0, result.stderr
     assert calls == expected_argvs(root, "prod", "upgrade.sh")
-    assert "--secrets" not in (root / "generated/prod/upgrade.sh").read_text(encoding="utf-8")
+    script = (root / "generated/prod/upgrade.sh").read_text(encoding="utf-8")
+    assert "require_secrets" not in script and "[--secrets DIR]" not in script  # taken, but never needed
 
 
 def test_scripts_secrets_refuse_a_folder_inside_the_repository(tmp_path: Path) -> None:

