@@ -61,3 +61,25 @@ def restart_unchanged(sl: StepList, profile: Profile, changes: Sequence[RegionCh
                slug="restart")  # fmt: skip
         ready = f"wait until every {state.release_name} pod in {change.name} is Ready"
         sl.add("verify", change.name, argv.rollout_status(state, workload, timeout), ready, slug="restart-status")
+
+
+def shared_dump(backup: Sequence[str] | None, restore: Sequence[str] | None) -> list[str]:
+    """File paths both the backup and the restore command name (a word, or its part after '=', that is a path)."""
+
+    def paths(argv: Sequence[str] | None) -> set[str]:
+        words = (w.split("=", 1)[-1] for w in argv or ())
+        return {w for w in words if w.startswith(("/", "./", "../", "~/"))}
+
+    return sorted(paths(backup) & paths(restore))
+
+
+def dump_overwritten_risk(backup: Sequence[str] | None, restore: Sequence[str] | None, versions: Sequence[str]) -> str:
+    """The loud risk of a downgrade whose own backup overwrites the dump its restore needs ('' when none)."""
+    shared = shared_dump(backup, restore)
+    if not shared:
+        return ""
+    return (
+        f"RESTORE WOULD LOAD THE MIGRATED DATABASE: backup.command and backup.restore_command both name "
+        f"{', '.join(shared)}; this plan backs up first, overwriting the dump from before {', '.join(versions)}. "
+        "Point restore_command at the pre-migration dump before running it"
+    )

@@ -59,6 +59,11 @@ def plan_environment(inputs: EnvInputs, fingerprint: str) -> Plan:
     if found_env.move is not None and any(r.change.name == found_env.move.source and r.change.change == "noop"
                                           for r in regions):  # fmt: skip
         env_risks.append(safety.primary_flag_only_risk(found_env.move))
+    if found_env.restore_from:
+        backup = env.backup
+        overwritten = downgrade.dump_overwritten_risk(backup.command, backup.restore_command, found_env.restore_from)
+        if overwritten:
+            env_risks.append(overwritten)
     moving = [r for r in regions if r.change.change not in ("noop", "downgrade")]
     urgent = any(n.critical_security_fix for r in moving for n in r.notes[-1:])
     return Plan(

@@ -9,6 +9,7 @@ from support import scenarios
 
 from compiler.errors import PlanBlocked
 from compiler.pipeline import compile_repo
+from compiler.plan import downgrade
 from compiler.plan.model import Plan, Step
 from compiler.render.markdown import render_plan_md
 from compiler.repo.example import TextEdit
@@ -233,3 +234,20 @@ def test_planner_primary_move_to_a_new_region_backs_up_before_installing_it(tmp_
     assert {r.name: r.change for r in plan.regions}["westus2"] == "noop"
     assert any(r.startswith("PRIMARY MOVE without a change to westus2") for r in plan.risks)
     assert "Nothing deployed to westus2 changes in this plan" in render_plan_md(plan)
+
+
+def test_planner_downgrade_whose_backup_overwrites_the_restore_dump_says_so(
+    plans: dict[str, dict[str, Plan]],
+) -> None:
+    plan = plans["downgrade_irreversible"]["prod"]
+    backup, restore = plan.env.backup.command, plan.env.backup.restore_command
+    assert backup is not None and restore is not None
+    shared = downgrade.shared_dump(backup, restore)
+    assert shared, "the example's commands write and read one dump file"
+    assert any(r.startswith("RESTORE WOULD LOAD THE MIGRATED DATABASE") and shared[0] in r for r in plan.risks)
+
+
+def test_planner_shared_dump_ignores_urls_and_distinct_files() -> None:
+    assert downgrade.shared_dump(["pg_dump", "--file=/b/new.dump"], ["pg_restore", "/b/old.dump"]) == []
+    assert downgrade.shared_dump(["x", "s3://b/k", "deploy/tools"], ["y", "s3://b/k", "deploy/tools"]) == []
+    assert downgrade.shared_dump(["pg_dump", "--file=/b/d.dump"], ["pg_restore", "/b/d.dump"]) == ["/b/d.dump"]
