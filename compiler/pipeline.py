@@ -177,7 +177,7 @@ def compile_deployed(
 
     base = choose_base(root, explicit)
     if not envs:
-        _refuse_deleted_environments(root, base.rev, load_target(root).environments)
+        _refuse_deleted_environments(root, base.rev, _environment_folders(root))
     records = recorded_bases(root, base, envs)
     if records:  # only environments whose specs are as their plan.json says keep its base
         target = load_target(root, envs)
@@ -194,7 +194,12 @@ def compile_deployed(
     return compiled, base, warnings + _moved_on_warnings(root, base, compiled, per_env)
 
 
-def _refuse_deleted_environments(root: Path, rev: str | None, names: Mapping[str, object]) -> None:
+def _environment_folders(root: Path) -> set[str]:
+    """The environments the work tree has (a folder with an environment spec), without loading any of them."""
+    return {p.parent.name for p in (root / "environments").glob("*/environment.yaml")}
+
+
+def _refuse_deleted_environments(root: Path, rev: str | None, names: set[str]) -> None:
     """An environment deleted while its regions run is refused, not dropped.
 
     Its generated/ folder would go, and a GitOps controller that prunes would
