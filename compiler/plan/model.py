@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from compiler.live.fingerprint import Fingerprint
+from compiler.plan.rollout import Wait
 from compiler.spec.models import EnvironmentSpec, RegionSpec, ReleaseNote
 
 Phase = Literal[
@@ -183,3 +184,5 @@ class Plan:
     """Migrations a downgrade goes back across: the forward plan restores the backup taken before them."""
     fast_path: tuple[FastRollback, ...] = ()
     """Per changed region, the quick way back; none when the plan migrates or restores the database."""
+    waits: tuple[Wait, ...] = ()
+    """The environments this one rolls out after (`needs`, and the providers of what it requires): plan/rollout.py."""

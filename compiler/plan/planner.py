@@ -10,6 +10,7 @@ from compiler.plan import argv, downgrade, guard, rules, safety
 from compiler.plan.assess import Assessment, assess
 from compiler.plan.diff import Signals, values_diff
 from compiler.plan.model import FastRollback, Plan, PrimaryMove, RegionChange, RegionState, Step
+from compiler.plan.rollout import waits_for
 from compiler.plan.steps import Side, StepList, stop_region, uninstall_region
 from compiler.profiles.base import Profile
 from compiler.profiles.registry import profile_for
@@ -83,6 +84,7 @@ def plan_environment(inputs: EnvInputs, fingerprint: str) -> Plan:
         restored_before=found_env.restore_from,
         fast_path=_fast_path(regions, found_env),
         releases=_releases(regions),
+        waits=waits_for(inputs.name, inputs.target_specs),
     )
 
 
@@ -226,7 +228,10 @@ def _check(
             risks += loud
         region_file = loaded.region_files[change.name]
         note = notes[change.target.release.version]
-        for problem in rules.check_prerequisites(change.target.region, note, Location(region_file)):
+        supplied = inputs.target_specs.links.supplied.get(inputs.name, {}).get(change.name, {})
+        # A component another environment provides is checked against its target at loading (spec/provides.py).
+        unsupplied = note.model_copy(update={"requires": {c: v for c, v in note.requires.items() if c not in supplied}})
+        for problem in rules.check_prerequisites(change.target.region, unsupplied, Location(region_file)):
             where = loaded.locate(region_file, problem.path.split("."))
             problems.append(Problem(where, problem.path, problem.message))
     if problems:

@@ -1,10 +1,20 @@
-"""The order environments roll out in: each after every environment it `needs`."""
+"""The order environments roll out in: each after every environment it `needs` or whose component it uses.
+
+:func:`waits_for` is what one environment waits for, with the regions of those
+environments on its own clusters (Flux can wait on their releases there).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from compiler.spec.needs import find_cycles
+from compiler.spec.provides import same_cluster
+
+if TYPE_CHECKING:
+    from compiler.spec.load import LoadedEnvironment, Specs
 
 Needs = Mapping[str, Sequence[str]]
 
@@ -27,3 +37,54 @@ def rollout_order(needs: Needs) -> list[str]:
         for wanted in waiting.values():
             wanted.discard(first)
     return order
+
+
+@dataclass(frozen=True)
+class Peer:
+    """A region of an environment waited for, on the same cluster as one of ours: its release can be waited on."""
+
+    region: str
+    env: str
+    their_region: str
+    cluster: str
+    release: str
+    flux_namespace: str
+    flux: bool
+    """The environment waited for writes Flux manifests, so its HelmRelease exists to depend on."""
+
+
+@dataclass(frozen=True)
+class Wait:
+    """An environment this one rolls out after: named in ``needs`` (``reason`` empty) or implied by `provides`."""
+
+    env: str
+    reason: str
+    peers: tuple[Peer, ...]
+
+
+def waits_for(name: str, specs: Specs) -> tuple[Wait, ...]:
+    """What ``name`` waits for: its needs, then the providers it consumes (spec/provides.py), by name."""
+    every = specs.every_environment()
+    env = every[name]
+    reasons = {wanted: "" for wanted in env.spec.needs}
+    for link in specs.links.implicit.get(name, ()):
+        reasons.setdefault(link.provider, link.reason)
+    return tuple(
+        Wait(other, reason, _peers(env, every[other]) if other in every else ())
+        for other, reason in sorted(reasons.items())
+    )
+
+
+def _peers(ours: LoadedEnvironment, theirs: LoadedEnvironment) -> tuple[Peer, ...]:
+    """Per region of ours present after the rollout, the region of theirs present after it on the same cluster."""
+    flux = "flux" in theirs.spec.gitops.controllers
+    namespace = theirs.spec.gitops.flux.namespace
+    present = [r for r in theirs.regions if r.state == "present"]
+    peers = []
+    for region in (r for r in ours.regions if r.state == "present"):
+        match = next((r for r in present if same_cluster(r.cluster, region.cluster)), None)
+        if match is not None:
+            peers.append(
+                Peer(region.name, theirs.name, match.name, region.cluster.name, theirs.spec.release, namespace, flux)
+            )
+    return tuple(peers)

@@ -8,7 +8,7 @@ of one function each, and an unchanged region yields the very same objects.
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from compiler.errors import InputError
@@ -40,11 +40,14 @@ class Deployment:
     depends_on: str | None
     migrations: tuple[str, ...] = ()
     """Releases the region's change passes through that migrate the database, either way."""
+    after: tuple[tuple[str, str], ...] = ()
+    """(name, namespace) of the HelmReleases of other environments on this region's cluster that it waits for."""
 
 
 def forward_deployments(plan: Plan) -> tuple[Deployment, ...]:
     """The target state of every region that is present after the plan, in rollout order."""
-    return _deployments(plan, [(c, c.target) for c in plan.regions if _present(c.target) and c.change != "uninstall"])
+    sides = [(c, c.target) for c in plan.regions if _present(c.target) and c.change != "uninstall"]
+    return _deployments(plan, sides, waits=True)
 
 
 def staged_deployments(plan: Plan, promoted: Collection[str]) -> tuple[Deployment, ...]:
@@ -59,11 +62,16 @@ def staged_deployments(plan: Plan, promoted: Collection[str]) -> tuple[Deploymen
         state = change.target if moved else change.base
         if _present(state) and not (moved and change.change == "uninstall"):
             sides.append((change, state))
-    return _deployments(plan, sides)
+    return _deployments(plan, sides, waits=True)
 
 
 def rollback_deployments(plan: Plan) -> tuple[Deployment, ...]:
-    """The base state of every region deployed before the plan (uninstalled ones included)."""
+    """The base state of every region deployed before the plan (uninstalled ones included).
+
+    They wait for no other environment: the rollback goes the other way (consumers
+    first), and a release installed by the plan of an environment waited for is
+    gone once that environment rolled back, which would hold this one forever.
+    """
     return _deployments(plan, [(c, c.base) for c in plan.regions if _present(c.base)])
 
 
@@ -71,15 +79,24 @@ def _present(state: RegionState | None) -> bool:
     return state is not None and state.region.state == "present"
 
 
-def _deployments(plan: Plan, sides: list[tuple[RegionChange, RegionState | None]]) -> tuple[Deployment, ...]:
+def _deployments(
+    plan: Plan, sides: list[tuple[RegionChange, RegionState | None]], *, waits: bool = False
+) -> tuple[Deployment, ...]:
     anchors = _anchors(plan)
     out: list[Deployment] = []
     for change, state in sorted(sides, key=lambda side: side[0].wave):
         assert state is not None
         _check_file_stem(plan, change.name)
         earlier = [d.region for d in out]
-        out.append(_deployment(plan, change, state, _dependency(earlier, anchors)))
+        found = _deployment(plan, change, state, _dependency(earlier, anchors))
+        out.append(replace(found, after=_waited_on(plan, change.name)) if waits else found)
     return tuple(out)
+
+
+def _waited_on(plan: Plan, region: str) -> tuple[tuple[str, str], ...]:
+    """The HelmReleases, on this region's cluster, of the environments the plan waits for (plan/rollout.py)."""
+    peers = (p for wait in plan.waits for p in wait.peers if p.region == region and p.flux)
+    return tuple((region_object_name(p.release, p.env, p.their_region), p.flux_namespace) for p in peers)
 
 
 def _anchors(plan: Plan) -> frozenset[str]:

@@ -74,8 +74,11 @@ def helm_release(plan: Plan, deployment: Deployment) -> dict[str, Any]:
     }
     if deployment.secret_paths:
         spec["valuesFrom"] = _values_from(plan, deployment)
+    after = [{"name": name, "namespace": namespace} for name, namespace in deployment.after]
     if deployment.depends_on:
-        spec["dependsOn"] = [{"name": deployment.depends_on, "namespace": settings.namespace}]
+        after.insert(0, {"name": deployment.depends_on, "namespace": settings.namespace})
+    if after:
+        spec["dependsOn"] = after
     return {"apiVersion": HELM_API, "kind": "HelmRelease", "metadata": _metadata(plan, deployment), "spec": spec}
 
 

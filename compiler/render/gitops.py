@@ -11,7 +11,7 @@ from typing import Any
 
 from compiler.plan.model import Plan
 from compiler.profiles.registry import profile_for
-from compiler.render import argocd, flux, staging
+from compiler.render import argocd, flux, staging, waits
 from compiler.render.alerts import render_alerts
 from compiler.render.deployments import Deployment, forward_deployments, rollback_deployments
 from compiler.render.manual import controller_limits
@@ -82,6 +82,7 @@ def gitops_notes(plan: Plan, forward: tuple[Deployment, ...] | None = None, stag
     if "flux" in controllers:
         notes += _flux_notes(plan, forward) if stage is None else [_flux_note(plan, forward)]
         notes += _remediation_notes(plan)
+    notes += [text for text in [waits.waits_note(plan, forward)] if text]
     notes += controller_limits(plan)
     notes.append(_rollback_note(plan) if stage is None else _staged_rollback_note(plan))
     notes += [_removal_note(plan, name) for name in _removed(plan)]

@@ -19,6 +19,7 @@ from compiler.render import mdtext as md
 from compiler.render.gitops import gitops_notes
 from compiler.render.shellwords import shell_join
 from compiler.render.templating import render
+from compiler.render.waits import waits_line
 
 SPLIT_BYTES = 50_000
 """Above this, the step lists go to steps.md: plan.md must fit a GitHub comment (65,536 characters)."""
@@ -115,10 +116,8 @@ def _first_screen(plan: Plan, risk_ids: dict[str, int], gitops: list[str]) -> li
         f"**Urgency:** {_urgency(plan)}",
         f"**Rollback:** {_rollback_line(plan)}",
     ]
-    if plan.env.needs:
-        waits = ", ".join(md.text(n) for n in plan.env.needs)
-        facts.append(f"**Waits for:** {waits}: this rollout starts only after those environments completed and "
-                     "verified (`generated/rollout.json`, `generated/upgrade.sh`).")  # fmt: skip
+    if plan.waits:
+        facts.append(waits_line(plan))
     lines = [line + " \\" for line in facts[:-1]] + facts[-1:] + [""]
     lines += [f"> **{md.text(risk)}**" for risk in plan.risks] + ([""] if plan.risks else [])
     lines += ["### Risks", "", *_risk_list(plan, risk_ids), ""]

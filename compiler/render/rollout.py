@@ -1,7 +1,8 @@
 """The top-level plan of every environment: generated/rollout.json, upgrade.sh and rollback.sh.
 
-Environments roll out one at a time, each after every environment it `needs`
-(a topological order, ties by name); the rollback runs them in reverse.
+Environments roll out one at a time, each after every environment it `needs` and
+every environment that provides a component it requires on its clusters (a
+topological order, ties by name); the rollback runs them in reverse.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ ROLLOUT_JSON = "rollout.json"
 
 def render_rollout(plans: Mapping[str, Plan]) -> dict[str, bytes]:
     """The top-level files, by path relative to generated/."""
-    order = rollout_order({name: plan.env.needs for name, plan in plans.items()})
+    order = rollout_order({name: [wait.env for wait in plan.waits] for name, plan in plans.items()})
     texts = {
         ROLLOUT_JSON: json.dumps(rollout_document(plans, order), indent=2, ensure_ascii=False) + "\n",
         "upgrade.sh": _script("upgrade.sh", "upgrade", order, [e for e in order if plans[e].steps]),
@@ -33,13 +34,15 @@ def render_rollout(plans: Mapping[str, Plan]) -> dict[str, bytes]:
 
 
 def rollout_document(plans: Mapping[str, Plan], order: list[str]) -> dict[str, Any]:
-    """rollout.json (docs/rollout-json.md): the order, and each environment's needs and whether it acts."""
+    """rollout.json (docs/rollout.md): the order, and each environment's needs and whether it acts."""
     return {
         "format_version": FORMAT_VERSION,
         "order": order,
         "environments": {
             name: {
-                "needs": sorted(plans[name].env.needs),
+                "needs": sorted(wait.env for wait in plans[name].waits),
+                "implicit_needs": {wait.env: wait.reason for wait in plans[name].waits if wait.reason},
+                "provides": sorted(plans[name].env.provides),
                 "service": plans[name].service,
                 "has_steps": bool(plans[name].steps),
                 "has_rollback_steps": bool(plans[name].rollback),

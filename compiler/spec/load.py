@@ -26,6 +26,7 @@ from compiler.spec.commands import command_problems
 from compiler.spec.models import EnvironmentSpec, RegionSpec, ReleaseNote, Secrets
 from compiler.spec.needs import needs_problems
 from compiler.spec.outputs_check import gitops_problems
+from compiler.spec.provides import Links, provides_links
 from compiler.spec.types import DNS1123_LABEL, REDACT_CREDENTIALS, mask_url_credentials
 from compiler.spec.yamlio import MAX_FILE_BYTES, MAX_RUN_BYTES, Document, load_document
 
@@ -117,6 +118,13 @@ class Specs:
     environments: Mapping[str, LoadedEnvironment]
     release_notes: Mapping[str, Mapping[str, ReleaseNote]]
     values: Mapping[str, dict[str, Any]]
+    links: Links = field(default_factory=Links)
+    """What `provides` implies across environments (spec/provides.py)."""
+    context: Mapping[str, LoadedEnvironment] = field(default_factory=dict)
+    """Environments a run with --env loads only because the selected ones are linked to them."""
+
+    def every_environment(self) -> Mapping[str, LoadedEnvironment]:
+        return {**self.context, **self.environments}
 
 
 @dataclass
@@ -186,10 +194,47 @@ def load_specs(
         if loaded is not None:
             environments[name] = loaded[0]
             values.update(_load_values(run, loaded[0].spec.secrets, loaded[1]))
-    run.problems.extend(needs_problems(environments, run.environments))
+    # The base is what is deployed: only the target's links are checked, and only they order the rollout.
+    context = _linked_context(run, only, notes, environments) if output_checks else {}
+    linked = {**context, **environments}
+    found, links = provides_links(linked, notes) if output_checks else ([], Links())
+    run.problems += found
+    run.problems.extend(needs_problems(linked, run.environments, links.implicit))
     if run.problems:
         raise InputError(sorted(set(run.problems)))  # a file shared by environments is checked once per environment
-    return Specs(environments, notes, values)
+    return Specs(environments, notes, values, links, context)
+
+
+def _linked_context(
+    run: _Run,
+    only: Sequence[str],
+    notes: Mapping[str, Mapping[str, ReleaseNote]],
+    loaded: Mapping[str, LoadedEnvironment],
+) -> dict[str, LoadedEnvironment]:
+    """With --env, the other environments too when any environment provides a component or one selected has needs.
+
+    The plan of a selected environment then reads the same provider versions,
+    implicit needs and peer releases as a run of every environment.
+    """
+    others = [name for name in run.environments if name not in loaded]
+    if not only or not others:
+        return {}
+    raws = [_raw(run, f"{ENVIRONMENTS}/{name}/{SPEC_FILE}") for name in run.environments]
+    if not any(b"provides" in raw or b"needs" in raw for raw in raws):
+        return {}
+    context: dict[str, LoadedEnvironment] = {}
+    for name in others:
+        found = _load_environment(run, name, notes)
+        if found is not None:
+            context[name] = found[0]
+    return context
+
+
+def _raw(run: _Run, path: str) -> bytes:
+    try:
+        return run.source.read(path) or b""
+    except InputError:
+        return b""  # loading reports it
 
 
 def _environment_names(run: _Run, only: Sequence[str]) -> list[str]:

@@ -250,6 +250,13 @@ class EnvironmentSpec(Spec):
         default=(),
         description="Environments whose rollout must complete and verify before this one starts.",
     )
+    provides: tuple[DnsLabel, ...] = Field(
+        default=(),
+        description="Third-party components this environment runs for the others on its clusters, e.g. [redis]: "
+        "the version it provides in a region is the release it runs there (`version`, or the region's pin). "
+        "An environment whose release notes require such a component on the same cluster rolls out after it, "
+        "and its prerequisite is checked against that version.",
+    )
     rollout: Rollout = Rollout()
     backup: Backup = Backup()
     gitops: GitOps = GitOps()

@@ -13,13 +13,18 @@ from compiler.errors import Location, Problem
 
 if TYPE_CHECKING:
     from compiler.spec.load import LoadedEnvironment
+    from compiler.spec.provides import Link
 
 
-def needs_problems(environments: Mapping[str, LoadedEnvironment], known: Sequence[str]) -> list[Problem]:
+def needs_problems(
+    environments: Mapping[str, LoadedEnvironment], known: Sequence[str], implicit: Mapping[str, Sequence[Link]] = {}
+) -> list[Problem]:
     """Problems of the loaded environments' `needs`, located at the entry that causes each.
 
     ``known`` lists every environment of the repository: a run limited with
-    --env still accepts a need on an environment it does not load.
+    --env still accepts a need on an environment it does not load. ``implicit``
+    are the needs that `provides` adds (spec/provides.py): a cycle through one of
+    them is reported at the provides entry it comes from, with its reason.
     """
     problems: list[Problem] = []
     for name, env in sorted(environments.items()):
@@ -31,13 +36,20 @@ def needs_problems(environments: Mapping[str, LoadedEnvironment], known: Sequenc
                 problems.append(_at(env, index, f"unknown environment {wanted!r} (environments: {listed})"))
             elif wanted in env.spec.needs[:index]:
                 problems.append(_at(env, index, f"environment {wanted!r} is listed twice"))
-    graph = {name: list(env.spec.needs) for name, env in environments.items()}
+    graph = {name: [*env.spec.needs, *(link.provider for link in implicit.get(name, ()))]
+             for name, env in environments.items()}  # fmt: skip
     for cycle in find_cycles(graph):
         text = " → ".join(cycle)
         for member, nxt in itertools.pairwise(cycle):
             env = environments[member]
-            message = f"needs form a cycle: {text}; remove one of these needs"
-            problems.append(_at(env, env.spec.needs.index(nxt), message))
+            if nxt in env.spec.needs:
+                message = f"needs form a cycle: {text}; remove one of these needs"
+                problems.append(_at(env, env.spec.needs.index(nxt), message))
+                continue
+            link = next(k for k in implicit[member] if k.provider == nxt)
+            message = (f"needs form a cycle: {text}; {member} → {nxt} is implicit: {link.reason}; remove one of "
+                       "these needs or provides")  # fmt: skip
+            problems.append(Problem(link.where, "provides", message))
     return problems
 
 

@@ -85,7 +85,8 @@ def test_rollout_json_orders_environments_by_needs(repo: Path) -> None:
     assert doc["format_version"] == 1
     assert doc["order"] == ORDER
     assert doc["environments"]["voice"] == {
-        "needs": ["tenant"], "service": "tenant", "has_steps": True, "has_rollback_steps": True
+        "needs": ["tenant"], "implicit_needs": {}, "provides": [], "service": "tenant", "has_steps": True,
+        "has_rollback_steps": True,
     }
 
 
