@@ -62,8 +62,8 @@ def _flux_part(plan: Plan, forward: tuple[Deployment, ...]) -> str:
     )
     alone = [d.region for d in forward if not d.after]
     if alone:
-        regions = ", ".join(f"`{r}`" for r in alone)
-        text += f"{regions} share no cluster with a Flux release of {_names(plan.waits)}, so Flux does not wait there."
+        regions = ", ".join(f"`{r}`" for r in alone) + (" shares" if len(alone) == 1 else " share")
+        text += f"{regions} no cluster with a Flux release of {_names(plan.waits)}, so Flux does not wait there."
     return text.rstrip()
 
 

@@ -153,7 +153,8 @@ def _consume(
         component, provider.env, provider.region.name, provider.version
     )
     version_of = note_file(env.spec.service, _version(region, env))
-    reason = f"{provider.env} provides {component} on cluster {region.cluster.name} ({version_of} requires {spec})"
+    reason = (f"{provider.env} provides {component} on cluster {region.cluster.name}; {version_of} requires "
+              f"{component} {spec}")  # fmt: skip
     found.links.append(Link(env.name, provider.env, reason, provider.where))
     problem = _unsatisfied(provider, consumer, version_of, component, spec)
     if problem is not None:

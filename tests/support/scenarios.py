@@ -317,6 +317,13 @@ def write_files(root: Path, files: Mapping[str, str]) -> None:
         path.write_text(text, encoding="utf-8")
 
 
+def third_party_first(root: Path) -> Path:
+    """Several services: a Redis provider, staging that requires its new version, a generic service after staging."""
+    from support.multisvc import third_party_first as build  # it builds on this module
+
+    return build(root)
+
+
 GOLDEN: dict[str, Builder] = {
     "generic": generic,
     "demo": demo,
@@ -329,6 +336,7 @@ GOLDEN: dict[str, Builder] = {
     "downgrade_irreversible": downgrade_irreversible,
     "pin_misses_fix": pin_misses_fix,
     "downgrade_same_epoch": downgrade_same_epoch,
+    "third_party_first": third_party_first,
 }
 """The scenarios whose whole generated/ tree is kept under tests/golden/<name>/."""
 
