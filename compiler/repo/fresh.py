@@ -10,8 +10,9 @@ recorded, the environment is fresh without loading YAML or rendering; any
 difference sends it down the full compile-and-compare.
 
 The inputs of an environment, conservatively: every file under
-``environments/<env>/``, every ``environments/*/environment.yaml`` (other
-environments' ``needs:``), every file under ``release-notes/``,
+``environments/<env>/``, every ``environments/*/environment.yaml`` and
+``environments/*/regions/*`` (other environments' ``needs:`` and ``provides:``,
+and the clusters of their regions), every file under ``release-notes/``,
 ``rollplan.yaml``, and the values files the environment names outside its own
 folder. A symbolic link to a folder among them makes the environment never
 fresh by record (the full compare still runs). The base side is the commit id:
@@ -99,8 +100,10 @@ class Snapshot:
 
 
 def _is_env_spec(rel: str) -> bool:
+    """An environment's spec or one of its region files: what other environments' needs and provides read."""
     parts = rel.split("/")
-    return len(parts) == 3 and parts[0] == ENVIRONMENTS and parts[2] == "environment.yaml"
+    spec = len(parts) == 3 and parts[2] == "environment.yaml"
+    return parts[0] == ENVIRONMENTS and (spec or (len(parts) == 4 and parts[2] == "regions"))
 
 
 def _files(root: Path, part: str) -> Iterator[str]:

@@ -148,6 +148,8 @@ def _consume(
             )
             found.problems.append(Problem(gone.state_at, "state", message))
         return
+    if len(present) > 1:
+        return  # two providers on one cluster: refused as such (_conflicts), neither is the one to check
     provider = present[0]
     found.supplied.setdefault(env.name, {}).setdefault(region.name, {})[component] = Supply(
         component, provider.env, provider.region.name, provider.version
