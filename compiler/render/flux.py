@@ -59,6 +59,8 @@ def helm_release(plan: Plan, deployment: Deployment) -> dict[str, Any]:
     ``storageNamespace`` is the release namespace so that Flux and ``upgrade.sh``
     (``helm upgrade --install -n <namespace>``) act on one and the same helm release.
     ``timeout`` is the rollout's verify timeout: the time the scripts give a region too.
+    ``dependsOn`` holds the region before it and, in the forward manifests, the releases on
+    the same cluster of the environments the plan waits for (render/waits.py says where).
     """
     settings = plan.env.gitops.flux
     spec: dict[str, Any] = {
