@@ -143,12 +143,12 @@ def _consume(
         for gone in matches:
             message = (
                 f"region {gone.region.name} of {gone.env} is removed while {consumer} on the same cluster "
-                f"{region.cluster.name} still requires {component} {spec}; remove that region first, or keep "
-                f"{component} there ({RULE})"
+                f"{region.cluster.name} still requires {component} {spec}; remove or move that region first, or "
+                f"keep {component} there (a region whose uninstall is done already: delete its file) ({RULE})"
             )
             found.problems.append(Problem(gone.state_at, "state", message))
         return
-    if len(present) > 1:
+    if len({p.env for p in present}) > 1:
         return  # two providers on one cluster: refused as such (_conflicts), neither is the one to check
     provider = present[0]
     found.supplied.setdefault(env.name, {}).setdefault(region.name, {})[component] = Supply(

@@ -128,8 +128,9 @@ def test_provides_provider_removed_under_a_consumer_is_refused(tmp_path: Path) -
     found = problems(tmp_path, change=removed)
     assert found == [
         f"{REDIS_REGION}:8:8: state: region westus2 of redis is removed while region westus2 of staging "
-        f"({STAGING_REGION}) on the same cluster aks-staging-westus2 still requires redis >=7.2; remove that region "
-        "first, or keep redis there (rule: third-party-provider)"
+        f"({STAGING_REGION}) on the same cluster aks-staging-westus2 still requires redis >=7.2; remove or move that "
+        "region first, or keep redis there (a region whose uninstall is done already: delete its file) "
+        "(rule: third-party-provider)"
     ]
 
 
@@ -256,3 +257,10 @@ def test_provides_written_output_is_stale_when_a_provider_region_appears(tmp_pat
         "name: eastus\ncluster:\n  name: aks-prod-eastus\n  context: prod-eastus\nreplicas: 1\n", encoding="utf-8"
     )
     assert cli.main(["check", "--root", str(root), "--env", "prod"]) == 3  # prod now waits for redis
+
+
+def test_provides_env_run_of_a_provider_still_refuses_its_removal_under_a_consumer(tmp_path: Path) -> None:
+    removed = (TextEdit(REDIS_REGION, "replicas: 1\n", "replicas: 1\nstate: absent\n"), *STAGING_UPGRADE)
+    with pytest.raises(InputError) as caught:
+        compile_repo(build(tmp_path, change=removed), ["redis"])
+    assert [(p.location.file, p.path) for p in caught.value.problems] == [(REDIS_REGION, "state")]
