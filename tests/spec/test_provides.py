@@ -73,8 +73,10 @@ def test_provides_orders_the_provider_first_and_checks_its_target_version(tmp_pa
         "redis": f"redis provides redis on cluster aks-staging-westus2; {NOTE_76} requires redis >=7.2"
     }
     assert doc["environments"]["redis"]["provides"] == ["redis"]
-    rollback = compiled.rollout["rollback.sh"].decode() if compiled.rollout else ""
-    assert rollback.index("web") < rollback.index("staging") < rollback.index("redis")  # consumers roll back first
+    assert compiled.rollout is not None
+    scripts = {name: compiled.rollout[name].decode().splitlines() for name in ("upgrade.sh", "rollback.sh")}
+    assert "readonly ENVS=(prod redis staging web)" in scripts["upgrade.sh"]
+    assert "readonly ENVS=(web staging redis prod)" in scripts["rollback.sh"]  # consumers roll back first
 
 
 def test_provides_without_the_provider_the_region_file_blocks(tmp_path: Path) -> None:
