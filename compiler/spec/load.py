@@ -211,19 +211,25 @@ def _linked_context(
     notes: Mapping[str, Mapping[str, ReleaseNote]],
     loaded: Mapping[str, LoadedEnvironment],
 ) -> dict[str, LoadedEnvironment]:
-    """With --env, the other environments too when any environment provides a component or one selected has needs.
+    """With --env, the other environments the selected ones are linked to, so that their plans are a full run's.
 
-    The plan of a selected environment then reads the same provider versions,
-    implicit needs and peer releases as a run of every environment.
+    Those are the environments a selected one needs, every environment that
+    provides a component (it may supply a selected one), and, when a selected
+    environment provides one, every environment (any may consume it). Others are
+    not read: a broken environment elsewhere does not stop this run.
     """
-    others = [name for name in run.environments if name not in loaded]
-    if not only or not others:
+    if not only:
         return {}
-    raws = [_raw(run, f"{ENVIRONMENTS}/{name}/{SPEC_FILE}") for name in run.environments]
-    if not any(b"provides" in raw or b"needs" in raw for raw in raws):
-        return {}
+    needed = {wanted for env in loaded.values() for wanted in env.spec.needs}
+    providing = any(env.spec.provides for env in loaded.values())
+    linked = [
+        name
+        for name in run.environments
+        if name not in loaded
+        and (providing or name in needed or b"provides" in _raw(run, f"{ENVIRONMENTS}/{name}/{SPEC_FILE}"))
+    ]
     context: dict[str, LoadedEnvironment] = {}
-    for name in others:
+    for name in linked:
         found = _load_environment(run, name, notes)
         if found is not None:
             context[name] = found[0]

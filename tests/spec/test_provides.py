@@ -266,3 +266,13 @@ def test_provides_env_run_of_a_provider_still_refuses_its_removal_under_a_consum
     with pytest.raises(InputError) as caught:
         compile_repo(build(tmp_path, change=removed), ["redis"])
     assert [(p.location.file, p.path) for p in caught.value.problems] == [(REDIS_REGION, "state")]
+
+
+def test_provides_env_run_reads_linked_environments_only(tmp_path: Path) -> None:
+    broken = {"environments/other/environment.yaml": "service: nope\n"}
+    root = build(tmp_path, extra=broken)
+    web = compile_repo(root, ["web"])  # needs staging; redis provides: both read, `other` is not
+    assert manifest(web, "web", "flux/westus2.yaml")["spec"]["dependsOn"][0]["name"] == "t100-staging-westus2"
+    with pytest.raises(InputError) as caught:
+        compile_repo(root, ["redis"])  # a provider: any environment may consume it, so every one is read
+    assert {p.location.file for p in caught.value.problems} == {"environments/other/environment.yaml"}
