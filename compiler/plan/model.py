@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from compiler.live.fingerprint import Fingerprint
-from compiler.plan.rollout import Wait
+from compiler.plan.rollout import Consumer, Wait
 from compiler.spec.models import EnvironmentSpec, RegionSpec, ReleaseNote
 
 Phase = Literal[
@@ -186,3 +186,5 @@ class Plan:
     """Per changed region, the quick way back; none when the plan migrates or restores the database."""
     waits: tuple[Wait, ...] = ()
     """The environments this one rolls out after (`needs`, and the providers of what it requires): plan/rollout.py."""
+    consumers: tuple[Consumer, ...] = ()
+    """Regions of other environments that use a component this one provides (`provides`)."""

@@ -10,7 +10,7 @@ from compiler.plan import argv, downgrade, guard, rules, safety
 from compiler.plan.assess import Assessment, assess
 from compiler.plan.diff import Signals, values_diff
 from compiler.plan.model import FastRollback, Plan, PrimaryMove, RegionChange, RegionState, Step
-from compiler.plan.rollout import waits_for
+from compiler.plan.rollout import consumers_of, waits_for
 from compiler.plan.steps import Side, StepList, stop_region, uninstall_region
 from compiler.profiles.base import Profile
 from compiler.profiles.registry import profile_for
@@ -85,6 +85,7 @@ def plan_environment(inputs: EnvInputs, fingerprint: str) -> Plan:
         fast_path=_fast_path(regions, found_env),
         releases=_releases(regions),
         waits=waits_for(inputs.name, inputs.target_specs),
+        consumers=consumers_of(inputs.name, inputs.target_specs),
     )
 
 

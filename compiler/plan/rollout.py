@@ -88,3 +88,26 @@ def _peers(ours: LoadedEnvironment, theirs: LoadedEnvironment) -> tuple[Peer, ..
                 Peer(region.name, theirs.name, match.name, region.cluster.name, theirs.spec.release, namespace, flux)
             )
     return tuple(peers)
+
+
+@dataclass(frozen=True)
+class Consumer:
+    """A region of another environment that uses a component this one provides, and what it requires of it."""
+
+    env: str
+    region: str
+    component: str
+    requires: str
+    version: str
+    """The version this environment will provide there (it satisfies ``requires``: loading checked it)."""
+
+
+def consumers_of(name: str, specs: Specs) -> tuple[Consumer, ...]:
+    """Every region of another environment that uses what ``name`` provides, by environment and region."""
+    return tuple(
+        Consumer(env, region, supply.component, supply.requires, supply.version)
+        for env, regions in sorted(specs.links.supplied.items())
+        for region, supplies in sorted(regions.items())
+        for supply in supplies.values()
+        if supply.provider == name
+    )

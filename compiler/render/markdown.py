@@ -19,7 +19,7 @@ from compiler.render import mdtext as md
 from compiler.render.gitops import gitops_notes
 from compiler.render.shellwords import shell_join
 from compiler.render.templating import render
-from compiler.render.waits import waits_line
+from compiler.render.waits import consumers_line, waits_line
 
 SPLIT_BYTES = 50_000
 """Above this, the step lists go to steps.md: plan.md must fit a GitHub comment (65,536 characters)."""
@@ -118,6 +118,8 @@ def _first_screen(plan: Plan, risk_ids: dict[str, int], gitops: list[str]) -> li
     ]
     if plan.waits:
         facts.append(waits_line(plan))
+    if plan.consumers:
+        facts.append(consumers_line(plan))
     lines = [line + " \\" for line in facts[:-1]] + facts[-1:] + [""]
     lines += [f"> **{md.text(risk)}**" for risk in plan.risks] + ([""] if plan.risks else [])
     lines += ["### Risks", "", *_risk_list(plan, risk_ids), ""]

@@ -23,6 +23,18 @@ def waits_line(plan: Plan) -> str:
             "(`generated/rollout.json`, `generated/upgrade.sh`); the rollback runs before theirs.")  # fmt: skip
 
 
+def consumers_line(plan: Plan) -> str:
+    """The first screen's line naming who uses what this environment provides ('' when nobody does)."""
+    if not plan.consumers:
+        return ""
+    uses = "; ".join(
+        f"{md.text(c.env)} `{c.region}` requires {md.code(c.component + ' ' + c.requires)} (gets {md.code(c.version)})"
+        for c in plan.consumers
+    )
+    return (f"**Provides:** {uses}. They roll out after this environment and roll back before it; a version that "
+            "does not satisfy them is refused.")  # fmt: skip
+
+
 def _wait_text(wait: Wait) -> str:
     return md.text(wait.env) + (f" (implicit: {md.text(wait.reason)})" if wait.reason else "")
 

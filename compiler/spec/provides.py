@@ -74,6 +74,8 @@ class Supply:
     provider: str
     provider_region: str
     version: str
+    requires: str
+    """The requirement checked against ``version``, from the consumer's release note."""
 
 
 @dataclass(frozen=True)
@@ -152,7 +154,7 @@ def _consume(
         return  # two providers on one cluster: refused as such (_conflicts), neither is the one to check
     provider = present[0]
     found.supplied.setdefault(env.name, {}).setdefault(region.name, {})[component] = Supply(
-        component, provider.env, provider.region.name, provider.version
+        component, provider.env, provider.region.name, provider.version, spec
     )
     version_of = note_file(env.spec.service, _version(region, env))
     reason = (f"{provider.env} provides {component} on cluster {region.cluster.name}; {version_of} requires "

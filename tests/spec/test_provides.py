@@ -73,6 +73,8 @@ def test_provides_orders_the_provider_first_and_checks_its_target_version(tmp_pa
         "redis": f"redis provides redis on cluster aks-staging-westus2; {NOTE_76} requires redis >=7.2"
     }
     assert doc["environments"]["redis"]["provides"] == ["redis"]
+    assert "**Provides:** staging `westus2` requires `redis >=7.2` (gets `7.2.5`)." in compiled.files["redis"][
+        "plan.md"].decode()  # fmt: skip
     assert compiled.rollout is not None
     scripts = {name: compiled.rollout[name].decode().splitlines() for name in ("upgrade.sh", "rollback.sh")}
     assert "readonly ENVS=(prod redis staging web)" in scripts["upgrade.sh"]
