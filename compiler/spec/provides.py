@@ -104,6 +104,8 @@ def provides_links(environments: Mapping[str, LoadedEnvironment], notes: Notes) 
     """The problems of every ``provides`` of ``environments``, and the links they imply."""
     problems = _duplicate_entries(environments)
     provisions = _provisions(environments)
+    if not provisions:
+        return problems, Links()  # nothing provided: no region to match
     problems += _conflicts(environments, provisions)
     found = _Found()
     for name, env in sorted(environments.items()):
