@@ -67,10 +67,13 @@ def waits_for(name: str, specs: Specs) -> tuple[Wait, ...]:
     every = specs.every_environment()
     env = every[name]
     reasons = {wanted: "" for wanted in env.spec.needs}
+    removals = set()
     for link in specs.links.implicit.get(name, ()):
         reasons.setdefault(link.provider, link.reason)
+        if link.removal and link.provider not in env.spec.needs:
+            removals.add(link.provider)  # the consumer's regions there go: no release of theirs to wait on
     return tuple(
-        Wait(other, reason, _peers(env, every[other]) if other in every else ())
+        Wait(other, reason, _peers(env, every[other]) if other in every and other not in removals else ())
         for other, reason in sorted(reasons.items())
     )
 

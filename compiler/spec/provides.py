@@ -64,6 +64,8 @@ class Link:
     provider: str
     reason: str
     where: Location
+    removal: bool = False
+    """A provider waiting for a consumer removed with it: no release of the one is left to wait on."""
 
 
 @dataclass(frozen=True)
@@ -141,7 +143,7 @@ def _consume(
         for gone in (p for p in matches if not p.present):
             reason = (f"{env.name}'s region {region.name} is removed on cluster {region.cluster.name} where {gone.env} "
                       f"removes its {component}: the consumer goes first")  # fmt: skip
-            found.links.append(Link(gone.env, env.name, reason, gone.where))
+            found.links.append(Link(gone.env, env.name, reason, gone.where, removal=True))
         return
     if not present:
         for gone in matches:
