@@ -33,7 +33,6 @@ if TYPE_CHECKING:
     from compiler.spec.load import LoadedEnvironment
 
 Notes = Mapping[str, Mapping[str, ReleaseNote]]
-RULE = "rule: third-party-provider"
 
 
 @dataclass(frozen=True)
@@ -150,7 +149,8 @@ def _consume(
             message = (
                 f"region {gone.region.name} of {gone.env} is removed while {consumer} on the same cluster "
                 f"{region.cluster.name} still requires {component} {spec}; remove or move that region first, or "
-                f"keep {component} there (a region whose uninstall is done already: delete its file) ({RULE})"
+                f"keep {component} there (a region whose uninstall is done already: delete its file) "
+                "(rule: third-party-provider)"
             )
             found.problems.append(Problem(gone.state_at, "state", message))
         return
@@ -176,7 +176,8 @@ def _unsatisfied(provider: Provision, consumer: str, note: str, component: str, 
     except InvalidVersion:
         message = (
             f"{provider.env} provides {component} at {provider.version!r}, which is not a version number, and "
-            f"{consumer} requires {component} {spec} ({note}); expected the component's version ({RULE})"
+            f"{consumer} requires {component} {spec} ({note}); expected the component's version "
+            "(rule: third-party-provider)"
         )
         return Problem(provider.version_at, field_path, message)
     if ok:
@@ -240,7 +241,7 @@ def _conflicts(
                     message = (
                         f"{one.env} provides {component} on cluster {one.region.cluster.name} (region "
                         f"{one.region.name}), and so does {other.env} ({other_file}); expected one provider "
-                        f"of {component} per cluster ({RULE})"
+                        f"of {component} per cluster (rule: third-party-provider)"
                     )
                     problems.append(Problem(one.where, f"provides.{index}", message))
     return problems
