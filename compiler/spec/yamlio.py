@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import re
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -52,6 +53,11 @@ STR_TAG, INT_TAG, BOOL_TAG, NULL_TAG = (YAML_TAG + name for name in ("str", "int
 TIMESTAMP_TAG = YAML_TAG + "timestamp"
 MAP_TAG, SEQ_TAG = YAML_TAG + "map", YAML_TAG + "seq"
 DUMP_WIDTH = 1 << 30  # long strings are never folded onto several lines
+GO_NON_STRING = re.compile(
+    r"[yYnN]|[-+]?(?:0[xXoObB][0-9a-fA-F]+|[0-9]+(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?|\.[0-9]+(?:[eE][-+]?[0-9]+)?)"
+)
+"""Plain text that Go's YAML (helm, Flux, Argo CD) reads as a boolean or number where YAML 1.1 reads a
+string: y/n, 1e3, 0o17, .5e3 (after dropping '_', as it does). Such strings are written quoted."""
 
 Path = tuple[str | int, ...]
 Mark = tuple[int, int]
@@ -363,7 +369,7 @@ class _Dumper(_BaseDumper):
     def _node(self, data: Any) -> yaml.Node:
         kind = type(data)
         if kind is str:
-            return yaml.ScalarNode(STR_TAG, data, style="|" if "\n" in data else self.default_style)
+            return yaml.ScalarNode(STR_TAG, data, style=_str_style(data, self.default_style))
         if kind is dict:
             pairs = list(data.items())
             if self.sort_keys:
@@ -383,11 +389,20 @@ class _Dumper(_BaseDumper):
         return self.represent_data(data)  # floats, dates and anything else, as PyYAML represents them
 
 
-def _represent_str(dumper: SafeRepresenter, data: str) -> yaml.ScalarNode:
+def _str_style(data: str, default: str | None) -> str | None:
     # Multi-line text reads best as a literal block; the emitter falls back to
-    # quoting when a block cannot hold the string exactly.
-    style = "|" if "\n" in data else None
-    return dumper.represent_scalar(STR_TAG, data, style=style)
+    # quoting when a block cannot hold the string exactly. PyYAML quotes what
+    # YAML 1.1 would read as another type; helm reads values with Go's YAML,
+    # which also takes y, n, 1e3 and 0o17 for booleans and numbers: quote those too.
+    if "\n" in data:
+        return "|"
+    if GO_NON_STRING.fullmatch(data.replace("_", "")):
+        return "'"
+    return default
+
+
+def _represent_str(dumper: SafeRepresenter, data: str) -> yaml.ScalarNode:
+    return dumper.represent_scalar(STR_TAG, data, style=_str_style(data, None))
 
 
 _Dumper.add_representer(str, _represent_str)
