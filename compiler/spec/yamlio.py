@@ -59,6 +59,14 @@ GO_NON_STRING = re.compile(
 """Plain text that Go's YAML (helm, Flux, Argo CD) reads as a boolean or number where YAML 1.1 reads a
 string: y/n, 1e3, 0o17, .5e3 (after dropping '_', as it does). Such strings are written quoted."""
 
+_EXPECTED = {
+    "bool": "true or false",
+    "int": "a whole number of at most 4300 digits",
+    "float": "a number",
+    "timestamp": "a real date such as 2024-05-02 (or quote the text)",
+}
+"""What a scalar of each type looks like, for the error when one is not (the value is never echoed)."""
+
 Path = tuple[str | int, ...]
 Mark = tuple[int, int]
 
@@ -230,8 +238,9 @@ class _Composer:
         node = yaml.ScalarNode(tag, event.value, style=event.style)
         try:
             value = _BaseLoader.yaml_constructors[tag](self.loader, node)
-        except ValueError:  # e.g. 2024-13-45 looks like a date but is none
-            self._fail(mark, f"not a valid {tag.removeprefix(YAML_TAG)}")
+        except (ValueError, KeyError, AttributeError):  # 2024-13-45, or an explicit !!bool maybe or !!timestamp x
+            kind = tag.removeprefix(YAML_TAG)
+            self._fail(mark, f"not a valid {kind}; expected {_EXPECTED.get(kind, 'a plain value')}")
         if tag == TIMESTAMP_TAG:
             # helm reads an unquoted date as the string written: so does rollplan, and writes it back as one.
             value = event.value

@@ -137,7 +137,7 @@ def test_yamlio_unsafe_tags_are_refused(raw: str, tag: str) -> None:
 
 
 def test_yamlio_impossible_date_is_refused() -> None:
-    assert refusal("released: 2024-13-45\n") == "f.yaml:1:11: not a valid timestamp"
+    assert refusal("released: 2024-13-45\n").startswith("f.yaml:1:11: not a valid timestamp; expected a real date")
 
 
 def test_yamlio_complex_key_is_refused() -> None:
