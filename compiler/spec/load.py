@@ -22,6 +22,7 @@ from pydantic_core import ErrorDetails
 from compiler.errors import InputError, Location, Problem
 from compiler.profiles.spec_facts import FACTS
 from compiler.resolve.secrets import secret_locations
+from compiler.spec.clashes import clash_problems
 from compiler.spec.commands import command_problems
 from compiler.spec.models import EnvironmentSpec, RegionSpec, ReleaseNote, Secrets
 from compiler.spec.needs import needs_problems
@@ -187,6 +188,8 @@ def load_specs(
             environments[name] = loaded[0]
             values.update(_load_values(run, loaded[0].spec.secrets, loaded[1]))
     run.problems.extend(needs_problems(environments, run.environments))
+    if output_checks:
+        run.problems.extend(clash_problems(environments))
     if run.problems:
         raise InputError(sorted(set(run.problems)))  # a file shared by environments is checked once per environment
     return Specs(environments, notes, values)
