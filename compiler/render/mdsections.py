@@ -194,8 +194,6 @@ def _regions_line(regions: Sequence[str], total: int) -> str:
 
 
 def _value(value: Any) -> str:
-    if value is None:
-        return ""
     shown = json.dumps(value, sort_keys=True, ensure_ascii=False)
     if len(shown) > MAX_VALUE:
         shown = shown[: MAX_VALUE - 1] + "…"
@@ -207,7 +205,11 @@ def _diff_row(entry: DiffEntry) -> tuple[str, ...]:
         hidden = f"*(secret, {entry.op})*"
         old, new = (hidden if entry.op != "added" else ""), (hidden if entry.op != "removed" else "")
         return (md.code(entry.path), entry.op, old, new)
-    return (md.code(entry.path), entry.op, _value(entry.old), _value(entry.new))
+    # A side is empty only where the key is absent: a YAML null shows as `null` (in helm it
+    # deletes the chart's default, which is not the same as leaving the key out).
+    old = _value(entry.old) if entry.op != "added" else ""
+    new = _value(entry.new) if entry.op != "removed" else ""
+    return (md.code(entry.path), entry.op, old, new)
 
 
 # --- steps ------------------------------------------------------------------------------------------------------

@@ -22,10 +22,12 @@ from pydantic_core import ErrorDetails
 from compiler.errors import InputError, Location, Problem
 from compiler.profiles.spec_facts import FACTS
 from compiler.resolve.secrets import secret_locations
+from compiler.spec.clashes import clash_problems
 from compiler.spec.commands import command_problems
 from compiler.spec.models import EnvironmentSpec, RegionSpec, ReleaseNote, Secrets
 from compiler.spec.needs import needs_problems
 from compiler.spec.outputs_check import gitops_problems
+from compiler.spec.owned_paths import owned_path_problems
 from compiler.spec.provides import Links, provides_links
 from compiler.spec.types import DNS1123_LABEL, REDACT_CREDENTIALS, mask_url_credentials
 from compiler.spec.yamlio import MAX_FILE_BYTES, MAX_RUN_BYTES, Document, load_document
@@ -193,13 +195,18 @@ def load_specs(
             run.problems.extend(gitops_problems(loaded[0]))
         if loaded is not None:
             environments[name] = loaded[0]
-            values.update(_load_values(run, loaded[0].spec.secrets, loaded[1]))
+            documents: dict[str, Document] = {}
+            values.update(_load_values(run, loaded[0].spec.secrets, loaded[1], documents))
+            if output_checks:
+                run.problems.extend(owned_path_problems(loaded[0], documents))
     # The base is what is deployed: only the target's links are checked, and only they order the rollout.
     context = _linked_context(run, only, notes, environments) if output_checks else {}
     linked = {**context, **environments}
     found, links = provides_links(linked, notes) if output_checks else ([], Links())
     run.problems += found
     run.problems.extend(needs_problems(linked, run.environments, links.implicit))
+    if output_checks:
+        run.problems.extend(clash_problems(linked))
     if run.problems:
         raise InputError(sorted(set(run.problems)))  # a file shared by environments is checked once per environment
     return Specs(environments, notes, values, links, context)
@@ -408,8 +415,10 @@ def _load_release_notes(run: _Run) -> dict[str, dict[str, ReleaseNote]]:
     return notes
 
 
-def _load_values(run: _Run, secrets: Secrets, references: list[_Reference]) -> dict[str, dict[str, Any]]:
-    """The values files one environment references, each checked against its secret rules."""
+def _load_values(
+    run: _Run, secrets: Secrets, references: list[_Reference], documents: dict[str, Document]
+) -> dict[str, dict[str, Any]]:
+    """The values files one environment references, checked against its secret rules; ``documents`` gets each."""
     values: dict[str, dict[str, Any]] = {}
     for path, owner, where in references:
         if path in values:
@@ -420,6 +429,7 @@ def _load_values(run: _Run, secrets: Secrets, references: list[_Reference]) -> d
                 run.add(owner, where, f"values file {path} not found")
             continue
         values[path] = doc.data
+        documents[path] = doc
         if run.refuse_secrets:
             for secret_path in secret_locations(doc.data, secrets):
                 run.add(doc, secret_path, PLAINTEXT_SECRET)

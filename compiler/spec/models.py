@@ -20,6 +20,7 @@ from compiler.spec.types import (
     DnsLabel,
     Flag,
     HttpsUrl,
+    ReleaseName,
     RepoPath,
     Seconds,
     Text,
@@ -241,7 +242,7 @@ class EnvironmentSpec(Spec):
         description="Release to run; needs release-notes/<service>/<version>.yaml when that folder exists "
         "(always for tenant). Without release notes, a name for the release, e.g. the app version."
     )
-    release: DnsLabel = Field(description="Helm release name, e.g. t100.")
+    release: ReleaseName = Field(description="Helm release name, e.g. t100 (at most 53 characters).")
     namespace: DnsLabel = Field(description="Kubernetes namespace of the release.")
     chart: Chart
     image: Image = Image()

@@ -51,6 +51,18 @@ def _dns_label(value: str) -> str:
     return value
 
 
+MAX_RELEASE_NAME = 53
+"""helm refuses longer release names (it appends suffixes to them for its own objects)."""
+
+
+def _release_name(value: str) -> str:
+    if len(value) > MAX_RELEASE_NAME:
+        raise ValueError(
+            f"{value!r} has {len(value)} characters; helm takes release names of at most {MAX_RELEASE_NAME}"
+        )
+    return value
+
+
 def _single_line(value: str) -> str:
     """Refuses control characters (NUL, newline, escape …): they end argv words and shell lines early."""
     bad = next((c for c in value if ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0), None)
@@ -110,6 +122,14 @@ DnsLabel = Annotated[
     str, AfterValidator(_dns_label), Field(json_schema_extra={"pattern": DNS1123_LABEL.pattern, "maxLength": 63})
 ]
 """A Kubernetes DNS-1123 label: release, namespace, region and environment names."""
+
+ReleaseName = Annotated[
+    str,
+    AfterValidator(_dns_label),
+    AfterValidator(_release_name),
+    Field(json_schema_extra={"pattern": DNS1123_LABEL.pattern, "maxLength": MAX_RELEASE_NAME}),
+]
+"""A helm release name: a DNS-1123 label of at most 53 characters."""
 
 RepoPath = Annotated[str, AfterValidator(_repo_path), Field(json_schema_extra={"pattern": REPO_PATH_SCHEMA})]
 """A '/'-separated path relative to the repository root that cannot leave it."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import re
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -52,6 +53,19 @@ STR_TAG, INT_TAG, BOOL_TAG, NULL_TAG = (YAML_TAG + name for name in ("str", "int
 TIMESTAMP_TAG = YAML_TAG + "timestamp"
 MAP_TAG, SEQ_TAG = YAML_TAG + "map", YAML_TAG + "seq"
 DUMP_WIDTH = 1 << 30  # long strings are never folded onto several lines
+GO_NON_STRING = re.compile(
+    r"[yYnN]|[-+]?(?:0[xXoObB][0-9a-fA-F]+|[0-9]+(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?|\.[0-9]+(?:[eE][-+]?[0-9]+)?)"
+)
+"""Plain text that Go's YAML (helm, Flux, Argo CD) reads as a boolean or number where YAML 1.1 reads a
+string: y/n, 1e3, 0o17, .5e3 (after dropping '_', as it does). Such strings are written quoted."""
+
+_EXPECTED = {
+    "bool": "true or false",
+    "int": "a whole number of at most 4300 digits",
+    "float": "a number",
+    "timestamp": "a real date such as 2024-05-02 (or quote the text)",
+}
+"""What a scalar of each type looks like, for the error when one is not (the value is never echoed)."""
 
 Path = tuple[str | int, ...]
 Mark = tuple[int, int]
@@ -224,8 +238,9 @@ class _Composer:
         node = yaml.ScalarNode(tag, event.value, style=event.style)
         try:
             value = _BaseLoader.yaml_constructors[tag](self.loader, node)
-        except ValueError:  # e.g. 2024-13-45 looks like a date but is none
-            self._fail(mark, f"not a valid {tag.removeprefix(YAML_TAG)}")
+        except (ValueError, KeyError, AttributeError):  # 2024-13-45, or an explicit !!bool maybe or !!timestamp x
+            kind = tag.removeprefix(YAML_TAG)
+            self._fail(mark, f"not a valid {kind}; expected {_EXPECTED.get(kind, 'a plain value')}")
         if tag == TIMESTAMP_TAG:
             # helm reads an unquoted date as the string written: so does rollplan, and writes it back as one.
             value = event.value
@@ -363,7 +378,7 @@ class _Dumper(_BaseDumper):
     def _node(self, data: Any) -> yaml.Node:
         kind = type(data)
         if kind is str:
-            return yaml.ScalarNode(STR_TAG, data, style="|" if "\n" in data else self.default_style)
+            return yaml.ScalarNode(STR_TAG, data, style=_str_style(data, self.default_style))
         if kind is dict:
             pairs = list(data.items())
             if self.sort_keys:
@@ -383,11 +398,20 @@ class _Dumper(_BaseDumper):
         return self.represent_data(data)  # floats, dates and anything else, as PyYAML represents them
 
 
-def _represent_str(dumper: SafeRepresenter, data: str) -> yaml.ScalarNode:
+def _str_style(data: str, default: str | None) -> str | None:
     # Multi-line text reads best as a literal block; the emitter falls back to
-    # quoting when a block cannot hold the string exactly.
-    style = "|" if "\n" in data else None
-    return dumper.represent_scalar(STR_TAG, data, style=style)
+    # quoting when a block cannot hold the string exactly. PyYAML quotes what
+    # YAML 1.1 would read as another type; helm reads values with Go's YAML,
+    # which also takes y, n, 1e3 and 0o17 for booleans and numbers: quote those too.
+    if "\n" in data:
+        return "|"
+    if GO_NON_STRING.fullmatch(data.replace("_", "")):
+        return "'"
+    return default
+
+
+def _represent_str(dumper: SafeRepresenter, data: str) -> yaml.ScalarNode:
+    return dumper.represent_scalar(STR_TAG, data, style=_str_style(data, None))
 
 
 _Dumper.add_representer(str, _represent_str)

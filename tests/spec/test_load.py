@@ -57,7 +57,11 @@ def test_load_minimal_repo(tmp_path: Path) -> None:
 
 def test_load_only_restricts_environments(tmp_path: Path) -> None:
     files = minimal_repo_files()
-    staging = {path.replace("/prod/", "/staging/"): text for path, text in files.items() if "/prod/" in path}
+    staging = {
+        path.replace("/prod/", "/staging/"): text.replace("prod", "staging")
+        for path, text in files.items()
+        if "/prod/" in path
+    }
     repo = make_repo(tmp_path, dict(staging))
     assert sorted(load_specs(WorkTree(repo)).environments) == ["prod", "staging"]
     assert sorted(load_specs(WorkTree(repo), only=["staging"]).environments) == ["staging"]

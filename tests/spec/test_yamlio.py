@@ -137,7 +137,7 @@ def test_yamlio_unsafe_tags_are_refused(raw: str, tag: str) -> None:
 
 
 def test_yamlio_impossible_date_is_refused() -> None:
-    assert refusal("released: 2024-13-45\n") == "f.yaml:1:11: not a valid timestamp"
+    assert refusal("released: 2024-13-45\n").startswith("f.yaml:1:11: not a valid timestamp; expected a real date")
 
 
 def test_yamlio_complex_key_is_refused() -> None:
@@ -147,7 +147,7 @@ def test_yamlio_complex_key_is_refused() -> None:
 def test_yamlio_dump_is_sorted_block_style_and_quotes_lookalikes() -> None:
     data = {"b": ["100.0.1000076", "1.0", "true", "012", "2024-05-02"], "a": {"z": None, "y": 1}}
     assert dump_yaml(data) == (
-        "a:\n  y: 1\n  z: null\nb:\n- 100.0.1000076\n- '1.0'\n- 'true'\n- '012'\n- '2024-05-02'\n"
+        "a:\n  'y': 1\n  z: null\nb:\n- 100.0.1000076\n- '1.0'\n- 'true'\n- '012'\n- '2024-05-02'\n"
     )
 
 

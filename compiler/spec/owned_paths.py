@@ -1,0 +1,92 @@
+"""The values paths rollplan sets itself (image tag paths, replica count) must lead through mappings.
+
+rollplan writes the image tag at every `image.paths` entry and the replica
+count at `paths.replicas`, creating mappings on the way. Where a values file
+already holds a string, number or list on the way (`images.registry.tag` when
+`images.registry` is the registry's host name), setting the path would
+replace that value with a mapping: the chart would silently lose it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from compiler.errors import Problem
+from compiler.spec.models import RegionSpec
+
+if TYPE_CHECKING:
+    from compiler.spec.load import LoadedEnvironment
+    from compiler.spec.yamlio import Document
+
+
+def owned_path_problems(loaded: LoadedEnvironment, documents: Mapping[str, Document]) -> list[Problem]:
+    """One problem per owned path that crosses a non-mapping value in some present region's values files."""
+    problems: dict[tuple[str, str], Problem] = {}
+    spec = loaded.spec
+    owned: list[tuple[str, tuple[str | int, ...]]] = [
+        (path, ("image", "paths", index)) for index, path in enumerate(spec.image.paths)
+    ]
+    owned.append((spec.paths.replicas, ("paths", "replicas")))
+    for region in loaded.regions:
+        if region.state != "present":
+            continue
+        for path, field in owned:
+            for file, crossed in _crossings(path, _files(loaded, region), documents):
+                if (path, crossed) in problems:
+                    continue
+                doc = documents[file]
+                where = doc.locate(crossed.split("."))
+                kind = _kind(_get(doc.data, crossed.split(".")))
+                message = (
+                    f"rollplan sets {path} here, which goes through {crossed}: {where} sets that to {kind}, "
+                    "which setting the path would replace; expected a mapping there, or a path that does not cross it"
+                )
+                problems[(path, crossed)] = Problem(
+                    loaded.locate(loaded.spec_file, field), ".".join(map(str, field)), message
+                )
+    return list(problems.values())
+
+
+def _files(loaded: LoadedEnvironment, region: RegionSpec) -> tuple[str, ...]:
+    return (*loaded.spec.values, *region.values)
+
+
+def _crossings(path: str, files: Sequence[str], documents: Mapping[str, Document]) -> Iterator[tuple[str, str]]:
+    """(file, prefix) where the last file to set a proper prefix of ``path`` sets it to a non-mapping."""
+    parts = path.split(".")
+    for end in range(1, len(parts)):
+        prefix = parts[:end]
+        setter: str | None = None
+        for file in files:
+            doc = documents.get(file)
+            if doc is None:
+                continue
+            value = _get(doc.data, prefix, missing=_MISSING)
+            if value is not _MISSING:
+                setter = file if value is not None and not isinstance(value, Mapping) else None
+        if setter is not None:
+            yield setter, ".".join(prefix)
+            return
+
+
+_MISSING = object()
+
+
+def _get(data: Any, parts: Sequence[str], missing: Any = None) -> Any:
+    node = data
+    for part in parts:
+        if not isinstance(node, Mapping) or part not in node:
+            return missing
+        node = node[part]
+    return node
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, list):
+        return "a list"
+    return "a string"
