@@ -70,6 +70,10 @@ def assess(
         risks += loud
         undone = (epochs.started_by(e) for e in range(target.epoch + 1, base.epoch + 1))
         restore_from = tuple(v for v in undone if v) if target.regions else ()
+    if target_loaded.spec.gitops.promotion == "staged":
+        migrated = Assessment(epochs, base, target, (), (), None, restore_from).migrated
+        where = target_loaded.locate(target_loaded.spec_file, ["gitops", "promotion"])
+        problems += safety.staged_across_migration(where, target_loaded.spec.service, migrated, restore_from)
     move = safety.primary_move(base, target)
     if move is not None:
         risks.append(safety.primary_move_risk(move, source_stays=move.source in target.regions))

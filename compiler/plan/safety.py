@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from compiler.errors import Location, Problem
 from compiler.plan.envstate import EnvState, Epochs
 from compiler.plan.model import PrimaryMove, Release
+from compiler.spec.load import RELEASE_NOTES
 from compiler.spec.models import ReleaseNote
 
 
@@ -69,6 +70,35 @@ def downgrade_restore(
         "every write made since that backup is lost"
     )
     return [], [risk]
+
+
+def staged_across_migration(
+    where: Location, service: str, migrated: tuple[str, ...], restored: tuple[str, ...]
+) -> list[Problem]:
+    """Rule staged-migration: a staged promotion may not cross an irreversible database migration.
+
+    Staged promotion leaves every later region on its base release until it is
+    promoted (hours or days later), and moves them back one at a time. Across an
+    irreversible migration those regions cannot read the shared database, and a
+    promotion back cannot restore it. Moving every region at once instead would
+    drop the primary-first order and the backup before it, which no controller
+    enforces across clusters.
+    """
+    crossed = migrated or restored
+    if not crossed:
+        return []
+    notes = ", ".join(f"{RELEASE_NOTES}/{service}/{version}.yaml" for version in crossed)
+    way = "runs" if migrated else "goes back across"
+    message = (
+        f"gitops.promotion is staged, but this change {way} the irreversible database migration of "
+        f"{', '.join(crossed)} ({notes}): the regions a staged rollout has not reached yet would run a release "
+        "that cannot read the shared database, and promoting back cannot restore it"
+    )
+    fix = (
+        "set gitops.promotion: all for this change and roll it out with upgrade.sh (primary first, a backup "
+        "before it, rollback.sh restores the database), then set it back to staged"
+    )
+    return [blocked(where, "gitops.promotion", "staged-migration", message, fix)]
 
 
 def one_primary(base: EnvState | None, target: EnvState) -> list[Problem]:
