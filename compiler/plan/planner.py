@@ -66,6 +66,11 @@ def plan_environment(inputs: EnvInputs, fingerprint: str) -> Plan:
             env_risks.append(overwritten)
     moving = [r for r in regions if r.change.change not in ("noop", "downgrade")]
     urgent = any(n.critical_security_fix for r in moving for n in r.notes[-1:])
+    steps, uninstall, rollback = guard.with_resume([
+        ("upgrade.sh", _forward(inputs.name, regions, found_env, secrets)),
+        ("uninstall.sh", _uninstall(regions, secrets)),
+        ("rollback.sh", _rollback(inputs.name, regions, found_env, secrets)),
+    ])  # fmt: skip
     return Plan(
         environment=inputs.name,
         service=env.service,
@@ -73,9 +78,9 @@ def plan_environment(inputs: EnvInputs, fingerprint: str) -> Plan:
         env=env,
         base_env=inputs.base.spec if inputs.base else None,
         regions=tuple(r.change for r in regions),
-        steps=tuple(_forward(inputs.name, regions, found_env, secrets)),
-        uninstall=tuple(_uninstall(regions, secrets)),
-        rollback=tuple(_rollback(inputs.name, regions, found_env, secrets)),
+        steps=steps,
+        uninstall=uninstall,
+        rollback=rollback,
         risks=tuple(env_risks),
         urgent=urgent,
         irreversible=found_env.migrated,
@@ -261,7 +266,7 @@ def _forward(env_name: str, regions: list[Region], found: Assessment, secrets: S
     if found.restore_from and changing:
         # Every region is checked before the first is stopped: the restore that follows concerns them all.
         for region in changing:
-            guard.live_check(sl, region.change, "forward", secrets)
+            guard.live_check(sl, region.profile, region.change, "forward", secrets)
         first = changing[0]
         _backup(sl, first.profile, first.change.current, first.change.name if first.change.primary else None)
         backed_up = True
@@ -270,7 +275,7 @@ def _forward(env_name: str, regions: list[Region], found: Assessment, secrets: S
         change, state = region.change, region.change.current
         if not found.restore_from:
             # Before the backup too: a rerun must not back up a database the primary already migrated.
-            guard.live_check(sl, change, "forward", secrets)
+            guard.live_check(sl, region.profile, change, "forward", secrets)
         if not backed_up and deployed and (change.base is not None or found.move is not None):
             _backup(sl, region.profile, state, change.name if change.primary and found.move is None else None)
             backed_up = True
@@ -359,7 +364,7 @@ def _uninstall(regions: list[Region], secrets: Secrets) -> list[Step]:
     removed.sort(key=lambda r: (r.change.primary, -r.change.wave))
     for region in removed:
         state = region.change.current
-        guard.live_check(sl, region.change, "forward", secrets)
+        guard.live_check(sl, region.profile, region.change, "forward", secrets)
         if region.change.primary:
             _backup(sl, region.profile, state, region.change.name)
         uninstall_region(sl, region.profile, region.change, state.env.rollout.verify_timeout)
@@ -378,7 +383,7 @@ def _rollback(env_name: str, regions: list[Region], found: Assessment, secrets: 
     if irreversible:
         # Every region is checked before the first is stopped: the restore that follows concerns them all.
         for region in changed:
-            guard.live_check(sl, region.change, "rollback-all", secrets)
+            guard.live_check(sl, region.profile, region.change, "rollback-all", secrets)
         for region in regions:
             if region.change.target is not None:
                 why = "no writes may reach the database while it is restored"
@@ -397,7 +402,7 @@ def _rollback(env_name: str, regions: list[Region], found: Assessment, secrets: 
         ordered = [*reversed(removed), *reversed(forward)]
     for region in ordered:
         if not irreversible:
-            guard.live_check(sl, region.change, "rollback", secrets)
+            guard.live_check(sl, region.profile, region.change, "rollback", secrets)
         _rollback_region(sl, env_name, region)
     return sl.steps
 
