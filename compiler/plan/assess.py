@@ -60,7 +60,9 @@ def assess(
     base = env_state(base_loaded, base_states, epochs) if base_loaded is not None else None
     problems = [*safety.deleted_regions(base, target), *safety.one_primary(base, target)]
     problems += safety.pinned_primary(base, target) + safety.epoch_readers(target, epochs)
-    risks: list[str] = []
+    spec = target_loaded.spec
+    found, risks = safety.pinned_versions(target, spec.version, epochs, allow=spec.rollout.allow_unsupported_version)
+    problems += found
     restore_from: tuple[str, ...] = ()
     if base is not None:
         restore = target_loaded.spec.backup.restore_command

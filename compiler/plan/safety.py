@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from compiler.errors import Location, Problem
 from compiler.plan.envstate import EnvState, Epochs
 from compiler.plan.model import PrimaryMove, Release
+from compiler.plan.rules import SUPPORTED_BEHIND_NEWEST
 from compiler.spec.load import RELEASE_NOTES
 from compiler.spec.models import ReleaseNote
 
@@ -190,6 +191,46 @@ def deleted_regions(base: EnvState | None, target: EnvState) -> list[Problem]:
         fix = "restore the file and set 'state: absent' in it to uninstall the region (uninstall.sh)"
         problems.append(blocked(base.declared_at[name], "", "region-file-deleted", message, fix))
     return problems
+
+
+def pinned_versions(target: EnvState, version: str, epochs: Epochs, *, allow: bool) -> tuple[list[Problem], list[str]]:
+    """Rules pin-ahead and pin-window: a pin holds a region back, and no further than N-2 of the environment's version.
+
+    A pin newer than the environment's version would lead the rollout from a
+    secondary region, ahead of the primary and of the backup before it. A pin
+    more than two releases (by date) behind it keeps a region on a release the
+    vendor no longer supports beside it: blocked, or a loud risk with
+    ``rollout.allow_unsupported_version``.
+    """
+    if version not in epochs.order:
+        return [], []
+    position = epochs.order.index(version)
+    window = epochs.order[max(0, position - SUPPORTED_BEHIND_NEWEST) : position + 1]
+    problems: list[Problem] = []
+    risks: list[str] = []
+    for name, facts in sorted(target.regions.items()):
+        pinned = facts.release.version
+        if facts.pin_at is None or pinned in window or pinned not in epochs.order:
+            continue
+        if epochs.older(version, pinned):
+            message = (
+                f"region {name} is pinned to {pinned}, released after the environment's version {version}: a pin "
+                "holds a region back, never ahead of the primary and the backup taken before it"
+            )
+            fix = f"set version: '{pinned}' in the environment and pin the regions that stay behind, or pin {name} "
+            fix += f"to {version} or earlier"
+            problems.append(blocked(facts.pin_at, "pin.version", "pin-ahead", message, fix))
+            continue
+        message = (
+            f"region {name} is pinned to {pinned}, more than {SUPPORTED_BEHIND_NEWEST} releases (by release date) "
+            f"behind the environment's version {version}; the vendor supports N-2: {', '.join(window)}"
+        )
+        if allow:
+            risks.append(f"UNSUPPORTED: {message}; allowed by rollout.allow_unsupported_version (rule: pin-window)")
+            continue
+        fix = "pin it to one of those, or set rollout.allow_unsupported_version: true to proceed anyway"
+        problems.append(blocked(facts.pin_at, "pin.version", "pin-window", message, fix))
+    return problems, risks
 
 
 def missed_fixes(target: EnvState, notes: Mapping[str, ReleaseNote], epochs: Epochs) -> list[str]:

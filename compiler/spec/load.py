@@ -26,6 +26,7 @@ from compiler.spec.commands import command_problems
 from compiler.spec.models import EnvironmentSpec, RegionSpec, ReleaseNote, Secrets
 from compiler.spec.needs import needs_problems
 from compiler.spec.outputs_check import gitops_problems
+from compiler.spec.pins import note_contradictions
 from compiler.spec.types import DNS1123_LABEL, REDACT_CREDENTIALS, mask_url_credentials
 from compiler.spec.yamlio import MAX_FILE_BYTES, MAX_RUN_BYTES, Document, load_document
 
@@ -183,6 +184,9 @@ def load_specs(
         loaded = _load_environment(run, name, notes)
         if loaded is not None and output_checks:
             run.problems.extend(gitops_problems(loaded[0]))
+            service = loaded[0].spec.service
+            folder = f"{RELEASE_NOTES}/{service}"
+            run.problems.extend(note_contradictions(loaded[0], notes.get(service, {}), folder))
         if loaded is not None:
             environments[name] = loaded[0]
             values.update(_load_values(run, loaded[0].spec.secrets, loaded[1]))
