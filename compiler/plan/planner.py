@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from compiler.errors import Location, PlanBlocked, Problem
-from compiler.plan import argv, downgrade, guard, rules, safety
+from compiler.plan import argv, downgrade, guard, riskrefs, rules
 from compiler.plan.assess import Assessment, assess
 from compiler.plan.diff import Signals, values_diff
 from compiler.plan.model import FastRollback, Plan, PrimaryMove, RegionChange, RegionState, Step
@@ -55,15 +55,7 @@ def plan_environment(inputs: EnvInputs, fingerprint: str) -> Plan:
     found = [_region(profile, n, wave, base.get(n), target.get(n), notes, found_env) for wave, n in enumerate(order)]
     secrets = guard.plan_rules(env, inputs.base.spec if inputs.base else None)
     regions = [replace(r, change=guard.with_prints(r.change, secrets)) for r in found if r is not None]
-    env_risks = [*found_env.risks, *_check(inputs, regions, notes, found_env.problems)]
-    if found_env.move is not None and any(r.change.name == found_env.move.source and r.change.change == "noop"
-                                          for r in regions):  # fmt: skip
-        env_risks.append(safety.primary_flag_only_risk(found_env.move))
-    if found_env.restore_from:
-        backup = env.backup
-        overwritten = downgrade.dump_overwritten_risk(backup.command, backup.restore_command, found_env.restore_from)
-        if overwritten:
-            env_risks.append(overwritten)
+    loud = _check(inputs, regions, notes, found_env.problems)
     moving = [r for r in regions if r.change.change not in ("noop", "downgrade")]
     urgent = any(n.critical_security_fix for r in moving for n in r.notes[-1:])
     steps, uninstall, rollback = guard.with_resume([
@@ -71,13 +63,14 @@ def plan_environment(inputs: EnvInputs, fingerprint: str) -> Plan:
         ("uninstall.sh", _uninstall(regions, secrets)),
         ("rollback.sh", _rollback(inputs.name, regions, found_env, secrets)),
     ])  # fmt: skip
+    env_risks = [*riskrefs.environment_risks(found_env, env.backup, steps, uninstall), *found_env.risks, *loud]
     return Plan(
         environment=inputs.name,
         service=env.service,
         fingerprint=fingerprint,
         env=env,
         base_env=inputs.base.spec if inputs.base else None,
-        regions=tuple(r.change for r in regions),
+        regions=riskrefs.region_changes([r.change for r in regions], found_env, rollback),
         steps=steps,
         uninstall=uninstall,
         rollback=rollback,

@@ -48,29 +48,22 @@ def epoch_readers(target: EnvState, epochs: Epochs) -> list[Problem]:
 
 def downgrade_restore(
     base: EnvState, target: EnvState, epochs: Epochs, restore: tuple[str, ...] | None, where: Location
-) -> tuple[list[Problem], list[str]]:
+) -> list[Problem]:
     """Rule downgrade-restore: going back across an irreversible migration needs the pre-migration backup.
 
-    Returns a block when no restore command is configured, else the risk the
-    plan must spell out.
+    Blocks when no restore command is configured; the plan then restores (the risk it
+    spells out names its steps: riskrefs.downgrade_risk).
     """
-    if target.epoch >= base.epoch or not target.regions:
-        return [], []
+    if target.epoch >= base.epoch or not target.regions or restore is not None:
+        return []
     undone = [epochs.started_by(e) for e in range(target.epoch + 1, base.epoch + 1)]
     versions = ", ".join(v for v in undone if v)
-    if restore is None:
-        message = (
-            f"the plan goes back before the irreversible database migration of {versions}: the older release "
-            "cannot read the migrated database, which must be restored from the backup taken before it"
-        )
-        fix = "set backup.restore_command to the command that restores that backup, or keep the newer release"
-        return [blocked(where, "backup.restore_command", "downgrade-restore", message, fix)], []
-    risk = (
-        f"DOWNGRADE across the irreversible database migration of {versions}: every region stops, the database "
-        f"is restored from the backup taken before {versions}, then the older release is installed; "
-        "every write made since that backup is lost"
+    message = (
+        f"the plan goes back before the irreversible database migration of {versions}: the older release "
+        "cannot read the migrated database, which must be restored from the backup taken before it"
     )
-    return [], [risk]
+    fix = "set backup.restore_command to the command that restores that backup, or keep the newer release"
+    return [blocked(where, "backup.restore_command", "downgrade-restore", message, fix)]
 
 
 def staged_across_migration(
@@ -124,31 +117,6 @@ def primary_move(base: EnvState | None, target: EnvState) -> PrimaryMove | None:
     if base is None or base.primary is None or target.primary is None or base.primary == target.primary:
         return None
     return PrimaryMove(base.primary, target.primary)
-
-
-def primary_move_risk(move: PrimaryMove, *, source_stays: bool) -> str:
-    """What a reviewer must know about a primary move, and how the plan keeps its window short."""
-    src, dst = move.source, move.destination
-    if source_stays:
-        window = f"the step that changes {src} right after it"
-        short = f"then changes {dst} and {src} one after the other, with no pause between them"
-    else:
-        window = f"the uninstall of {src}"
-        short = f"then changes {dst}; run uninstall.sh right after upgrade.sh"
-    return (
-        f"PRIMARY MOVE: {src} → {dst}. Between the step that changes {dst} and {window}, the two regions disagree "
-        f"on the master: two masters, or none. The plan backs up the database first, {short}, to keep that "
-        "window short"
-    )
-
-
-def primary_flag_only_risk(move: PrimaryMove) -> str:
-    """Rule primary-move: the spec moves the primary flag, but nothing deployed to the old primary changes."""
-    return (
-        f"PRIMARY MOVE without a change to {move.source}: its release and values stay as they are, so the "
-        f"service there may still take itself for the master. Check that the values naming the master region "
-        f"(such as the master data centre) move to {move.destination} in every region"
-    )
 
 
 def pinned_primary(base: EnvState | None, target: EnvState) -> list[Problem]:

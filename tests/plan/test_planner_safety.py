@@ -201,7 +201,8 @@ def test_planner_primary_move_with_the_old_primary_uninstalled(tmp_path: Path) -
     scenarios.apply_edits(root, [old, scenarios.NEW_PRIMARY, order, *scenarios.master_dc("eastus")])
     plan = compile_repo(root, ["prod"]).plans["prod"]
     assert plan.primary_move is not None and plan.primary_move.as_dict() == {"from": "westus2", "to": "eastus"}
-    assert any("the uninstall of westus2" in r for r in plan.risks)
+    [risk] = [r for r in plan.risks if r.startswith("PRIMARY MOVE: westus2 → eastus")]
+    assert "until westus2 is uninstalled (step uninstall-westus2-uninstall of uninstall.sh)" in risk
     assert [s.region for s in plan.uninstall if s.phase == "uninstall"] == ["westus2"]
 
 
@@ -232,7 +233,9 @@ def test_planner_primary_move_to_a_new_region_backs_up_before_installing_it(tmp_
     assert acting(plan.steps)[1].region == "centralus"
     # Only the flag moved: westus2's values still name it the master data centre, and the plan says so.
     assert {r.name: r.change for r in plan.regions}["westus2"] == "noop"
-    assert any(r.startswith("PRIMARY MOVE without a change to westus2") for r in plan.risks)
+    [risk] = [r for r in plan.risks if r.startswith("PRIMARY MOVE: westus2 → centralus")]
+    assert "This plan deploys nothing to westus2" in risk
+    assert "centralus takes the master role at step centralus-upgrade" in risk and "westus2-upgrade" not in risk
     assert "Nothing deployed to westus2 changes in this plan" in render_plan_md(plan)
 
 

@@ -17,7 +17,6 @@ from compiler.plan.safety import (
     one_primary,
     pinned_primary,
     primary_move,
-    primary_move_risk,
 )
 from compiler.spec.models import ReleaseNote
 
@@ -103,27 +102,22 @@ def test_downgrade_restore_blocks_without_a_restore_command() -> None:
     base = _state(_facts("west", "4", primary=True))
     target = _state(_facts("west", "2", primary=True))
     where = Location(ENV_FILE, 20, 3)
-    problems, risks = downgrade_restore(base, target, EPOCHS, None, where)
-    assert risks == []
-    [problem] = problems
+    [problem] = downgrade_restore(base, target, EPOCHS, None, where)
     assert problem.location == where
     assert problem.path == "backup.restore_command"
     assert "migration of 3" in problem.message and "(rule: downgrade-restore)" in problem.message
 
 
-def test_downgrade_restore_spells_out_the_risk_with_a_restore_command() -> None:
+def test_downgrade_restore_passes_with_a_restore_command() -> None:
     base = _state(_facts("west", "4", primary=True))
     target = _state(_facts("west", "2", primary=True))
-    problems, [risk] = downgrade_restore(base, target, EPOCHS, ("restore",), Location(ENV_FILE))
-    assert problems == []
-    assert risk.startswith("DOWNGRADE across the irreversible database migration of 3")
-    assert "every write made since that backup is lost" in risk
+    assert downgrade_restore(base, target, EPOCHS, ("restore",), Location(ENV_FILE)) == []
 
 
 def test_downgrade_restore_has_nothing_to_say_within_one_epoch() -> None:
     base = _state(_facts("west", "5", primary=True))
     target = _state(_facts("west", "3", primary=True))
-    assert downgrade_restore(base, target, EPOCHS, None, Location(ENV_FILE)) == ([], [])
+    assert downgrade_restore(base, target, EPOCHS, None, Location(ENV_FILE)) == []
 
 
 def test_one_primary_blocks_removing_the_primary_while_others_stay() -> None:
@@ -152,9 +146,6 @@ def test_primary_move_names_both_regions() -> None:
     move = primary_move(base, target)
     assert move == PrimaryMove("west", "east")
     assert move.as_dict() == {"from": "west", "to": "east"}
-    risk = primary_move_risk(move, source_stays=True)
-    assert "west → east" in risk and "two masters, or none" in risk and "no pause" in risk
-    assert "the uninstall of west" in primary_move_risk(move, source_stays=False)
 
 
 def test_primary_move_is_none_when_the_primary_stays_or_is_new() -> None:
