@@ -106,6 +106,12 @@ def one_primary(base: EnvState | None, target: EnvState) -> list[Problem]:
         message = f"the primary region {old} is removed while {staying} stay(s) without a primary"
         fix = f"set 'primary: true' in one region that stays (and 'primary: false' in {old}) in the same change"
         return [blocked(where, "state", "one-primary", message, fix)]
+    removed = sorted(target.flagged & target.absent)
+    if removed and not target.primaries:
+        name = removed[0]
+        message = f"region {name} is the primary (primary: true) and is removed (state: absent) while {staying} stay(s)"
+        fix = f"set 'primary: true' in one region that stays instead, or keep {name} (remove 'state: absent')"
+        return [blocked(target.declared_at.get(name) or target.version_at, "state", "one-primary", message, fix)]
     where = target.version_at
     found = ", ".join(target.primaries) or "none"
     fix = "set 'primary: true' in exactly one region that is present"

@@ -254,3 +254,28 @@ def test_planner_shared_dump_ignores_urls_and_distinct_files() -> None:
     assert downgrade.shared_dump(["pg_dump", "--file=/b/new.dump"], ["pg_restore", "/b/old.dump"]) == []
     assert downgrade.shared_dump(["x", "s3://b/k", "deploy/tools"], ["y", "s3://b/k", "deploy/tools"]) == []
     assert downgrade.shared_dump(["pg_dump", "--file=/b/d.dump"], ["pg_restore", "/b/d.dump"]) == ["/b/d.dump"]
+
+
+def test_planner_primary_moved_to_a_region_that_is_removed_is_refused_at_its_state(tmp_path: Path) -> None:
+    root = scenarios.example_repo(tmp_path / "repo", [scenarios.prod_version(scenarios.SUPPORTED)])
+    gone = TextEdit("environments/prod/regions/eastus.yaml", "name: eastus\n",
+                    "name: eastus\nprimary: true\nstate: absent\n")  # fmt: skip
+    order = TextEdit(scenarios.PROD_ENV, "    - eastus\n    - centralus\n", "    - westus2\n    - centralus\n")
+    scenarios.apply_edits(root, [scenarios.PRIMARY_FLAG, gone, order])
+    with pytest.raises(PlanBlocked) as caught:
+        compile_repo(root, ["prod"])
+    [problem] = caught.value.problems
+    assert str(problem.location) == "environments/prod/regions/eastus.yaml:4:8"
+    assert "region eastus is the primary (primary: true) and is removed (state: absent)" in problem.message
+    assert "(rule: one-primary)" in problem.message
+
+
+def test_planner_a_pin_back_below_a_migration_the_database_ran_is_refused(tmp_path: Path) -> None:
+    # Every region runs 100.0.1000079; holding one back at 76 would leave it unable to read the database.
+    root = scenarios.example_repo(tmp_path / "repo", [scenarios.prod_version("100.0.1000079")])
+    scenarios.apply_edits(root, [scenarios.pin("centralus", 2, scenarios.SUPPORTED)])
+    with pytest.raises(PlanBlocked) as caught:
+        compile_repo(root, ["prod"])
+    [problem] = caught.value.problems
+    assert problem.location.file == "environments/prod/regions/centralus.yaml" and problem.path == "pin.version"
+    assert "(rule: epoch-reader)" in problem.message
