@@ -292,3 +292,19 @@ def test_e2e_live_a_region_scaled_down_outside_the_plan_stops_the_script(
     assert done.returncode == 3, done.stdout + done.stderr
     assert "scaled to 0 replicas: this plan never stops it" in done.stderr
     assert live.changes() == []
+
+
+def test_e2e_live_drift_reports_a_stopped_region(
+    helm: Path, tmp_path: Path, live: Live, repository_chart_repo: Compiled
+) -> None:
+    repo, seeds = repository_chart_repo, _seeds(helm, live, repository_chart_repo, tmp_path)
+    for region in REGIONS:
+        live.seed(region.context, seeds.at_base(region.name))
+        live.seed_replicas(region.context, region.replicas)
+    live.seed_replicas(USE1, 0)
+    done = run_rollplan(live, "drift", "--root", str(repo.root), "--env", "prod", "--format", "json")
+    assert done.returncode == 3, done.stderr
+    rows = {r["region"]: r for r in json.loads(done.stdout)["environments"]["prod"]}
+    assert {name: r["state"] for name, r in rows.items()} == {
+        "usw1": "in sync", "use1": "stopped (0 replicas)", "euw1": "in sync"}  # fmt: skip
+    assert (rows["use1"]["replicas"], rows["usw1"]["replicas"]) == (0, 3)
