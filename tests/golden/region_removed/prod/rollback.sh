@@ -278,8 +278,8 @@ skipped() {
 
 step_1() {
   begin_step 1 preflight eastus 'check the live t100 in eastus against the plan before it is restored (base chart 100.0.1000067, values b35876f55941, target no release): at base, skip it; at target or in between, restore it; anything else stops the script' || return 0
-  show_command 'rollplan preflight --region eastus --mode rollback --base 100.0.1000067@b35876f559410be10519d2b3b4cbf97e791c286cb6963d41858bbc3fde052638 --target none --secret-words key,passwd,password,pwd,secret,token --secret-path tenant.redis.password -- helm get metadata t100 --kube-context prod-eastus -n voice -o json -- helm get values t100 --kube-context prod-eastus -n voice -o json'
-  check_live eastus rollplan preflight --region eastus --mode rollback --base 100.0.1000067@b35876f559410be10519d2b3b4cbf97e791c286cb6963d41858bbc3fde052638 --target none --secret-words key,passwd,password,pwd,secret,token --secret-path tenant.redis.password -- helm get metadata t100 --kube-context prod-eastus -n voice -o json -- helm get values t100 --kube-context prod-eastus -n voice -o json
+  show_command 'rollplan preflight --region eastus --mode rollback --base 100.0.1000067@b35876f559410be10519d2b3b4cbf97e791c286cb6963d41858bbc3fde052638 --target none --secret-words key,passwd,password,pwd,secret,token --secret-path tenant.redis.password -- helm get metadata t100 --kube-context prod-eastus -n voice -o json -- helm get values t100 --kube-context prod-eastus -n voice -o json -- kubectl --context prod-eastus -n voice get statefulset/t100 -o '"'"'jsonpath={.spec.replicas}'"'"''
+  check_live eastus rollplan preflight --region eastus --mode rollback --base 100.0.1000067@b35876f559410be10519d2b3b4cbf97e791c286cb6963d41858bbc3fde052638 --target none --secret-words key,passwd,password,pwd,secret,token --secret-path tenant.redis.password -- helm get metadata t100 --kube-context prod-eastus -n voice -o json -- helm get values t100 --kube-context prod-eastus -n voice -o json -- kubectl --context prod-eastus -n voice get statefulset/t100 -o 'jsonpath={.spec.replicas}'
 }
 
 step_2() {
