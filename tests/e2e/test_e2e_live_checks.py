@@ -228,7 +228,7 @@ def _migrating_files(spec: Spec) -> dict[str, str]:
     files[note_path] = yaml.safe_dump({**note, "database_migration": "irreversible"}, sort_keys=False)
     env_path = "environments/prod/environment.yaml"
     env = yaml.safe_load(files[env_path])
-    env["backup"] = {"command": ["true"], "restore_command": ["true"]}
+    env["backup"] = {"command": ["true"], "restore_command": ["touch", "restored.marker"]}
     files[env_path] = yaml.safe_dump(env, sort_keys=False)
     return files
 
@@ -270,10 +270,31 @@ def test_e2e_live_first_run_of_a_downgrade_stops_every_region_before_the_restore
     for region in REGIONS:
         live.seed(region.context, seeds.at_base(region.name))
         live.seed_replicas(region.context, region.replicas)
+    marker = repo.root / "restored.marker"
+    marker.unlink(missing_ok=True)
     done = run_script(live, repo, "upgrade.sh", "--yes")
     assert done.returncode == 0, done.stdout + done.stderr
     assert {c: live.replicas(c) for c in CONTEXTS} == dict.fromkeys(CONTEXTS, 0)  # helm, not kubectl, restarts them
     assert live.changes() == [("upgrade", USW1), ("upgrade", USE1), ("upgrade", EUW1)]
+    assert marker.exists()
+    marker.unlink()
+
+
+def test_e2e_live_rerun_of_a_finished_downgrade_restores_nothing_again(
+    helm: Path, tmp_path: Path, live: Live, downgrade_repo: Compiled
+) -> None:
+    # Every region already runs the older release: restoring the backup again would lose every write since.
+    repo, seeds = downgrade_repo, _seeds(helm, live, downgrade_repo, tmp_path)
+    for region in REGIONS:
+        live.seed(region.context, seeds.at_target(region.name))
+        live.seed_replicas(region.context, region.replicas)
+    marker = repo.root / "restored.marker"
+    marker.unlink(missing_ok=True)
+    done = run_script(live, repo, "upgrade.sh", "--yes")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert live.changes() == [] and not marker.exists()
+    assert "skipped: every region this script changes is already done" in done.stdout
+    assert not [c for c in live.calls() if c[:1] == ["kubectl"] and "scale" in c]
 
 
 @pytest.mark.parametrize("script", ["upgrade.sh", "rollback.sh"])
