@@ -33,6 +33,7 @@ dry_run=0
 from=1
 current=0
 done_regions=' '
+checked_regions=''
 secrets_dir=${ROLLPLAN_SECRETS_DIR:-}
 
 usage() {
@@ -268,13 +269,24 @@ check_live() {
     printf 'once the cause is fixed, resume with: %s --from %d\n' "$0" "$current" >&2
     exit "$status"
   fi
+  checked_regions+="$region "
   if [[ "$verdict" == skip ]]; then
     done_regions+="$region "
   fi
 }
 
-# True, after saying so, for a change step of a region its live check found done.
+# True, after saying so, for a change step of a region its live check found done;
+# for a step of the whole environment (''), when every region checked was found done.
 skipped() {
+  if [[ -z "$1" ]]; then
+    local region
+    [[ -n "$checked_regions" ]] || return 1
+    for region in $checked_regions; do
+      [[ "$done_regions" == *" $region "* ]] || return 1
+    done
+    printf '    skipped: every region checked so far is already done (see the live checks)\n'
+    return 0
+  fi
   if [[ "$done_regions" == *" $1 "* ]]; then
     printf '    skipped: %s needs no change here (see its live check)\n' "$1"
     return 0
@@ -333,6 +345,7 @@ step_7() {
 
 step_8() {
   begin_step 8 restore '' 'restore the database backup taken before the irreversible migration of 100.0.1000079: the older release cannot read the migrated database' || return 0
+  skipped '' && return 0
   show_risk 'every write made since the backup taken before 100.0.1000079 is lost'
   printf '    %s: %s\n' 'GUARDS DATA' 'restore the database backup taken before the irreversible migration of 100.0.1000079: the older release cannot read the migrated database'
   guard all-database-restore 'Run it? [y/N]'

@@ -30,6 +30,7 @@ dry_run=0
 from=1
 current=0
 done_regions=' '
+checked_regions=''
 secrets_dir=${ROLLPLAN_SECRETS_DIR:-}
 
 usage() {
@@ -262,13 +263,24 @@ check_live() {
     printf 'once the cause is fixed, resume with: %s --from %d\n' "$0" "$current" >&2
     exit "$status"
   fi
+  checked_regions+="$region "
   if [[ "$verdict" == skip ]]; then
     done_regions+="$region "
   fi
 }
 
-# True, after saying so, for a change step of a region its live check found done.
+# True, after saying so, for a change step of a region its live check found done;
+# for a step of the whole environment (''), when every region checked was found done.
 skipped() {
+  if [[ -z "$1" ]]; then
+    local region
+    [[ -n "$checked_regions" ]] || return 1
+    for region in $checked_regions; do
+      [[ "$done_regions" == *" $region "* ]] || return 1
+    done
+    printf '    skipped: every region checked so far is already done (see the live checks)\n'
+    return 0
+  fi
   if [[ "$done_regions" == *" $1 "* ]]; then
     printf '    skipped: %s needs no change here (see its live check)\n' "$1"
     return 0
