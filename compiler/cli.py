@@ -134,7 +134,9 @@ def _preflight_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--target", required=True, metavar="CHART@SHA256", help="the target fingerprint, or none")
     parser.add_argument("--secret-words", default="", metavar="W,W", help="key words that make a value secret")
     parser.add_argument("--secret-path", action="append", default=[], metavar="PATH", help="a secret values path")
-    parser.add_argument("query", nargs=argparse.REMAINDER, help="-- helm get metadata ... -- helm get values ...")
+    parser.add_argument("--resume", metavar="SCRIPT:N", help="the plan's script that stops regions, and its restore")
+    parser.add_argument("query", nargs=argparse.REMAINDER,
+                        help="-- helm get metadata ... -- helm get values ... [-- kubectl ... get WORKLOAD ...]")
     parser.add_argument("--format", choices=("text",), default="text", help=argparse.SUPPRESS)
     parser.add_argument("--debug", action="store_true", help="show the traceback of an internal error")
 
@@ -235,7 +237,7 @@ def _dispatch(args: argparse.Namespace, as_json: bool) -> int:
         from compiler.commands import preflight
 
         secrets = preflight.secret_rules(args.secret_path, args.secret_words)
-        return preflight.run(args.region, args.mode, args.base, args.target, secrets, args.query)
+        return preflight.run(args.region, args.mode, args.base, args.target, secrets, args.query, args.resume)
 
     if command == "init":
         from compiler.commands import init

@@ -1,8 +1,10 @@
 """`rollplan drift`: read-only, compare every region's live release with the plan's base (exit 3 on drift).
 
-It runs the same helm queries as the scripts' live checks. A region is in sync
-when it runs the base, already at target when it runs the target, and drifted
-otherwise (a hand-made change, a half-finished run, a missing release).
+It runs the same helm and kubectl queries as the scripts' live checks. A region
+is in sync when it runs the base, already at target when it runs the target,
+stopped when its workload runs at 0 replicas (an interrupted stop for a database
+restore, which helm does not see), and drifted otherwise (a hand-made change, a
+half-finished run, a missing release).
 """
 
 from __future__ import annotations
@@ -13,15 +15,17 @@ from typing import Any
 
 from compiler import console
 from compiler.live.fingerprint import Fingerprint, differing_paths
-from compiler.live.helm import LiveQueryError, Queries, read_release
+from compiler.live.helm import LiveQueryError, Queries, read_release, read_replicas
 from compiler.live.verdict import Expected, classify, describe, expectation, live_print
 from compiler.pipeline import compile_deployed
 from compiler.plan import argv, guard
 from compiler.plan.model import Plan, RegionChange
+from compiler.profiles.registry import profile_for
 
 EXIT_DRIFTED = 3
 EXIT_UNREADABLE = 1
 UNREADABLE = "not readable"
+STOPPED = "stopped (0 replicas)"
 HEADERS = ("region", "expected base", "live", "state")
 
 
@@ -31,7 +35,7 @@ def run(root: Path, envs: Sequence[str], base: str | None, *, as_json: bool) -> 
         console.warning(warning)
     rows = {env: [_row(plan, change) for change in plan.regions] for env, plan in compiled.plans.items()}
     states = {row["state"] for env_rows in rows.values() for row in env_rows}
-    drifted = "drifted" in states
+    drifted = bool({"drifted", STOPPED} & states)
     if as_json:
         ok = not drifted and UNREADABLE not in states
         console.document({"ok": ok, "drifted": drifted, "environments": rows})
@@ -44,8 +48,11 @@ def run(root: Path, envs: Sequence[str], base: str | None, *, as_json: bool) -> 
 def _row(plan: Plan, change: RegionChange) -> dict[str, Any]:
     rules = guard.plan_rules(plan.env, plan.base_env)
     state = change.base or change.current  # where the release runs now
+    replicas_query = argv.workload_replicas(state, profile_for(plan.service).workload(state))
     try:
-        live = read_release(Queries(argv.helm_get(state, "metadata"), argv.helm_get(state, "values")))
+        queries = Queries(argv.helm_get(state, "metadata"), argv.helm_get(state, "values"), replicas_query)
+        live = read_release(queries)
+        replicas = read_replicas(queries) if live is not None else None
     except LiveQueryError as err:
         console.progress(f"error: {change.name}: {err}")
         return {"region": change.name, "context": state.context, "expected_base": _print(change.base_print),
@@ -63,7 +70,8 @@ def _row(plan: Plan, change: RegionChange) -> dict[str, Any]:
                                            "values_sha256": live_print(live, rules).values_sha256},
         "live_text": describe(live, rules),
         "expected_text": expectation(change.base_print),
-        "state": _label(found, change),
+        "replicas": replicas,
+        "state": STOPPED if replicas == 0 and found != "absent" else _label(found, change),
         "values_differ_at": differing_paths(change.base.values, live.values, rules)
         if live is not None and change.base is not None and found != "base" else [],
     }  # fmt: skip

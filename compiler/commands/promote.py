@@ -34,6 +34,8 @@ class Recorded:
     stages: tuple[str, ...]
     base_commit: str
     fingerprint: str
+    migrated: tuple[str, ...] = ()
+    """Irreversible database migrations the plan runs: promoting back across them restores nothing."""
 
     @property
     def complete(self) -> bool:
@@ -48,7 +50,8 @@ def parse(text: str | bytes | None) -> Recorded | None:
         if not isinstance(section, dict) or section.get("promotion") != "staged":
             return None
         stages = tuple(str(s["region"]) for s in section["stages"])
-        found = Recorded(int(section["stage"]), stages, str(section["base_commit"]), str(doc["fingerprint"]))
+        migrated = tuple(str(v) for v in doc.get("irreversible_migrations") or ())
+        found = Recorded(int(section["stage"]), stages, str(section["base_commit"]), str(doc["fingerprint"]), migrated)
     except (ValueError, TypeError, KeyError):
         return None
     return found if 0 <= found.stage <= len(found.stages) else None
@@ -87,6 +90,8 @@ def run(root: Path, env: str, *, rollback: bool, confirm: bool, commit: bool, as
             "compile, and merge the plan first"
         )
     stage = _next_stage(env, state, rollback)
+    if rollback:
+        _refuse_back_across_migration(env, state)
     _refuse_uncommitted(root, env)
     region = state.stages[stage - 1] if not rollback else state.stages[state.stage - 1]
     message = _message(env, state, stage, region, rollback)
@@ -103,6 +108,20 @@ def run(root: Path, env: str, *, rollback: bool, confirm: bool, commit: bool, as
     commit_id = gitio.commit_generated(request) if request is not None else None
     _report(env, stage, state, changed, message, commit_id, as_json)
     return 0
+
+
+def _refuse_back_across_migration(env: str, state: Recorded) -> None:
+    """Promoting back cannot restore a database: across an irreversible migration only rollback.sh can."""
+    if not state.migrated:
+        return
+    versions = ", ".join(state.migrated)
+    raise PromotionRefused(
+        f"{env}: the staged rollout runs the irreversible database migration of {versions}: promoting "
+        f"{state.stages[state.stage - 1]} back would start a release that cannot read the migrated database. "
+        f"Roll back with {layout.env_dir(env)}/rollback.sh instead, with the controllers' sync of {env} suspended: "
+        f"it stops every region, restores the backup taken before {versions} and re-installs the base releases; "
+        f"then commit {layout.env_dir(env)}/rollback/ over the forward manifests (docs/gitops.md, Rolling back)"
+    )
 
 
 def _refuse_uncommitted(root: Path, env: str) -> None:

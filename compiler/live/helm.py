@@ -1,8 +1,11 @@
-"""The one place rollplan runs helm itself: read-only queries of a live release.
+"""The one place rollplan queries a cluster itself: read-only queries of a live release.
 
 `helm get metadata -o json` gives the chart version and status, `helm get values
 -o json` the user-supplied values; both print the same JSON on helm 3 and helm 4.
-A release that does not exist is an answer (None), not an error.
+A release that does not exist is an answer (None), not an error. `kubectl get
+<workload> -o jsonpath={.spec.replicas}` gives the replica count the workload runs
+at: scaling with kubectl (the stop before a database restore) does not touch the
+helm release, so only this query sees a region an interrupted run left stopped.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from compiler.errors import RollplanError
 QUERY_TIMEOUT = 120
 # What helm 3 and 4 print when the release (or every revision of it) is not in the namespace.
 _NOT_FOUND = "release: not found"
+# What kubectl prints when the workload does not exist ("Error from server (NotFound): ...").
+_NO_WORKLOAD = "(NotFound)"
 
 
 class LiveQueryError(RollplanError):
@@ -37,10 +42,35 @@ class LiveRelease:
 
 @dataclass(frozen=True)
 class Queries:
-    """The two helm commands that read one region's release, as argv."""
+    """The helm commands that read one region's release, and the kubectl one that reads its replicas, as argv."""
 
     metadata: tuple[str, ...]
     values: tuple[str, ...]
+    replicas: tuple[str, ...] | None = None
+
+
+def read_replicas(queries: Queries) -> int | None:
+    """The replica count the region's workload runs at; None when not asked, or when there is no workload."""
+    if queries.replicas is None:
+        return None
+    argv = list(queries.replicas)
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=QUERY_TIMEOUT, check=False)
+    except FileNotFoundError as exc:
+        raise LiveQueryError(f"{argv[0]}: not found on PATH; the live replica count cannot be checked") from exc
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise LiveQueryError(f"{_show(argv)}: {exc}") from exc
+    if done.returncode != 0:
+        if _NO_WORKLOAD in done.stderr:
+            return None
+        tail = " | ".join(done.stderr.strip().splitlines()[-2:]) or f"exit status {done.returncode}"
+        raise LiveQueryError(f"{_show(argv)} failed: {tail}")
+    text = done.stdout.strip()
+    if not text:  # no spec.replicas: Kubernetes defaults it to 1
+        return 1
+    if not text.isdigit():
+        raise LiveQueryError(f"{_show(argv)}: expected a replica count, found {text[:40]!r}")
+    return int(text)
 
 
 def read_release(queries: Queries) -> LiveRelease | None:

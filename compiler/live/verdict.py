@@ -6,6 +6,11 @@ or unknown (something the plan never deployed). What follows depends on the
 direction: forward runs only from the base; a rollback restores from the
 target or from in between; ``rollback-all`` (an irreversible migration, whose
 database restore touches every region) restores any region the plan knows.
+
+A region whose workload runs at 0 replicas was stopped with kubectl (the stop
+before a database restore), which leaves its helm release as it was: it looks
+at base or target, but it is not. Outside ``rollback-all`` (which stops every
+region itself) the check stops there and says which run to finish.
 """
 
 from __future__ import annotations
@@ -34,6 +39,8 @@ class Expected:
     release: str
     base: Fingerprint | None
     target: Fingerprint | None
+    resume: tuple[str, int] | None = None
+    """The plan's script that stops regions for a database restore, and the number of its restore step."""
 
 
 @dataclass(frozen=True)
@@ -73,8 +80,12 @@ def expectation(fp: Fingerprint | None) -> str:
     return fp.short() if fp is not None else "no release"
 
 
-def decide(mode: Mode, expected: Expected, live: LiveRelease | None, rules: Secrets) -> Verdict:
+def decide(
+    mode: Mode, expected: Expected, live: LiveRelease | None, rules: Secrets, replicas: int | None = None
+) -> Verdict:
     state = classify(expected, live, rules)
+    if replicas == 0 and state != "absent" and mode != "rollback-all":
+        return Verdict(state, "stop", _stopped(expected, describe(live, rules)))
     action = _ACTIONS[mode](state, expected)
     return Verdict(state, action, _message(mode, action, state, expected, describe(live, rules)))
 
@@ -113,6 +124,23 @@ def _message(mode: Mode, action: Action, state: LiveState, expected: Expected, f
     where = {"base": "at the plan's base", "target": "at the plan's target", "between": "between base and target",
              "absent": "not installed"}.get(state, state)  # fmt: skip
     return f"{who} is {where} ({found}): proceeding"
+
+
+def _stopped(expected: Expected, found: str) -> str:
+    """A region scaled to zero: which run stopped it, and how to finish that run."""
+    who = f"{expected.region}: release {expected.release}"
+    if expected.resume is not None:
+        script, number = expected.resume
+        cause = (
+            f"an interrupted run of {script} stopped it for the database restore; finish that run first: resume "
+            f"it with '{script} --from {number}' (the restore; '--from {number + 1}' if that restore completed)"
+        )
+    else:
+        cause = (
+            "this plan never stops it, so it was scaled down by hand or by an interrupted run of another plan: "
+            "finish that run, or scale it back, first"
+        )
+    return f"{who} runs {found} but is scaled to 0 replicas: {cause}; stopping before {expected.region} is touched"
 
 
 def _wanted(mode: Mode, expected: Expected) -> str:

@@ -89,12 +89,24 @@ def helm_get(state: RegionState, what: str) -> tuple[str, ...]:
     return ("helm", "get", what, state.release_name, *helm_target(state), "-o", "json")
 
 
+def workload_replicas(state: RegionState, workload: str) -> tuple[str, ...]:
+    """``kubectl get`` of the replica count ``workload`` runs at: what a stop with ``kubectl scale`` changed."""
+    return ("kubectl", *kubectl_target(state), "get", workload, "-o", "jsonpath={.spec.replicas}")
+
+
 def live_check(
-    state: RegionState, region: str, mode: str, base: str, target: str, secrets: tuple[tuple[str, ...], tuple[str, ...]]
+    state: RegionState,
+    region: str,
+    mode: str,
+    base: str,
+    target: str,
+    secrets: tuple[tuple[str, ...], tuple[str, ...]],
+    workload: str,
 ) -> tuple[str, ...]:
     """``rollplan preflight``: compare the live release with the fingerprint tokens ``base`` and ``target``.
 
-    The helm queries it runs follow ``--``, so that they are in the plan like every other command.
+    The helm queries and the replica query it runs follow ``--``, so that they are in the plan like
+    every other command.
     """
     paths, words = secrets
     path_args = [word for path in paths for word in ("--secret-path", path)]
@@ -102,4 +114,5 @@ def live_check(
         "rollplan", "preflight", "--region", region, "--mode", mode, "--base", base, "--target", target,
         "--secret-words", ",".join(words), *path_args,
         "--", *helm_get(state, "metadata"), "--", *helm_get(state, "values"),
+        "--", *workload_replicas(state, workload),
     )  # fmt: skip

@@ -60,19 +60,21 @@ def assess(
     base = env_state(base_loaded, base_states, epochs) if base_loaded is not None else None
     problems = [*safety.deleted_regions(base, target), *safety.one_primary(base, target)]
     problems += safety.pinned_primary(base, target) + safety.epoch_readers(target, epochs)
-    risks: list[str] = []
+    spec = target_loaded.spec
+    found, risks = safety.pinned_versions(target, spec.version, epochs, allow=spec.rollout.allow_unsupported_version)
+    problems += found
     restore_from: tuple[str, ...] = ()
     if base is not None:
         restore = target_loaded.spec.backup.restore_command
         where = _restore_at(target_loaded)
-        found, loud = safety.downgrade_restore(base, target, epochs, restore, where)
-        problems += found
-        risks += loud
+        problems += safety.downgrade_restore(base, target, epochs, restore, where)
         undone = (epochs.started_by(e) for e in range(target.epoch + 1, base.epoch + 1))
         restore_from = tuple(v for v in undone if v) if target.regions else ()
+    if target_loaded.spec.gitops.promotion == "staged":
+        migrated = Assessment(epochs, base, target, (), (), None, restore_from).migrated
+        where = target_loaded.locate(target_loaded.spec_file, ["gitops", "promotion"])
+        problems += safety.staged_across_migration(where, target_loaded.spec.service, migrated, restore_from)
     move = safety.primary_move(base, target)
-    if move is not None:
-        risks.append(safety.primary_move_risk(move, source_stays=move.source in target.regions))
     risks += safety.missed_fixes(target, notes, epochs)
     return Assessment(epochs, base, target, tuple(problems), tuple(risks), move, restore_from)
 

@@ -73,13 +73,15 @@ def shared_dump(backup: Sequence[str] | None, restore: Sequence[str] | None) -> 
     return sorted(paths(backup) & paths(restore))
 
 
-def dump_overwritten_risk(backup: Sequence[str] | None, restore: Sequence[str] | None, versions: Sequence[str]) -> str:
-    """The loud risk of a downgrade whose own backup overwrites the dump its restore needs ('' when none)."""
+def dump_overwritten_risk(
+    backup: Sequence[str] | None, restore: Sequence[str] | None, versions: Sequence[str], step: str | None
+) -> str:
+    """The loud risk of a downgrade whose own backup (``step``) overwrites the dump its restore needs ('' when none)."""
     shared = shared_dump(backup, restore)
-    if not shared:
+    if not shared or step is None:
         return ""
     return (
         f"RESTORE WOULD LOAD THE MIGRATED DATABASE: backup.command and backup.restore_command both name "
-        f"{', '.join(shared)}; this plan backs up first, overwriting the dump from before {', '.join(versions)}. "
-        "Point restore_command at the pre-migration dump before running it"
+        f"{', '.join(shared)}; this plan backs up first (step {step}), overwriting the dump from before "
+        f"{', '.join(versions)}. Point restore_command at the pre-migration dump before running it"
     )

@@ -84,6 +84,8 @@ class EnvState:
     epoch: int
     version_at: Location
     """Where the environment's ``version`` is written."""
+    flagged: frozenset[str] = frozenset()
+    """Regions whose file says ``primary: true``, absent ones included."""
 
     @property
     def primaries(self) -> tuple[str, ...]:
@@ -112,6 +114,7 @@ def env_state(loaded: LoadedEnvironment, states: Mapping[str, RegionState], epoc
         declared_at={name: _declared(loaded, file) for name, file in sorted(loaded.region_files.items())},
         epoch=max((f.epoch for f in regions.values()), default=0),
         version_at=loaded.locate(loaded.spec_file, ["version"]),
+        flagged=frozenset(r.name for r in loaded.regions if r.primary),
     )
 
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from compiler.errors import Location, PlanBlocked, Problem
-from compiler.plan import argv, downgrade, guard, rules, safety
+from compiler.plan import argv, downgrade, guard, riskrefs, rules
 from compiler.plan.assess import Assessment, assess
 from compiler.plan.diff import Signals, values_diff
 from compiler.plan.model import FastRollback, Plan, PrimaryMove, RegionChange, RegionState, Step
@@ -56,27 +56,25 @@ def plan_environment(inputs: EnvInputs, fingerprint: str) -> Plan:
     found = [_region(profile, n, wave, base.get(n), target.get(n), notes, found_env) for wave, n in enumerate(order)]
     secrets = guard.plan_rules(env, inputs.base.spec if inputs.base else None)
     regions = [replace(r, change=guard.with_prints(r.change, secrets)) for r in found if r is not None]
-    env_risks = [*found_env.risks, *_check(inputs, regions, notes, found_env.problems)]
-    if found_env.move is not None and any(r.change.name == found_env.move.source and r.change.change == "noop"
-                                          for r in regions):  # fmt: skip
-        env_risks.append(safety.primary_flag_only_risk(found_env.move))
-    if found_env.restore_from:
-        backup = env.backup
-        overwritten = downgrade.dump_overwritten_risk(backup.command, backup.restore_command, found_env.restore_from)
-        if overwritten:
-            env_risks.append(overwritten)
+    loud = _check(inputs, regions, notes, found_env.problems)
     moving = [r for r in regions if r.change.change not in ("noop", "downgrade")]
     urgent = any(n.critical_security_fix for r in moving for n in r.notes[-1:])
+    steps, uninstall, rollback = guard.with_resume([
+        ("upgrade.sh", _forward(inputs.name, regions, found_env, secrets)),
+        ("uninstall.sh", _uninstall(regions, secrets)),
+        ("rollback.sh", _rollback(inputs.name, regions, found_env, secrets)),
+    ])  # fmt: skip
+    env_risks = [*riskrefs.environment_risks(found_env, env.backup, steps, uninstall), *found_env.risks, *loud]
     return Plan(
         environment=inputs.name,
         service=env.service,
         fingerprint=fingerprint,
         env=env,
         base_env=inputs.base.spec if inputs.base else None,
-        regions=tuple(r.change for r in regions),
-        steps=tuple(_forward(inputs.name, regions, found_env, secrets)),
-        uninstall=tuple(_uninstall(regions, secrets)),
-        rollback=tuple(_rollback(inputs.name, regions, found_env, secrets)),
+        regions=riskrefs.region_changes([r.change for r in regions], found_env, rollback),
+        steps=steps,
+        uninstall=uninstall,
+        rollback=rollback,
         risks=tuple(env_risks),
         urgent=urgent,
         irreversible=found_env.migrated,
@@ -267,7 +265,7 @@ def _forward(env_name: str, regions: list[Region], found: Assessment, secrets: S
     if found.restore_from and changing:
         # Every region is checked before the first is stopped: the restore that follows concerns them all.
         for region in changing:
-            guard.live_check(sl, region.change, "forward", secrets)
+            guard.live_check(sl, region.profile, region.change, "forward", secrets)
         first = changing[0]
         _backup(sl, first.profile, first.change.current, first.change.name if first.change.primary else None)
         backed_up = True
@@ -276,7 +274,7 @@ def _forward(env_name: str, regions: list[Region], found: Assessment, secrets: S
         change, state = region.change, region.change.current
         if not found.restore_from:
             # Before the backup too: a rerun must not back up a database the primary already migrated.
-            guard.live_check(sl, change, "forward", secrets)
+            guard.live_check(sl, region.profile, change, "forward", secrets)
         if not backed_up and deployed and (change.base is not None or found.move is not None):
             _backup(sl, region.profile, state, change.name if change.primary and found.move is None else None)
             backed_up = True
@@ -365,7 +363,7 @@ def _uninstall(regions: list[Region], secrets: Secrets) -> list[Step]:
     removed.sort(key=lambda r: (r.change.primary, -r.change.wave))
     for region in removed:
         state = region.change.current
-        guard.live_check(sl, region.change, "forward", secrets)
+        guard.live_check(sl, region.profile, region.change, "forward", secrets)
         if region.change.primary:
             _backup(sl, region.profile, state, region.change.name)
         uninstall_region(sl, region.profile, region.change, state.env.rollout.verify_timeout)
@@ -384,7 +382,7 @@ def _rollback(env_name: str, regions: list[Region], found: Assessment, secrets: 
     if irreversible:
         # Every region is checked before the first is stopped: the restore that follows concerns them all.
         for region in changed:
-            guard.live_check(sl, region.change, "rollback-all", secrets)
+            guard.live_check(sl, region.profile, region.change, "rollback-all", secrets)
         for region in regions:
             if region.change.target is not None:
                 why = "no writes may reach the database while it is restored"
@@ -403,7 +401,7 @@ def _rollback(env_name: str, regions: list[Region], found: Assessment, secrets: 
         ordered = [*reversed(removed), *reversed(forward)]
     for region in ordered:
         if not irreversible:
-            guard.live_check(sl, region.change, "rollback", secrets)
+            guard.live_check(sl, region.profile, region.change, "rollback", secrets)
         _rollback_region(sl, env_name, region)
     return sl.steps
 

@@ -14,6 +14,7 @@ from packaging.version import InvalidVersion, Version
 from compiler.errors import Location, Problem
 from compiler.plan.diff import Signals
 from compiler.plan.model import ChangeKind
+from compiler.plan.riskrefs import UNDO
 from compiler.spec.models import EnvironmentSpec, RegionSpec, ReleaseNote
 
 SUPPORTED_BEHIND_NEWEST = 2
@@ -101,7 +102,7 @@ def note_risks(note: ReleaseNote, values_paths: set[str], *, target: bool = True
     if note.critical_security_fix and target:
         risks.append(f"URGENT: release {note.version} is a critical security fix")
     if note.database_migration == "irreversible":
-        risks.append(f"irreversible database migration in {note.version}: rollback restores the backup first")
+        risks.append(f"irreversible database migration in {note.version}: {UNDO}")
     elif note.database_migration == "reversible":
         risks.append(f"database migration in {note.version} (reversible)")
     if note.provisioning_changes:

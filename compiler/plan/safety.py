@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from compiler.errors import Location, Problem
 from compiler.plan.envstate import EnvState, Epochs
 from compiler.plan.model import PrimaryMove, Release
+from compiler.plan.rules import SUPPORTED_BEHIND_NEWEST
+from compiler.spec.load import RELEASE_NOTES
 from compiler.spec.models import ReleaseNote
 
 
@@ -46,29 +48,51 @@ def epoch_readers(target: EnvState, epochs: Epochs) -> list[Problem]:
 
 def downgrade_restore(
     base: EnvState, target: EnvState, epochs: Epochs, restore: tuple[str, ...] | None, where: Location
-) -> tuple[list[Problem], list[str]]:
+) -> list[Problem]:
     """Rule downgrade-restore: going back across an irreversible migration needs the pre-migration backup.
 
-    Returns a block when no restore command is configured, else the risk the
-    plan must spell out.
+    Blocks when no restore command is configured; the plan then restores (the risk it
+    spells out names its steps: riskrefs.downgrade_risk).
     """
-    if target.epoch >= base.epoch or not target.regions:
-        return [], []
+    if target.epoch >= base.epoch or not target.regions or restore is not None:
+        return []
     undone = [epochs.started_by(e) for e in range(target.epoch + 1, base.epoch + 1)]
     versions = ", ".join(v for v in undone if v)
-    if restore is None:
-        message = (
-            f"the plan goes back before the irreversible database migration of {versions}: the older release "
-            "cannot read the migrated database, which must be restored from the backup taken before it"
-        )
-        fix = "set backup.restore_command to the command that restores that backup, or keep the newer release"
-        return [blocked(where, "backup.restore_command", "downgrade-restore", message, fix)], []
-    risk = (
-        f"DOWNGRADE across the irreversible database migration of {versions}: every region stops, the database "
-        f"is restored from the backup taken before {versions}, then the older release is installed; "
-        "every write made since that backup is lost"
+    message = (
+        f"the plan goes back before the irreversible database migration of {versions}: the older release "
+        "cannot read the migrated database, which must be restored from the backup taken before it"
     )
-    return [], [risk]
+    fix = "set backup.restore_command to the command that restores that backup, or keep the newer release"
+    return [blocked(where, "backup.restore_command", "downgrade-restore", message, fix)]
+
+
+def staged_across_migration(
+    where: Location, service: str, migrated: tuple[str, ...], restored: tuple[str, ...]
+) -> list[Problem]:
+    """Rule staged-migration: a staged promotion may not cross an irreversible database migration.
+
+    Staged promotion leaves every later region on its base release until it is
+    promoted (hours or days later), and moves them back one at a time. Across an
+    irreversible migration those regions cannot read the shared database, and a
+    promotion back cannot restore it. Moving every region at once instead would
+    drop the primary-first order and the backup before it, which no controller
+    enforces across clusters.
+    """
+    crossed = migrated or restored
+    if not crossed:
+        return []
+    notes = ", ".join(f"{RELEASE_NOTES}/{service}/{version}.yaml" for version in crossed)
+    way = "runs" if migrated else "goes back across"
+    message = (
+        f"gitops.promotion is staged, but this change {way} the irreversible database migration of "
+        f"{', '.join(crossed)} ({notes}): the regions a staged rollout has not reached yet would run a release "
+        "that cannot read the shared database, and promoting back cannot restore it"
+    )
+    fix = (
+        "set gitops.promotion: all for this change and roll it out with upgrade.sh (primary first, a backup "
+        "before it, rollback.sh restores the database), then set it back to staged"
+    )
+    return [blocked(where, "gitops.promotion", "staged-migration", message, fix)]
 
 
 def one_primary(base: EnvState | None, target: EnvState) -> list[Problem]:
@@ -82,6 +106,12 @@ def one_primary(base: EnvState | None, target: EnvState) -> list[Problem]:
         message = f"the primary region {old} is removed while {staying} stay(s) without a primary"
         fix = f"set 'primary: true' in one region that stays (and 'primary: false' in {old}) in the same change"
         return [blocked(where, "state", "one-primary", message, fix)]
+    removed = sorted(target.flagged & target.absent)
+    if removed and not target.primaries:
+        name = removed[0]
+        message = f"region {name} is the primary (primary: true) and is removed (state: absent) while {staying} stay(s)"
+        fix = f"set 'primary: true' in one region that stays instead, or keep {name} (remove 'state: absent')"
+        return [blocked(target.declared_at.get(name) or target.version_at, "state", "one-primary", message, fix)]
     where = target.version_at
     found = ", ".join(target.primaries) or "none"
     fix = "set 'primary: true' in exactly one region that is present"
@@ -93,31 +123,6 @@ def primary_move(base: EnvState | None, target: EnvState) -> PrimaryMove | None:
     if base is None or base.primary is None or target.primary is None or base.primary == target.primary:
         return None
     return PrimaryMove(base.primary, target.primary)
-
-
-def primary_move_risk(move: PrimaryMove, *, source_stays: bool) -> str:
-    """What a reviewer must know about a primary move, and how the plan keeps its window short."""
-    src, dst = move.source, move.destination
-    if source_stays:
-        window = f"the step that changes {src} right after it"
-        short = f"then changes {dst} and {src} one after the other, with no pause between them"
-    else:
-        window = f"the uninstall of {src}"
-        short = f"then changes {dst}; run uninstall.sh right after upgrade.sh"
-    return (
-        f"PRIMARY MOVE: {src} → {dst}. Between the step that changes {dst} and {window}, the two regions disagree "
-        f"on the master: two masters, or none. The plan backs up the database first, {short}, to keep that "
-        "window short"
-    )
-
-
-def primary_flag_only_risk(move: PrimaryMove) -> str:
-    """Rule primary-move: the spec moves the primary flag, but nothing deployed to the old primary changes."""
-    return (
-        f"PRIMARY MOVE without a change to {move.source}: its release and values stay as they are, so the "
-        f"service there may still take itself for the master. Check that the values naming the master region "
-        f"(such as the master data centre) move to {move.destination} in every region"
-    )
 
 
 def pinned_primary(base: EnvState | None, target: EnvState) -> list[Problem]:
@@ -160,6 +165,46 @@ def deleted_regions(base: EnvState | None, target: EnvState) -> list[Problem]:
         fix = "restore the file and set 'state: absent' in it to uninstall the region (uninstall.sh)"
         problems.append(blocked(base.declared_at[name], "", "region-file-deleted", message, fix))
     return problems
+
+
+def pinned_versions(target: EnvState, version: str, epochs: Epochs, *, allow: bool) -> tuple[list[Problem], list[str]]:
+    """Rules pin-ahead and pin-window: a pin holds a region back, and no further than N-2 of the environment's version.
+
+    A pin newer than the environment's version would lead the rollout from a
+    secondary region, ahead of the primary and of the backup before it. A pin
+    more than two releases (by date) behind it keeps a region on a release the
+    vendor no longer supports beside it: blocked, or a loud risk with
+    ``rollout.allow_unsupported_version``.
+    """
+    if version not in epochs.order:
+        return [], []
+    position = epochs.order.index(version)
+    window = epochs.order[max(0, position - SUPPORTED_BEHIND_NEWEST) : position + 1]
+    problems: list[Problem] = []
+    risks: list[str] = []
+    for name, facts in sorted(target.regions.items()):
+        pinned = facts.release.version
+        if facts.pin_at is None or pinned in window or pinned not in epochs.order:
+            continue
+        if epochs.older(version, pinned):
+            message = (
+                f"region {name} is pinned to {pinned}, released after the environment's version {version}: a pin "
+                "holds a region back, never ahead of the primary and the backup taken before it"
+            )
+            fix = f"set version: '{pinned}' in the environment and pin the regions that stay behind, or pin {name} "
+            fix += f"to {version} or earlier"
+            problems.append(blocked(facts.pin_at, "pin.version", "pin-ahead", message, fix))
+            continue
+        message = (
+            f"region {name} is pinned to {pinned}, more than {SUPPORTED_BEHIND_NEWEST} releases (by release date) "
+            f"behind the environment's version {version}; the vendor supports N-2: {', '.join(window)}"
+        )
+        if allow:
+            risks.append(f"UNSUPPORTED: {message}; allowed by rollout.allow_unsupported_version (rule: pin-window)")
+            continue
+        fix = "pin it to one of those, or set rollout.allow_unsupported_version: true to proceed anyway"
+        problems.append(blocked(facts.pin_at, "pin.version", "pin-window", message, fix))
+    return problems, risks
 
 
 def missed_fixes(target: EnvState, notes: Mapping[str, ReleaseNote], epochs: Epochs) -> list[str]:

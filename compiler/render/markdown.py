@@ -103,6 +103,7 @@ def _primary_move(plan: Plan) -> dict[str, Any] | None:
         "second": numbers.get(move.source),
         "backup": next((n for n, s in enumerate(plan.steps, start=1) if s.phase == "backup"), None),
         "removed": any(r.name == move.source and r.change == "uninstall" for r in plan.regions),
+        "unchanged": " and ".join(n for n in (move.destination, move.source) if numbers.get(n) is None),
     }
 
 

@@ -62,11 +62,18 @@ def live_checks(steps: Sequence[Step]) -> set[int]:
 
 
 def skippable_steps(steps: Sequence[Step]) -> set[int]:
-    """Numbers of the steps that change a region and follow its live check: skipped when it finds the region done."""
+    """Numbers of the steps that change a region and follow its live check: skipped when it finds the region done.
+
+    A step of the whole environment after live checks is skipped when every checked region was found done.
+    """
     found: set[int] = set()
     checked: set[str] = set()
     for number, step in enumerate(steps, start=1):
         if step.region is None:
+            # A step of the whole environment (a database restore) is done when every region checked is:
+            # a rerun of a finished run must not restore the backup over the writes made since.
+            if step.phase in CHANGE_PHASES and checked:
+                found.add(number)
             continue
         if step.phase == "preflight" and _is_live_check(step):
             checked.add(step.region)

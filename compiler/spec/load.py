@@ -28,6 +28,7 @@ from compiler.spec.models import EnvironmentSpec, RegionSpec, ReleaseNote, Secre
 from compiler.spec.needs import needs_problems
 from compiler.spec.outputs_check import gitops_problems
 from compiler.spec.owned_paths import owned_path_problems
+from compiler.spec.pins import note_contradictions
 from compiler.spec.provides import Links, provides_links
 from compiler.spec.types import DNS1123_LABEL, REDACT_CREDENTIALS, mask_url_credentials
 from compiler.spec.yamlio import MAX_FILE_BYTES, MAX_RUN_BYTES, Document, load_document
@@ -193,6 +194,9 @@ def load_specs(
         loaded = _load_environment(run, name, notes)
         if loaded is not None and output_checks:
             run.problems.extend(gitops_problems(loaded[0]))
+            service = loaded[0].spec.service
+            folder = f"{RELEASE_NOTES}/{service}"
+            run.problems.extend(note_contradictions(loaded[0], notes.get(service, {}), folder))
         if loaded is not None:
             environments[name] = loaded[0]
             documents: dict[str, Document] = {}

@@ -13,6 +13,7 @@ from functools import partial
 from pathlib import Path
 
 import pytest
+import yaml
 from support.e2e_support import CONTEXTS, NEW, OLD, REGIONS, Compiled, Region, Spec, build_repo, spec_files
 from support.kube_stub import KubeStub
 from support.live_support import Live, Seeds, live_env, run_rollplan, run_script, with_repository_chart
@@ -63,7 +64,9 @@ def test_e2e_live_plan_json_checks_query_helm_with_context(repository_chart_repo
     argv = _check_argv(repository_chart_repo, "steps", "use1")
     queries = " ".join(argv[argv.index("--") :])
     assert queries == ("-- helm get metadata t100 --kube-context prod-use1 -n voice -o json "
-                       "-- helm get values t100 --kube-context prod-use1 -n voice -o json")  # fmt: skip
+                       "-- helm get values t100 --kube-context prod-use1 -n voice -o json "
+                       "-- kubectl --context prod-use1 -n voice get statefulset/t100 "
+                       "-o jsonpath={.spec.replicas}")  # fmt: skip
     region = next(r for r in repository_chart_repo.plan["regions"] if r["name"] == "use1")
     assert region["live"]["base"]["chart_version"] == OLD
     assert argv[argv.index("--base") + 1] == f"{OLD}@{region['live']['base']['values_sha256']}"
@@ -215,3 +218,114 @@ def test_e2e_live_uninstall_rerun_skips_a_region_already_gone(
     assert done.returncode == 0, done.stdout + done.stderr
     assert live.changes() == ([("uninstall", EUW1)] if removed else [])
     assert ("skipped: euw1 needs no change here" in done.stdout) is not removed
+
+
+def _migrating_files(spec: Spec) -> dict[str, str]:
+    """NEW carries an irreversible migration; backup and restore are commands (here stand-ins that succeed)."""
+    files = spec_files(spec)
+    note_path = f"release-notes/tenant/{NEW}.yaml"
+    note = yaml.safe_load(files[note_path])
+    files[note_path] = yaml.safe_dump({**note, "database_migration": "irreversible"}, sort_keys=False)
+    env_path = "environments/prod/environment.yaml"
+    env = yaml.safe_load(files[env_path])
+    env["backup"] = {"command": ["true"], "restore_command": ["touch", "restored.marker"]}
+    files[env_path] = yaml.safe_dump(env, sort_keys=False)
+    return files
+
+
+@pytest.fixture(scope="module")
+def downgrade_repo(tmp_path_factory: pytest.TempPathFactory, tenant_chart: Path) -> Compiled:
+    """NEW (which migrated the database irreversibly) back to OLD: stop every region, restore, install OLD."""
+    return build_repo(tmp_path_factory.mktemp("live") / "downgrade", tenant_chart, Spec(NEW), Spec(OLD),
+                      _migrating_files)  # fmt: skip
+
+
+def test_e2e_live_rerun_after_the_stop_for_a_restore_stops_and_names_the_resume_step(
+    helm: Path, tmp_path: Path, live: Live, downgrade_repo: Compiled
+) -> None:
+    # A run was interrupted after `kubectl scale --replicas=0` of every region: helm still shows the base.
+    repo, seeds = downgrade_repo, _seeds(helm, live, downgrade_repo, tmp_path)
+    restore = next(n for n, s in enumerate(repo.plan["steps"], 1) if s["phase"] == "restore")
+    for region in REGIONS:
+        live.seed(region.context, seeds.at_base(region.name))
+        live.seed_replicas(region.context, 0)
+    done = run_script(live, repo, "upgrade.sh", "--yes")
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert "usw1: release t100 runs chart" in done.stderr and "scaled to 0 replicas" in done.stderr
+    assert f"resume it with 'upgrade.sh --from {restore}'" in done.stderr
+    assert live.changes() == []
+    queries = [c for c in live.calls() if c[:1] == ["kubectl"] and "get" in c]
+    assert queries and all(c[c.index("--context") + 1] == USW1 and c[-2:] == ["-o", "jsonpath={.spec.replicas}"]
+                           for c in queries)  # fmt: skip
+    # Resumed at the restore, as the message says: the older release goes to every region, primary first.
+    resumed = run_script(live, repo, "upgrade.sh", "--yes", "--from", str(restore))
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert live.changes() == [("upgrade", USW1), ("upgrade", USE1), ("upgrade", EUW1)]
+
+
+def test_e2e_live_first_run_of_a_downgrade_stops_every_region_before_the_restore(
+    helm: Path, tmp_path: Path, live: Live, downgrade_repo: Compiled
+) -> None:
+    repo, seeds = downgrade_repo, _seeds(helm, live, downgrade_repo, tmp_path)
+    for region in REGIONS:
+        live.seed(region.context, seeds.at_base(region.name))
+        live.seed_replicas(region.context, region.replicas)
+    marker = repo.root / "restored.marker"
+    marker.unlink(missing_ok=True)
+    done = run_script(live, repo, "upgrade.sh", "--yes")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert {c: live.replicas(c) for c in CONTEXTS} == dict.fromkeys(CONTEXTS, 0)  # helm, not kubectl, restarts them
+    assert live.changes() == [("upgrade", USW1), ("upgrade", USE1), ("upgrade", EUW1)]
+    assert marker.exists()
+    marker.unlink()
+
+
+def test_e2e_live_rerun_of_a_finished_downgrade_restores_nothing_again(
+    helm: Path, tmp_path: Path, live: Live, downgrade_repo: Compiled
+) -> None:
+    # Every region already runs the older release: restoring the backup again would lose every write since.
+    repo, seeds = downgrade_repo, _seeds(helm, live, downgrade_repo, tmp_path)
+    for region in REGIONS:
+        live.seed(region.context, seeds.at_target(region.name))
+        live.seed_replicas(region.context, region.replicas)
+    marker = repo.root / "restored.marker"
+    marker.unlink(missing_ok=True)
+    done = run_script(live, repo, "upgrade.sh", "--yes")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert live.changes() == [] and not marker.exists()
+    assert "skipped: every region checked so far is already done" in done.stdout
+    assert not [c for c in live.calls() if c[:1] == ["kubectl"] and "scale" in c]
+
+
+@pytest.mark.parametrize("script", ["upgrade.sh", "rollback.sh"])
+def test_e2e_live_a_region_scaled_down_outside_the_plan_stops_the_script(
+    helm: Path, tmp_path: Path, live: Live, local_chart_repo: Compiled, script: str
+) -> None:
+    # This plan stops no region: a workload at 0 replicas was scaled by hand or by another plan's run.
+    repo, seeds = local_chart_repo, _seeds(helm, live, local_chart_repo, tmp_path)
+    for region in REGIONS:
+        side = seeds.at_base if script == "upgrade.sh" else seeds.at_target
+        live.seed(region.context, side(region.name))
+        live.seed_replicas(region.context, region.replicas)
+    stopped = USW1 if script == "upgrade.sh" else EUW1  # the first region each script reaches
+    live.seed_replicas(stopped, 0)
+    done = run_script(live, repo, script, "--yes")
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert "scaled to 0 replicas: this plan never stops it" in done.stderr
+    assert live.changes() == []
+
+
+def test_e2e_live_drift_reports_a_stopped_region(
+    helm: Path, tmp_path: Path, live: Live, repository_chart_repo: Compiled
+) -> None:
+    repo, seeds = repository_chart_repo, _seeds(helm, live, repository_chart_repo, tmp_path)
+    for region in REGIONS:
+        live.seed(region.context, seeds.at_base(region.name))
+        live.seed_replicas(region.context, region.replicas)
+    live.seed_replicas(USE1, 0)
+    done = run_rollplan(live, "drift", "--root", str(repo.root), "--env", "prod", "--format", "json")
+    assert done.returncode == 3, done.stderr
+    rows = {r["region"]: r for r in json.loads(done.stdout)["environments"]["prod"]}
+    assert {name: r["state"] for name, r in rows.items()} == {
+        "usw1": "in sync", "use1": "stopped (0 replicas)", "euw1": "in sync"}  # fmt: skip
+    assert (rows["use1"]["replicas"], rows["usw1"]["replicas"]) == (0, 3)

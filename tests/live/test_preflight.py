@@ -49,3 +49,30 @@ def test_preflight_bad_secret_path_is_a_usage_error(capsys: pytest.CaptureFixtur
             "--", *META, "--", *VALUES]  # fmt: skip
     assert cli.main(argv) == 2
     assert "--secret-path" in capsys.readouterr().err
+
+
+REPLICAS = ["kubectl", "--context", "c", "-n", "voice", "get", "statefulset/t100", "-o", "jsonpath={.spec.replicas}"]
+
+
+def test_preflight_parse_queries_takes_the_replica_query_third() -> None:
+    queries = parse_queries(["--", *META, "--", *VALUES, "--", *REPLICAS])
+    assert (list(queries.metadata), list(queries.values), queries.replicas) == (META, VALUES, tuple(REPLICAS))
+    assert parse_queries(["--", *META, "--", *VALUES]).replicas is None
+
+
+@pytest.mark.parametrize("replicas", [
+    ["kubectl", "scale", "statefulset/t100", "--replicas=0", "--context", "c", "-n", "voice"],
+    ["kubectl", "get", "statefulset/t100", "-o", "jsonpath={.spec.replicas}"],  # no context
+    [*REPLICAS, "--", *REPLICAS],
+])  # fmt: skip
+def test_preflight_parse_queries_refuses_another_kubectl_command(replicas: list[str]) -> None:
+    with pytest.raises(UsageError):
+        parse_queries(["--", *META, "--", *VALUES, "--", *replicas])
+
+
+@pytest.mark.parametrize("resume", ["upgrade.sh", "upgrade.sh:0", ":3", "upgrade.sh:x"])
+def test_preflight_malformed_resume_is_a_usage_error(capsys: pytest.CaptureFixture[str], resume: str) -> None:
+    argv = ["preflight", "--region", "r", "--base", TOKEN, "--target", TOKEN, "--resume", resume,
+            "--", *META, "--", *VALUES]  # fmt: skip
+    assert cli.main(argv) == 2
+    assert "SCRIPT:STEP-NUMBER" in capsys.readouterr().err

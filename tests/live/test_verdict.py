@@ -90,3 +90,27 @@ def test_verdict_uninstalled_with_history_counts_as_no_release() -> None:
     kept = release("2.0", TARGET_VALUES, "uninstalled")
     assert classify(UPGRADE, kept, RULES) == "absent"
     assert decide("forward", Expected("use1", "t100", None, TARGET), kept, RULES).action == "proceed"
+
+
+@pytest.mark.parametrize(("live", "mode", "action"), [
+    ("base", "forward", "stop"), ("target", "forward", "stop"), ("base", "rollback", "stop"),
+    ("target", "rollback", "stop"), ("failed", "rollback", "stop"),
+    ("base", "rollback-all", "proceed"), ("target", "rollback-all", "proceed"), ("absent", "forward", "stop"),
+])  # fmt: skip
+def test_verdict_a_region_scaled_to_zero_is_not_at_base(live: str, mode: Mode, action: str) -> None:
+    # The stop before a database restore scales with kubectl: the helm release still looks like base or target.
+    verdict = decide(mode, UPGRADE, LIVE[live], RULES, replicas=0)
+    assert verdict.action == action
+    if action == "stop" and live != "absent":
+        assert "scaled to 0 replicas" in verdict.message and "scaled down by hand" in verdict.message
+    running = decide(mode, UPGRADE, LIVE[live], RULES, replicas=3)
+    assert running.action == decide(mode, UPGRADE, LIVE[live], RULES).action
+
+
+def test_verdict_a_stopped_region_names_the_run_to_resume() -> None:
+    expected = Expected("use1", "t100", BASE, TARGET, resume=("upgrade.sh", 7))
+    verdict = decide("forward", expected, LIVE["base"], RULES, replicas=0)
+    assert verdict.action == "stop"
+    assert "an interrupted run of upgrade.sh stopped it for the database restore" in verdict.message
+    assert "'upgrade.sh --from 7' (the restore; '--from 8' if that restore completed)" in verdict.message
+    assert verdict.message.startswith("use1: release t100 runs chart 1.0")

@@ -16,7 +16,7 @@ from compiler.pipeline import compile_repo
 from compiler.plan.guard import plan_rules
 from compiler.render.shell import skippable_steps
 
-SCENARIOS = ("demo", "irreversible", "region_removed", "redis_move_primary")
+SCENARIOS = ("demo", "irreversible", "region_removed", "redis_move_primary", "downgrade_irreversible")
 
 
 @pytest.fixture(scope="module")
@@ -71,10 +71,30 @@ def test_guard_queries_name_context_and_namespace(roots: dict[str, Path]) -> Non
     for section in ("steps", "rollback"):
         for step in (s for s in plan_json(roots["demo"])[section] if s["id"].endswith("live-check")):
             argv = step["argv"]
-            metadata, values = argv[argv.index("--") + 1 :][:10], argv[-10:]
+            cut = argv.index("--")
+            metadata, values, replicas = argv[cut + 1 :][:10], argv[cut + 12 :][:10], argv[cut + 23 :]
             assert metadata[:3] == ["helm", "get", "metadata"] and values[:3] == ["helm", "get", "values"]
             for query in (metadata, values):
                 assert flag(query, "--kube-context") == f"prod-{step['region']}" and flag(query, "-n") == "voice"
+            assert replicas == ["kubectl", "--context", f"prod-{step['region']}", "-n", "voice", "get",
+                                "statefulset/t100", "-o", "jsonpath={.spec.replicas}"]  # fmt: skip
+
+
+def test_guard_live_checks_name_the_script_that_stops_regions_and_its_restore(roots: dict[str, Path]) -> None:
+    # An upgrade across a migration: rollback.sh stops every region; upgrade.sh's checks point to its restore.
+    doc = plan_json(roots["irreversible"])
+    restore = next(n for n, s in enumerate(doc["rollback"], 1) if s["phase"] == "restore")
+    forward = [s for s in doc["steps"] if s["id"].endswith("live-check")]
+    assert forward and {flag(s["argv"], "--resume") for s in forward} == {f"rollback.sh:{restore}"}
+    # rollback-all stops every region itself: a stopped region is no surprise there.
+    assert all("--resume" not in s["argv"] for s in doc["rollback"] if s["id"].endswith("live-check"))
+    # A downgrade across one: upgrade.sh stops every region, and both scripts point to its restore.
+    down = plan_json(roots["downgrade_irreversible"])
+    restore = next(n for n, s in enumerate(down["steps"], 1) if s["phase"] == "restore")
+    checks = [s for section in ("steps", "rollback") for s in down[section] if s["id"].endswith("live-check")]
+    assert checks and {flag(s["argv"], "--resume") for s in checks} == {f"upgrade.sh:{restore}"}
+    # A plan that stops nothing names no script.
+    assert all("--resume" not in s["argv"] for s in plan_json(roots["demo"])["steps"] if s["argv"])
 
 
 def test_guard_irreversible_rollback_checks_every_region_before_stopping_any(roots: dict[str, Path]) -> None:

@@ -201,7 +201,8 @@ def test_planner_primary_move_with_the_old_primary_uninstalled(tmp_path: Path) -
     scenarios.apply_edits(root, [old, scenarios.NEW_PRIMARY, order, *scenarios.master_dc("eastus")])
     plan = compile_repo(root, ["prod"]).plans["prod"]
     assert plan.primary_move is not None and plan.primary_move.as_dict() == {"from": "westus2", "to": "eastus"}
-    assert any("the uninstall of westus2" in r for r in plan.risks)
+    [risk] = [r for r in plan.risks if r.startswith("PRIMARY MOVE: westus2 → eastus")]
+    assert "until westus2 is uninstalled (step uninstall-westus2-uninstall of uninstall.sh)" in risk
     assert [s.region for s in plan.uninstall if s.phase == "uninstall"] == ["westus2"]
 
 
@@ -232,7 +233,9 @@ def test_planner_primary_move_to_a_new_region_backs_up_before_installing_it(tmp_
     assert acting(plan.steps)[1].region == "centralus"
     # Only the flag moved: westus2's values still name it the master data centre, and the plan says so.
     assert {r.name: r.change for r in plan.regions}["westus2"] == "noop"
-    assert any(r.startswith("PRIMARY MOVE without a change to westus2") for r in plan.risks)
+    [risk] = [r for r in plan.risks if r.startswith("PRIMARY MOVE: westus2 → centralus")]
+    assert "This plan deploys nothing to westus2" in risk
+    assert "centralus takes the master role at step centralus-upgrade" in risk and "westus2-upgrade" not in risk
     assert "Nothing deployed to westus2 changes in this plan" in render_plan_md(plan)
 
 
@@ -251,3 +254,28 @@ def test_planner_shared_dump_ignores_urls_and_distinct_files() -> None:
     assert downgrade.shared_dump(["pg_dump", "--file=/b/new.dump"], ["pg_restore", "/b/old.dump"]) == []
     assert downgrade.shared_dump(["x", "s3://b/k", "deploy/tools"], ["y", "s3://b/k", "deploy/tools"]) == []
     assert downgrade.shared_dump(["pg_dump", "--file=/b/d.dump"], ["pg_restore", "/b/d.dump"]) == ["/b/d.dump"]
+
+
+def test_planner_primary_moved_to_a_region_that_is_removed_is_refused_at_its_state(tmp_path: Path) -> None:
+    root = scenarios.example_repo(tmp_path / "repo", [scenarios.prod_version(scenarios.SUPPORTED)])
+    gone = TextEdit("environments/prod/regions/eastus.yaml", "name: eastus\n",
+                    "name: eastus\nprimary: true\nstate: absent\n")  # fmt: skip
+    order = TextEdit(scenarios.PROD_ENV, "    - eastus\n    - centralus\n", "    - westus2\n    - centralus\n")
+    scenarios.apply_edits(root, [scenarios.PRIMARY_FLAG, gone, order])
+    with pytest.raises(PlanBlocked) as caught:
+        compile_repo(root, ["prod"])
+    [problem] = caught.value.problems
+    assert str(problem.location) == "environments/prod/regions/eastus.yaml:4:8"
+    assert "region eastus is the primary (primary: true) and is removed (state: absent)" in problem.message
+    assert "(rule: one-primary)" in problem.message
+
+
+def test_planner_a_pin_back_below_a_migration_the_database_ran_is_refused(tmp_path: Path) -> None:
+    # Every region runs 100.0.1000079; holding one back at 76 would leave it unable to read the database.
+    root = scenarios.example_repo(tmp_path / "repo", [scenarios.prod_version("100.0.1000079")])
+    scenarios.apply_edits(root, [scenarios.pin("centralus", 2, scenarios.SUPPORTED)])
+    with pytest.raises(PlanBlocked) as caught:
+        compile_repo(root, ["prod"])
+    [problem] = caught.value.problems
+    assert problem.location.file == "environments/prod/regions/centralus.yaml" and problem.path == "pin.version"
+    assert "(rule: epoch-reader)" in problem.message

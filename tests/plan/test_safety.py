@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+import pytest
+
 from compiler.errors import Location
 from compiler.plan.envstate import EnvState, Epochs, RegionFacts
 from compiler.plan.model import PrimaryMove, Release
@@ -16,8 +18,9 @@ from compiler.plan.safety import (
     missed_fixes,
     one_primary,
     pinned_primary,
+    pinned_versions,
     primary_move,
-    primary_move_risk,
+    staged_across_migration,
 )
 from compiler.spec.models import ReleaseNote
 
@@ -103,27 +106,22 @@ def test_downgrade_restore_blocks_without_a_restore_command() -> None:
     base = _state(_facts("west", "4", primary=True))
     target = _state(_facts("west", "2", primary=True))
     where = Location(ENV_FILE, 20, 3)
-    problems, risks = downgrade_restore(base, target, EPOCHS, None, where)
-    assert risks == []
-    [problem] = problems
+    [problem] = downgrade_restore(base, target, EPOCHS, None, where)
     assert problem.location == where
     assert problem.path == "backup.restore_command"
     assert "migration of 3" in problem.message and "(rule: downgrade-restore)" in problem.message
 
 
-def test_downgrade_restore_spells_out_the_risk_with_a_restore_command() -> None:
+def test_downgrade_restore_passes_with_a_restore_command() -> None:
     base = _state(_facts("west", "4", primary=True))
     target = _state(_facts("west", "2", primary=True))
-    problems, [risk] = downgrade_restore(base, target, EPOCHS, ("restore",), Location(ENV_FILE))
-    assert problems == []
-    assert risk.startswith("DOWNGRADE across the irreversible database migration of 3")
-    assert "every write made since that backup is lost" in risk
+    assert downgrade_restore(base, target, EPOCHS, ("restore",), Location(ENV_FILE)) == []
 
 
 def test_downgrade_restore_has_nothing_to_say_within_one_epoch() -> None:
     base = _state(_facts("west", "5", primary=True))
     target = _state(_facts("west", "3", primary=True))
-    assert downgrade_restore(base, target, EPOCHS, None, Location(ENV_FILE)) == ([], [])
+    assert downgrade_restore(base, target, EPOCHS, None, Location(ENV_FILE)) == []
 
 
 def test_one_primary_blocks_removing_the_primary_while_others_stay() -> None:
@@ -152,9 +150,6 @@ def test_primary_move_names_both_regions() -> None:
     move = primary_move(base, target)
     assert move == PrimaryMove("west", "east")
     assert move.as_dict() == {"from": "west", "to": "east"}
-    risk = primary_move_risk(move, source_stays=True)
-    assert "west → east" in risk and "two masters, or none" in risk and "no pause" in risk
-    assert "the uninstall of west" in primary_move_risk(move, source_stays=False)
 
 
 def test_primary_move_is_none_when_the_primary_stays_or_is_new() -> None:
@@ -207,3 +202,30 @@ def test_missed_fixes_names_a_pinned_region_behind_a_critical_fix_others_run() -
 def test_missed_fixes_ignores_unpinned_regions_and_fixes_nobody_runs() -> None:
     assert missed_fixes(_state(_facts("west", "2", primary=True), _facts("east", "1", pin=True)), NOTES, EPOCHS) == []
     assert missed_fixes(_state(_facts("west", "5", primary=True), _facts("east", "2")), NOTES, EPOCHS) == []
+
+
+@pytest.mark.parametrize(("pinned", "rule"), [("5", "pin-ahead"), ("1", "pin-window"), ("2", None), ("4", None)])
+def test_pinned_versions_hold_regions_back_within_n2_of_the_environment(pinned: str, rule: str | None) -> None:
+    target = _state(_facts("west", "4", primary=True), _facts("east", pinned, pin=True))
+    problems, risks = pinned_versions(target, "4", EPOCHS, allow=False)
+    assert risks == []
+    assert [p.message.rsplit("(rule: ", 1)[1].rstrip(")") for p in problems] == ([rule] if rule else [])
+    assert all(p.location == Location("environments/prod/regions/east.yaml", 9, 12) for p in problems)
+
+
+def test_pinned_versions_window_is_a_loud_risk_when_allowed() -> None:
+    target = _state(_facts("west", "4", primary=True), _facts("east", "1", pin=True))
+    problems, [risk] = pinned_versions(target, "4", EPOCHS, allow=True)
+    assert problems == [] and risk.startswith("UNSUPPORTED: region east is pinned to 1")
+    ahead = _state(_facts("west", "4", primary=True), _facts("east", "5", pin=True))
+    assert [p.path for p in pinned_versions(ahead, "4", EPOCHS, allow=True)[0]] == ["pin.version"]
+
+
+def test_staged_across_migration_names_the_setting_and_the_release_note() -> None:
+    where = Location(ENV_FILE, 30, 14)
+    assert staged_across_migration(where, "tenant", (), ()) == []
+    [up] = staged_across_migration(where, "tenant", ("3",), ())
+    assert up.location == where and up.path == "gitops.promotion"
+    assert "runs the irreversible database migration of 3 (release-notes/tenant/3.yaml)" in up.message
+    [down] = staged_across_migration(where, "tenant", (), ("3",))
+    assert "goes back across" in down.message and "(rule: staged-migration)" in down.message

@@ -112,12 +112,15 @@ def test_generic_with_release_notes_applies_the_support_window(tmp_path: Path) -
     scenarios.apply_edits(root, scenarios.GENERIC_UPGRADE)
     notes = {"1.0.0": "2024-01-01", "1.1.0": "2024-02-01", "1.2.0": "2024-03-01", "1.5.0": "2024-04-01"}
     for version, day in notes.items():
+        chart = "1.5.1" if version == "1.5.0" else version  # as the environment says: the note must agree
         scenarios.write_files(root, {f"release-notes/generic/{version}.yaml": (
-            f"version: '{version}'\nservice: generic\nreleased: {day}\nchart_version: '{version}'\n"
+            f"version: '{version}'\nservice: generic\nreleased: {day}\nchart_version: '{chart}'\n"
             f"image_tag: '{version}'\n")})  # fmt: skip
     plan = _plan(root)  # 1.5.0 is the newest: inside N-2
     assert [s.region for s in plan.steps if s.phase == "upgrade"] == ["westus2", "eastus"]
-    scenarios.apply_edits(root, [TextEdit(scenarios.GENERIC_ENV, "\nversion: '1.5.0'\n", "\nversion: '1.0.0'\n")])
+    scenarios.apply_edits(root, [TextEdit(scenarios.GENERIC_ENV, "\nversion: '1.5.0'\n", "\nversion: '1.0.0'\n"),
+                                 TextEdit(scenarios.GENERIC_ENV, "  version: '1.5.1'\n", "  version: '1.0.0'\n"),
+                                 TextEdit(scenarios.GENERIC_ENV, "  tag: '1.5.0'\n", "  tag: '1.0.0'\n")])
     with pytest.raises(InputError) as caught:
         compile_repo(root)
     assert any("N-2" in p.message for p in caught.value.problems)

@@ -3,8 +3,10 @@
 helm's memory driver ignores the kube context, so every region would see one
 store. A thin launcher in front of the real helm binary picks the store of the
 context the command names (HELM_MEMORY_DRIVER_DATA), logs the command line, and
-runs the real binary. kubectl (rollout status, scale) has no cluster here: a
-stand-in logs it and succeeds. `rollplan` is this checkout.
+runs the real binary. kubectl has no cluster here: a stand-in logs it and
+succeeds; it keeps each context's replica count in the stores folder (`scale`
+writes it, `get ... -o jsonpath={.spec.replicas}` reads it, NotFound when never
+seeded). `rollplan` is this checkout.
 """
 
 from __future__ import annotations
@@ -38,7 +40,21 @@ HELM_MEMORY_DRIVER_DATA="$STORES/$context.json" exec "$REAL_HELM" "$@"
 """
 KUBECTL_STAND_IN = """\
 #!/usr/bin/env bash
+set -euo pipefail
 printf 'kubectl %s\\n' "$*" >> "$CALL_LOG"
+context=none previous='' verb='' replicas=''
+for word in "$@"; do
+  if [[ "$previous" == --context ]]; then context=$word; fi
+  case "$word" in get | scale) [[ -z "$verb" ]] && verb=$word ;; --replicas=*) replicas=${word#--replicas=} ;; esac
+  previous=$word
+done
+count="$STORES/$context.replicas"
+if [[ "$verb" == scale && -f "$count" ]]; then printf '%s' "$replicas" > "$count"; fi
+if [[ "$verb" == get ]]; then
+  if [[ ! -f "$count" ]]; then echo 'Error from server (NotFound): statefulsets.apps not found' >&2; exit 1; fi
+  cat "$count"
+fi
+exit 0
 """
 
 
@@ -52,6 +68,13 @@ class Live:
 
     def seed(self, context: str, records: Sequence[Mapping[str, Any]]) -> None:
         (self.stores / f"{context}.json").write_text(json.dumps(list(records), indent=1, sort_keys=True))
+
+    def seed_replicas(self, context: str, replicas: int) -> None:
+        """The replica count the context's workload runs at (what `kubectl scale` last set)."""
+        (self.stores / f"{context}.replicas").write_text(str(replicas))
+
+    def replicas(self, context: str) -> int:
+        return int((self.stores / f"{context}.replicas").read_text())
 
     def calls(self) -> list[list[str]]:
         return [line.split() for line in self.log.read_text().splitlines()] if self.log.exists() else []

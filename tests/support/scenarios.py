@@ -219,10 +219,18 @@ def pin(region: str, replicas: int, version: str) -> TextEdit:
                     f"replicas: {replicas}\npin:\n  version: '{version}'\n")  # fmt: skip
 
 
+HELD = "100.0.1000073"
+"""Within N-2 of 100.0.1000076 by release date, and released before the critical fix 100.0.1000071.2."""
+
+
+def from_held() -> TextEdit:
+    return TextEdit(PROD_ENV, f"version: '{HELD}'\n", f"version: '{SUPPORTED}'\n")
+
+
 def pin_misses_fix(root: Path) -> Path:
-    """prod upgrades to 100.0.1000076 (a critical security fix) while centralus stays pinned at 100.0.1000067."""
-    example_repo(root)
-    apply_edits(root, [prod_version(SUPPORTED), pin("centralus", 2, "100.0.1000067")])
+    """prod deployed at 100.0.1000073 upgrades to 100.0.1000076 (a critical fix) while centralus stays pinned at 73."""
+    example_repo(root, [prod_version(HELD)])
+    apply_edits(root, [from_held(), pin("centralus", 2, HELD)])
     return root
 
 
@@ -235,9 +243,9 @@ def pinned_behind_migration(root: Path) -> Path:
 
 
 def pinned_primary(root: Path) -> Path:
-    """prod upgrades to 100.0.1000076 while the primary westus2 stays pinned at 100.0.1000067: blocked."""
-    example_repo(root)
-    apply_edits(root, [prod_version(SUPPORTED), pin("westus2", 3, "100.0.1000067")])
+    """prod deployed at 100.0.1000073 upgrades to 100.0.1000076 while the primary westus2 stays pinned: blocked."""
+    example_repo(root, [prod_version(HELD)])
+    apply_edits(root, [from_held(), pin("westus2", 3, HELD)])
     return root
 
 

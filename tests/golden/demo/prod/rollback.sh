@@ -30,6 +30,7 @@ dry_run=0
 from=1
 current=0
 done_regions=' '
+checked_regions=''
 secrets_dir=${ROLLPLAN_SECRETS_DIR:-}
 
 usage() {
@@ -262,13 +263,24 @@ check_live() {
     printf 'once the cause is fixed, resume with: %s --from %d\n' "$0" "$current" >&2
     exit "$status"
   fi
+  checked_regions+="$region "
   if [[ "$verdict" == skip ]]; then
     done_regions+="$region "
   fi
 }
 
-# True, after saying so, for a change step of a region its live check found done.
+# True, after saying so, for a change step of a region its live check found done;
+# for a step of the whole environment (''), when every region checked was found done.
 skipped() {
+  if [[ -z "$1" ]]; then
+    local region
+    [[ -n "$checked_regions" ]] || return 1
+    for region in $checked_regions; do
+      [[ "$done_regions" == *" $region "* ]] || return 1
+    done
+    printf '    skipped: every region checked so far is already done (see the live checks)\n'
+    return 0
+  fi
   if [[ "$done_regions" == *" $1 "* ]]; then
     printf '    skipped: %s needs no change here (see its live check)\n' "$1"
     return 0
@@ -278,8 +290,8 @@ skipped() {
 
 step_1() {
   begin_step 1 preflight centralus 'check the live t100 in centralus against the plan before it is restored (base chart 100.0.1000067, values 01aa19e59fe6, target chart 100.0.1000076, values 202709366df0): at base, skip it; at target or in between, restore it; anything else stops the script' || return 0
-  show_command 'rollplan preflight --region centralus --mode rollback --base 100.0.1000067@01aa19e59fe6762b0f0a553d3b54ce89310f6a38198bbc51aa369d69fcc5ccdd --target 100.0.1000076@202709366df0149d1c00f31202cbe2d3517ec3ab7f7ccc536c9c5a36f678ddbc --secret-words key,passwd,password,pwd,secret,token --secret-path tenant.redis.password -- helm get metadata t100 --kube-context prod-centralus -n voice -o json -- helm get values t100 --kube-context prod-centralus -n voice -o json'
-  check_live centralus rollplan preflight --region centralus --mode rollback --base 100.0.1000067@01aa19e59fe6762b0f0a553d3b54ce89310f6a38198bbc51aa369d69fcc5ccdd --target 100.0.1000076@202709366df0149d1c00f31202cbe2d3517ec3ab7f7ccc536c9c5a36f678ddbc --secret-words key,passwd,password,pwd,secret,token --secret-path tenant.redis.password -- helm get metadata t100 --kube-context prod-centralus -n voice -o json -- helm get values t100 --kube-context prod-centralus -n voice -o json
+  show_command 'rollplan preflight --region centralus --mode rollback --base 100.0.1000067@01aa19e59fe6762b0f0a553d3b54ce89310f6a38198bbc51aa369d69fcc5ccdd --target 100.0.1000076@202709366df0149d1c00f31202cbe2d3517ec3ab7f7ccc536c9c5a36f678ddbc --secret-words key,passwd,password,pwd,secret,token --secret-path tenant.redis.password -- helm get metadata t100 --kube-context prod-centralus -n voice -o json -- helm get values t100 --kube-context prod-centralus -n voice -o json -- kubectl --context prod-centralus -n voice get statefulset/t100 -o '"'"'jsonpath={.spec.replicas}'"'"''
+  check_live centralus rollplan preflight --region centralus --mode rollback --base 100.0.1000067@01aa19e59fe6762b0f0a553d3b54ce89310f6a38198bbc51aa369d69fcc5ccdd --target 100.0.1000076@202709366df0149d1c00f31202cbe2d3517ec3ab7f7ccc536c9c5a36f678ddbc --secret-words key,passwd,password,pwd,secret,token --secret-path tenant.redis.password -- helm get metadata t100 --kube-context prod-centralus -n voice -o json -- helm get values t100 --kube-context prod-centralus -n voice -o json -- kubectl --context prod-centralus -n voice get statefulset/t100 -o 'jsonpath={.spec.replicas}'
 }
 
 # Single quotes keep these words literal: their '$', '`' and '\' are data.
@@ -305,8 +317,8 @@ step_4() {
 
 step_5() {
   begin_step 5 preflight eastus 'check the live t100 in eastus against the plan before it is restored (base chart 100.0.1000067, values b35876f55941, target chart 100.0.1000076, values e30b5a0ecb14): at base, skip it; at target or in between, restore it; anything else stops the script' || return 0
-  show_command 'rollplan preflight --region eastus --mode rollback --base 100.0.1000067@b35876f559410be10519d2b3b4cbf97e791c286cb6963d41858bbc3fde052638 --target 100.0.1000076@e30b5a0ecb14b32c784960b9a7bae353af70f3aa653a3c7cf44824747576942f --secret-words key,passwd,password,pwd,secret,token --secret-path tenant.redis.password -- helm get metadata t100 --kube-context prod-eastus -n voice -o json -- helm get values t100 --kube-context prod-eastus -n voice -o json'
-  check_live eastus rollplan preflight --region eastus --mode rollback --base 100.0.1000067@b35876f559410be10519d2b3b4cbf97e791c286cb6963d41858bbc3fde052638 --target 100.0.1000076@e30b5a0ecb14b32c784960b9a7bae353af70f3aa653a3c7cf44824747576942f --secret-words key,passwd,password,pwd,secret,token --secret-path tenant.redis.password -- helm get metadata t100 --kube-context prod-eastus -n voice -o json -- helm get values t100 --kube-context prod-eastus -n voice -o json
+  show_command 'rollplan preflight --region eastus --mode rollback --base 100.0.1000067@b35876f559410be10519d2b3b4cbf97e791c286cb6963d41858bbc3fde052638 --target 100.0.1000076@e30b5a0ecb14b32c784960b9a7bae353af70f3aa653a3c7cf44824747576942f --secret-words key,passwd,password,pwd,secret,token --secret-path tenant.redis.password -- helm get metadata t100 --kube-context prod-eastus -n voice -o json -- helm get values t100 --kube-context prod-eastus -n voice -o json -- kubectl --context prod-eastus -n voice get statefulset/t100 -o '"'"'jsonpath={.spec.replicas}'"'"''
+  check_live eastus rollplan preflight --region eastus --mode rollback --base 100.0.1000067@b35876f559410be10519d2b3b4cbf97e791c286cb6963d41858bbc3fde052638 --target 100.0.1000076@e30b5a0ecb14b32c784960b9a7bae353af70f3aa653a3c7cf44824747576942f --secret-words key,passwd,password,pwd,secret,token --secret-path tenant.redis.password -- helm get metadata t100 --kube-context prod-eastus -n voice -o json -- helm get values t100 --kube-context prod-eastus -n voice -o json -- kubectl --context prod-eastus -n voice get statefulset/t100 -o 'jsonpath={.spec.replicas}'
 }
 
 # Single quotes keep these words literal: their '$', '`' and '\' are data.
@@ -332,8 +344,8 @@ step_8() {
 
 step_9() {
   begin_step 9 preflight westus2 'check the live t100 in westus2 against the plan before it is restored (base chart 100.0.1000067, values 51a58ef8b6a4, target chart 100.0.1000076, values e24235487126): at base, skip it; at target or in between, restore it; anything else stops the script' || return 0
-  show_command 'rollplan preflight --region westus2 --mode rollback --base 100.0.1000067@51a58ef8b6a4c53bba068c1a9b2a219b724336876b5bf8170b00b1803b700a67 --target 100.0.1000076@e242354871263d43cd33276d5badfe2b74257cd92aa5de13bc2f47e1ff0e2792 --secret-words key,passwd,password,pwd,secret,token --secret-path tenant.redis.password -- helm get metadata t100 --kube-context prod-westus2 -n voice -o json -- helm get values t100 --kube-context prod-westus2 -n voice -o json'
-  check_live westus2 rollplan preflight --region westus2 --mode rollback --base 100.0.1000067@51a58ef8b6a4c53bba068c1a9b2a219b724336876b5bf8170b00b1803b700a67 --target 100.0.1000076@e242354871263d43cd33276d5badfe2b74257cd92aa5de13bc2f47e1ff0e2792 --secret-words key,passwd,password,pwd,secret,token --secret-path tenant.redis.password -- helm get metadata t100 --kube-context prod-westus2 -n voice -o json -- helm get values t100 --kube-context prod-westus2 -n voice -o json
+  show_command 'rollplan preflight --region westus2 --mode rollback --base 100.0.1000067@51a58ef8b6a4c53bba068c1a9b2a219b724336876b5bf8170b00b1803b700a67 --target 100.0.1000076@e242354871263d43cd33276d5badfe2b74257cd92aa5de13bc2f47e1ff0e2792 --secret-words key,passwd,password,pwd,secret,token --secret-path tenant.redis.password -- helm get metadata t100 --kube-context prod-westus2 -n voice -o json -- helm get values t100 --kube-context prod-westus2 -n voice -o json -- kubectl --context prod-westus2 -n voice get statefulset/t100 -o '"'"'jsonpath={.spec.replicas}'"'"''
+  check_live westus2 rollplan preflight --region westus2 --mode rollback --base 100.0.1000067@51a58ef8b6a4c53bba068c1a9b2a219b724336876b5bf8170b00b1803b700a67 --target 100.0.1000076@e242354871263d43cd33276d5badfe2b74257cd92aa5de13bc2f47e1ff0e2792 --secret-words key,passwd,password,pwd,secret,token --secret-path tenant.redis.password -- helm get metadata t100 --kube-context prod-westus2 -n voice -o json -- helm get values t100 --kube-context prod-westus2 -n voice -o json -- kubectl --context prod-westus2 -n voice get statefulset/t100 -o 'jsonpath={.spec.replicas}'
 }
 
 # Single quotes keep these words literal: their '$', '`' and '\' are data.

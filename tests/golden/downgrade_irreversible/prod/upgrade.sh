@@ -33,6 +33,7 @@ dry_run=0
 from=1
 current=0
 done_regions=' '
+checked_regions=''
 secrets_dir=${ROLLPLAN_SECRETS_DIR:-}
 
 usage() {
@@ -268,13 +269,24 @@ check_live() {
     printf 'once the cause is fixed, resume with: %s --from %d\n' "$0" "$current" >&2
     exit "$status"
   fi
+  checked_regions+="$region "
   if [[ "$verdict" == skip ]]; then
     done_regions+="$region "
   fi
 }
 
-# True, after saying so, for a change step of a region its live check found done.
+# True, after saying so, for a change step of a region its live check found done;
+# for a step of the whole environment (''), when every region checked was found done.
 skipped() {
+  if [[ -z "$1" ]]; then
+    local region
+    [[ -n "$checked_regions" ]] || return 1
+    for region in $checked_regions; do
+      [[ "$done_regions" == *" $region "* ]] || return 1
+    done
+    printf '    skipped: every region checked so far is already done (see the live checks)\n'
+    return 0
+  fi
   if [[ "$done_regions" == *" $1 "* ]]; then
     printf '    skipped: %s needs no change here (see its live check)\n' "$1"
     return 0
@@ -284,20 +296,20 @@ skipped() {
 
 step_1() {
   begin_step 1 preflight westus2 'check the live t100 in westus2 against the plan before it changes (base chart 100.0.1000079, values 6ba89e0854a4, target chart 100.0.1000076, values e24235487126): at base, go on; at target, skip its change steps; anything else stops the script' || return 0
-  show_command 'rollplan preflight --region westus2 --mode forward --base 100.0.1000079@6ba89e0854a4650e7a7e701f76f6eb7ea6a099d69fed77d105e4577e6eb77a3d --target 100.0.1000076@e242354871263d43cd33276d5badfe2b74257cd92aa5de13bc2f47e1ff0e2792 --secret-words key,passwd,password,pwd,secret,token --secret-path tenant.redis.password -- helm get metadata t100 --kube-context prod-westus2 -n voice -o json -- helm get values t100 --kube-context prod-westus2 -n voice -o json'
-  check_live westus2 rollplan preflight --region westus2 --mode forward --base 100.0.1000079@6ba89e0854a4650e7a7e701f76f6eb7ea6a099d69fed77d105e4577e6eb77a3d --target 100.0.1000076@e242354871263d43cd33276d5badfe2b74257cd92aa5de13bc2f47e1ff0e2792 --secret-words key,passwd,password,pwd,secret,token --secret-path tenant.redis.password -- helm get metadata t100 --kube-context prod-westus2 -n voice -o json -- helm get values t100 --kube-context prod-westus2 -n voice -o json
+  show_command 'rollplan preflight --region westus2 --mode forward --base 100.0.1000079@6ba89e0854a4650e7a7e701f76f6eb7ea6a099d69fed77d105e4577e6eb77a3d --target 100.0.1000076@e242354871263d43cd33276d5badfe2b74257cd92aa5de13bc2f47e1ff0e2792 --secret-words key,passwd,password,pwd,secret,token --secret-path tenant.redis.password --resume upgrade.sh:8 -- helm get metadata t100 --kube-context prod-westus2 -n voice -o json -- helm get values t100 --kube-context prod-westus2 -n voice -o json -- kubectl --context prod-westus2 -n voice get statefulset/t100 -o '"'"'jsonpath={.spec.replicas}'"'"''
+  check_live westus2 rollplan preflight --region westus2 --mode forward --base 100.0.1000079@6ba89e0854a4650e7a7e701f76f6eb7ea6a099d69fed77d105e4577e6eb77a3d --target 100.0.1000076@e242354871263d43cd33276d5badfe2b74257cd92aa5de13bc2f47e1ff0e2792 --secret-words key,passwd,password,pwd,secret,token --secret-path tenant.redis.password --resume upgrade.sh:8 -- helm get metadata t100 --kube-context prod-westus2 -n voice -o json -- helm get values t100 --kube-context prod-westus2 -n voice -o json -- kubectl --context prod-westus2 -n voice get statefulset/t100 -o 'jsonpath={.spec.replicas}'
 }
 
 step_2() {
   begin_step 2 preflight eastus 'check the live t100 in eastus against the plan before it changes (base chart 100.0.1000079, values d17400fe608d, target chart 100.0.1000076, values fa58387419e7): at base, go on; at target, skip its change steps; anything else stops the script' || return 0
-  show_command 'rollplan preflight --region eastus --mode forward --base 100.0.1000079@d17400fe608d5f40f2e6b1cb758d7e61f8fcd76cc10f36256dc31ed8ae519efc --target 100.0.1000076@fa58387419e77cc8925a84f4d94f873886d199137d7649c501d7e3897c6bca34 --secret-words key,passwd,password,pwd,secret,token --secret-path tenant.redis.password -- helm get metadata t100 --kube-context prod-eastus -n voice -o json -- helm get values t100 --kube-context prod-eastus -n voice -o json'
-  check_live eastus rollplan preflight --region eastus --mode forward --base 100.0.1000079@d17400fe608d5f40f2e6b1cb758d7e61f8fcd76cc10f36256dc31ed8ae519efc --target 100.0.1000076@fa58387419e77cc8925a84f4d94f873886d199137d7649c501d7e3897c6bca34 --secret-words key,passwd,password,pwd,secret,token --secret-path tenant.redis.password -- helm get metadata t100 --kube-context prod-eastus -n voice -o json -- helm get values t100 --kube-context prod-eastus -n voice -o json
+  show_command 'rollplan preflight --region eastus --mode forward --base 100.0.1000079@d17400fe608d5f40f2e6b1cb758d7e61f8fcd76cc10f36256dc31ed8ae519efc --target 100.0.1000076@fa58387419e77cc8925a84f4d94f873886d199137d7649c501d7e3897c6bca34 --secret-words key,passwd,password,pwd,secret,token --secret-path tenant.redis.password --resume upgrade.sh:8 -- helm get metadata t100 --kube-context prod-eastus -n voice -o json -- helm get values t100 --kube-context prod-eastus -n voice -o json -- kubectl --context prod-eastus -n voice get statefulset/t100 -o '"'"'jsonpath={.spec.replicas}'"'"''
+  check_live eastus rollplan preflight --region eastus --mode forward --base 100.0.1000079@d17400fe608d5f40f2e6b1cb758d7e61f8fcd76cc10f36256dc31ed8ae519efc --target 100.0.1000076@fa58387419e77cc8925a84f4d94f873886d199137d7649c501d7e3897c6bca34 --secret-words key,passwd,password,pwd,secret,token --secret-path tenant.redis.password --resume upgrade.sh:8 -- helm get metadata t100 --kube-context prod-eastus -n voice -o json -- helm get values t100 --kube-context prod-eastus -n voice -o json -- kubectl --context prod-eastus -n voice get statefulset/t100 -o 'jsonpath={.spec.replicas}'
 }
 
 step_3() {
   begin_step 3 preflight centralus 'check the live t100 in centralus against the plan before it changes (base chart 100.0.1000079, values d27f19f8b342, target chart 100.0.1000076, values 202709366df0): at base, go on; at target, skip its change steps; anything else stops the script' || return 0
-  show_command 'rollplan preflight --region centralus --mode forward --base 100.0.1000079@d27f19f8b342266069e9953abd8acfe89207a1556e86addfbd6ef5f9c1aa7864 --target 100.0.1000076@202709366df0149d1c00f31202cbe2d3517ec3ab7f7ccc536c9c5a36f678ddbc --secret-words key,passwd,password,pwd,secret,token --secret-path tenant.redis.password -- helm get metadata t100 --kube-context prod-centralus -n voice -o json -- helm get values t100 --kube-context prod-centralus -n voice -o json'
-  check_live centralus rollplan preflight --region centralus --mode forward --base 100.0.1000079@d27f19f8b342266069e9953abd8acfe89207a1556e86addfbd6ef5f9c1aa7864 --target 100.0.1000076@202709366df0149d1c00f31202cbe2d3517ec3ab7f7ccc536c9c5a36f678ddbc --secret-words key,passwd,password,pwd,secret,token --secret-path tenant.redis.password -- helm get metadata t100 --kube-context prod-centralus -n voice -o json -- helm get values t100 --kube-context prod-centralus -n voice -o json
+  show_command 'rollplan preflight --region centralus --mode forward --base 100.0.1000079@d27f19f8b342266069e9953abd8acfe89207a1556e86addfbd6ef5f9c1aa7864 --target 100.0.1000076@202709366df0149d1c00f31202cbe2d3517ec3ab7f7ccc536c9c5a36f678ddbc --secret-words key,passwd,password,pwd,secret,token --secret-path tenant.redis.password --resume upgrade.sh:8 -- helm get metadata t100 --kube-context prod-centralus -n voice -o json -- helm get values t100 --kube-context prod-centralus -n voice -o json -- kubectl --context prod-centralus -n voice get statefulset/t100 -o '"'"'jsonpath={.spec.replicas}'"'"''
+  check_live centralus rollplan preflight --region centralus --mode forward --base 100.0.1000079@d27f19f8b342266069e9953abd8acfe89207a1556e86addfbd6ef5f9c1aa7864 --target 100.0.1000076@202709366df0149d1c00f31202cbe2d3517ec3ab7f7ccc536c9c5a36f678ddbc --secret-words key,passwd,password,pwd,secret,token --secret-path tenant.redis.password --resume upgrade.sh:8 -- helm get metadata t100 --kube-context prod-centralus -n voice -o json -- helm get values t100 --kube-context prod-centralus -n voice -o json -- kubectl --context prod-centralus -n voice get statefulset/t100 -o 'jsonpath={.spec.replicas}'
 }
 
 step_4() {
@@ -333,6 +345,7 @@ step_7() {
 
 step_8() {
   begin_step 8 restore '' 'restore the database backup taken before the irreversible migration of 100.0.1000079: the older release cannot read the migrated database' || return 0
+  skipped '' && return 0
   show_risk 'every write made since the backup taken before 100.0.1000079 is lost'
   printf '    %s: %s\n' 'GUARDS DATA' 'restore the database backup taken before the irreversible migration of 100.0.1000079: the older release cannot read the migrated database'
   guard all-database-restore 'Run it? [y/N]'

@@ -27,6 +27,7 @@ dry_run=0
 from=1
 current=0
 done_regions=' '
+checked_regions=''
 
 usage() {
   printf '%s\n' \
@@ -222,13 +223,24 @@ check_live() {
     printf 'once the cause is fixed, resume with: %s --from %d\n' "$0" "$current" >&2
     exit "$status"
   fi
+  checked_regions+="$region "
   if [[ "$verdict" == skip ]]; then
     done_regions+="$region "
   fi
 }
 
-# True, after saying so, for a change step of a region its live check found done.
+# True, after saying so, for a change step of a region its live check found done;
+# for a step of the whole environment (''), when every region checked was found done.
 skipped() {
+  if [[ -z "$1" ]]; then
+    local region
+    [[ -n "$checked_regions" ]] || return 1
+    for region in $checked_regions; do
+      [[ "$done_regions" == *" $region "* ]] || return 1
+    done
+    printf '    skipped: every region checked so far is already done (see the live checks)\n'
+    return 0
+  fi
   if [[ "$done_regions" == *" $1 "* ]]; then
     printf '    skipped: %s needs no change here (see its live check)\n' "$1"
     return 0
@@ -238,8 +250,8 @@ skipped() {
 
 step_1() {
   begin_step 1 preflight westus2 'check the live shop in westus2 against the plan before it changes (base chart 1.4.0, values d187ec1bcba1, target chart 1.5.1, values 5edec24cd114): at base, go on; at target, skip its change steps; anything else stops the script' || return 0
-  show_command 'rollplan preflight --region westus2 --mode forward --base 1.4.0@d187ec1bcba1cfa1f00b567cfd66340e64ae0efa5b18da1057916b6972eff1d7 --target 1.5.1@5edec24cd1145bba95b6522689a7abf673edaf5dce1e0fa1897a99e8ccac649e --secret-words key,passwd,password,pwd,secret,token -- helm get metadata shop --kube-context aks-westus2 -n web -o json -- helm get values shop --kube-context aks-westus2 -n web -o json'
-  check_live westus2 rollplan preflight --region westus2 --mode forward --base 1.4.0@d187ec1bcba1cfa1f00b567cfd66340e64ae0efa5b18da1057916b6972eff1d7 --target 1.5.1@5edec24cd1145bba95b6522689a7abf673edaf5dce1e0fa1897a99e8ccac649e --secret-words key,passwd,password,pwd,secret,token -- helm get metadata shop --kube-context aks-westus2 -n web -o json -- helm get values shop --kube-context aks-westus2 -n web -o json
+  show_command 'rollplan preflight --region westus2 --mode forward --base 1.4.0@d187ec1bcba1cfa1f00b567cfd66340e64ae0efa5b18da1057916b6972eff1d7 --target 1.5.1@5edec24cd1145bba95b6522689a7abf673edaf5dce1e0fa1897a99e8ccac649e --secret-words key,passwd,password,pwd,secret,token -- helm get metadata shop --kube-context aks-westus2 -n web -o json -- helm get values shop --kube-context aks-westus2 -n web -o json -- kubectl --context aks-westus2 -n web get deployment/shop -o '"'"'jsonpath={.spec.replicas}'"'"''
+  check_live westus2 rollplan preflight --region westus2 --mode forward --base 1.4.0@d187ec1bcba1cfa1f00b567cfd66340e64ae0efa5b18da1057916b6972eff1d7 --target 1.5.1@5edec24cd1145bba95b6522689a7abf673edaf5dce1e0fa1897a99e8ccac649e --secret-words key,passwd,password,pwd,secret,token -- helm get metadata shop --kube-context aks-westus2 -n web -o json -- helm get values shop --kube-context aks-westus2 -n web -o json -- kubectl --context aks-westus2 -n web get deployment/shop -o 'jsonpath={.spec.replicas}'
 }
 
 step_2() {
@@ -269,8 +281,8 @@ step_5() {
 
 step_6() {
   begin_step 6 preflight eastus 'check the live shop in eastus against the plan before it changes (base chart 1.4.0, values 96a5e52450e6, target chart 1.5.1, values 4af54b2f7043): at base, go on; at target, skip its change steps; anything else stops the script' || return 0
-  show_command 'rollplan preflight --region eastus --mode forward --base 1.4.0@96a5e52450e61505d5a8f56086332a3149c1cd5c4c94769b9fc2e15dfaa1279c --target 1.5.1@4af54b2f704387c6945eca58322daffbcd741d99ddaf602b644ac0dca1e7a71d --secret-words key,passwd,password,pwd,secret,token -- helm get metadata shop --kube-context aks-eastus -n web -o json -- helm get values shop --kube-context aks-eastus -n web -o json'
-  check_live eastus rollplan preflight --region eastus --mode forward --base 1.4.0@96a5e52450e61505d5a8f56086332a3149c1cd5c4c94769b9fc2e15dfaa1279c --target 1.5.1@4af54b2f704387c6945eca58322daffbcd741d99ddaf602b644ac0dca1e7a71d --secret-words key,passwd,password,pwd,secret,token -- helm get metadata shop --kube-context aks-eastus -n web -o json -- helm get values shop --kube-context aks-eastus -n web -o json
+  show_command 'rollplan preflight --region eastus --mode forward --base 1.4.0@96a5e52450e61505d5a8f56086332a3149c1cd5c4c94769b9fc2e15dfaa1279c --target 1.5.1@4af54b2f704387c6945eca58322daffbcd741d99ddaf602b644ac0dca1e7a71d --secret-words key,passwd,password,pwd,secret,token -- helm get metadata shop --kube-context aks-eastus -n web -o json -- helm get values shop --kube-context aks-eastus -n web -o json -- kubectl --context aks-eastus -n web get deployment/shop -o '"'"'jsonpath={.spec.replicas}'"'"''
+  check_live eastus rollplan preflight --region eastus --mode forward --base 1.4.0@96a5e52450e61505d5a8f56086332a3149c1cd5c4c94769b9fc2e15dfaa1279c --target 1.5.1@4af54b2f704387c6945eca58322daffbcd741d99ddaf602b644ac0dca1e7a71d --secret-words key,passwd,password,pwd,secret,token -- helm get metadata shop --kube-context aks-eastus -n web -o json -- helm get values shop --kube-context aks-eastus -n web -o json -- kubectl --context aks-eastus -n web get deployment/shop -o 'jsonpath={.spec.replicas}'
 }
 
 step_7() {

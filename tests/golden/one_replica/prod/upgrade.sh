@@ -30,6 +30,7 @@ dry_run=0
 from=1
 current=0
 done_regions=' '
+checked_regions=''
 secrets_dir=${ROLLPLAN_SECRETS_DIR:-}
 
 usage() {
@@ -262,13 +263,24 @@ check_live() {
     printf 'once the cause is fixed, resume with: %s --from %d\n' "$0" "$current" >&2
     exit "$status"
   fi
+  checked_regions+="$region "
   if [[ "$verdict" == skip ]]; then
     done_regions+="$region "
   fi
 }
 
-# True, after saying so, for a change step of a region its live check found done.
+# True, after saying so, for a change step of a region its live check found done;
+# for a step of the whole environment (''), when every region checked was found done.
 skipped() {
+  if [[ -z "$1" ]]; then
+    local region
+    [[ -n "$checked_regions" ]] || return 1
+    for region in $checked_regions; do
+      [[ "$done_regions" == *" $region "* ]] || return 1
+    done
+    printf '    skipped: every region checked so far is already done (see the live checks)\n'
+    return 0
+  fi
   if [[ "$done_regions" == *" $1 "* ]]; then
     printf '    skipped: %s needs no change here (see its live check)\n' "$1"
     return 0
@@ -278,8 +290,8 @@ skipped() {
 
 step_1() {
   begin_step 1 preflight westus2 'check the live t100 in westus2 against the plan before it changes (base chart 100.0.1000067, values 51a58ef8b6a4, target chart 100.0.1000076, values e24235487126): at base, go on; at target, skip its change steps; anything else stops the script' || return 0
-  show_command 'rollplan preflight --region westus2 --mode forward --base 100.0.1000067@51a58ef8b6a4c53bba068c1a9b2a219b724336876b5bf8170b00b1803b700a67 --target 100.0.1000076@e242354871263d43cd33276d5badfe2b74257cd92aa5de13bc2f47e1ff0e2792 --secret-words key,passwd,password,pwd,secret,token --secret-path tenant.redis.password -- helm get metadata t100 --kube-context prod-westus2 -n voice -o json -- helm get values t100 --kube-context prod-westus2 -n voice -o json'
-  check_live westus2 rollplan preflight --region westus2 --mode forward --base 100.0.1000067@51a58ef8b6a4c53bba068c1a9b2a219b724336876b5bf8170b00b1803b700a67 --target 100.0.1000076@e242354871263d43cd33276d5badfe2b74257cd92aa5de13bc2f47e1ff0e2792 --secret-words key,passwd,password,pwd,secret,token --secret-path tenant.redis.password -- helm get metadata t100 --kube-context prod-westus2 -n voice -o json -- helm get values t100 --kube-context prod-westus2 -n voice -o json
+  show_command 'rollplan preflight --region westus2 --mode forward --base 100.0.1000067@51a58ef8b6a4c53bba068c1a9b2a219b724336876b5bf8170b00b1803b700a67 --target 100.0.1000076@e242354871263d43cd33276d5badfe2b74257cd92aa5de13bc2f47e1ff0e2792 --secret-words key,passwd,password,pwd,secret,token --secret-path tenant.redis.password -- helm get metadata t100 --kube-context prod-westus2 -n voice -o json -- helm get values t100 --kube-context prod-westus2 -n voice -o json -- kubectl --context prod-westus2 -n voice get statefulset/t100 -o '"'"'jsonpath={.spec.replicas}'"'"''
+  check_live westus2 rollplan preflight --region westus2 --mode forward --base 100.0.1000067@51a58ef8b6a4c53bba068c1a9b2a219b724336876b5bf8170b00b1803b700a67 --target 100.0.1000076@e242354871263d43cd33276d5badfe2b74257cd92aa5de13bc2f47e1ff0e2792 --secret-words key,passwd,password,pwd,secret,token --secret-path tenant.redis.password -- helm get metadata t100 --kube-context prod-westus2 -n voice -o json -- helm get values t100 --kube-context prod-westus2 -n voice -o json -- kubectl --context prod-westus2 -n voice get statefulset/t100 -o 'jsonpath={.spec.replicas}'
 }
 
 step_2() {
@@ -324,8 +336,8 @@ step_7() {
 
 step_8() {
   begin_step 8 preflight eastus 'check the live t100 in eastus against the plan before it changes (base chart 100.0.1000067, values b35876f55941, target chart 100.0.1000076, values fa58387419e7): at base, go on; at target, skip its change steps; anything else stops the script' || return 0
-  show_command 'rollplan preflight --region eastus --mode forward --base 100.0.1000067@b35876f559410be10519d2b3b4cbf97e791c286cb6963d41858bbc3fde052638 --target 100.0.1000076@fa58387419e77cc8925a84f4d94f873886d199137d7649c501d7e3897c6bca34 --secret-words key,passwd,password,pwd,secret,token --secret-path tenant.redis.password -- helm get metadata t100 --kube-context prod-eastus -n voice -o json -- helm get values t100 --kube-context prod-eastus -n voice -o json'
-  check_live eastus rollplan preflight --region eastus --mode forward --base 100.0.1000067@b35876f559410be10519d2b3b4cbf97e791c286cb6963d41858bbc3fde052638 --target 100.0.1000076@fa58387419e77cc8925a84f4d94f873886d199137d7649c501d7e3897c6bca34 --secret-words key,passwd,password,pwd,secret,token --secret-path tenant.redis.password -- helm get metadata t100 --kube-context prod-eastus -n voice -o json -- helm get values t100 --kube-context prod-eastus -n voice -o json
+  show_command 'rollplan preflight --region eastus --mode forward --base 100.0.1000067@b35876f559410be10519d2b3b4cbf97e791c286cb6963d41858bbc3fde052638 --target 100.0.1000076@fa58387419e77cc8925a84f4d94f873886d199137d7649c501d7e3897c6bca34 --secret-words key,passwd,password,pwd,secret,token --secret-path tenant.redis.password -- helm get metadata t100 --kube-context prod-eastus -n voice -o json -- helm get values t100 --kube-context prod-eastus -n voice -o json -- kubectl --context prod-eastus -n voice get statefulset/t100 -o '"'"'jsonpath={.spec.replicas}'"'"''
+  check_live eastus rollplan preflight --region eastus --mode forward --base 100.0.1000067@b35876f559410be10519d2b3b4cbf97e791c286cb6963d41858bbc3fde052638 --target 100.0.1000076@fa58387419e77cc8925a84f4d94f873886d199137d7649c501d7e3897c6bca34 --secret-words key,passwd,password,pwd,secret,token --secret-path tenant.redis.password -- helm get metadata t100 --kube-context prod-eastus -n voice -o json -- helm get values t100 --kube-context prod-eastus -n voice -o json -- kubectl --context prod-eastus -n voice get statefulset/t100 -o 'jsonpath={.spec.replicas}'
 }
 
 step_9() {
@@ -363,8 +375,8 @@ step_13() {
 
 step_14() {
   begin_step 14 preflight centralus 'check the live t100 in centralus against the plan before it changes (base chart 100.0.1000067, values e0e059865ddb, target chart 100.0.1000076, values c393b8f147c9): at base, go on; at target, skip its change steps; anything else stops the script' || return 0
-  show_command 'rollplan preflight --region centralus --mode forward --base 100.0.1000067@e0e059865ddbf82cba33acb57d6dcde8343ac20ff2c35d5b5f0b6fb45daa2498 --target 100.0.1000076@c393b8f147c91a6fe2138062cbc3ef5903247b9e048747ec69525f521cc7d2b8 --secret-words key,passwd,password,pwd,secret,token --secret-path tenant.redis.password -- helm get metadata t100 --kube-context prod-centralus -n voice -o json -- helm get values t100 --kube-context prod-centralus -n voice -o json'
-  check_live centralus rollplan preflight --region centralus --mode forward --base 100.0.1000067@e0e059865ddbf82cba33acb57d6dcde8343ac20ff2c35d5b5f0b6fb45daa2498 --target 100.0.1000076@c393b8f147c91a6fe2138062cbc3ef5903247b9e048747ec69525f521cc7d2b8 --secret-words key,passwd,password,pwd,secret,token --secret-path tenant.redis.password -- helm get metadata t100 --kube-context prod-centralus -n voice -o json -- helm get values t100 --kube-context prod-centralus -n voice -o json
+  show_command 'rollplan preflight --region centralus --mode forward --base 100.0.1000067@e0e059865ddbf82cba33acb57d6dcde8343ac20ff2c35d5b5f0b6fb45daa2498 --target 100.0.1000076@c393b8f147c91a6fe2138062cbc3ef5903247b9e048747ec69525f521cc7d2b8 --secret-words key,passwd,password,pwd,secret,token --secret-path tenant.redis.password -- helm get metadata t100 --kube-context prod-centralus -n voice -o json -- helm get values t100 --kube-context prod-centralus -n voice -o json -- kubectl --context prod-centralus -n voice get statefulset/t100 -o '"'"'jsonpath={.spec.replicas}'"'"''
+  check_live centralus rollplan preflight --region centralus --mode forward --base 100.0.1000067@e0e059865ddbf82cba33acb57d6dcde8343ac20ff2c35d5b5f0b6fb45daa2498 --target 100.0.1000076@c393b8f147c91a6fe2138062cbc3ef5903247b9e048747ec69525f521cc7d2b8 --secret-words key,passwd,password,pwd,secret,token --secret-path tenant.redis.password -- helm get metadata t100 --kube-context prod-centralus -n voice -o json -- helm get values t100 --kube-context prod-centralus -n voice -o json -- kubectl --context prod-centralus -n voice get statefulset/t100 -o 'jsonpath={.spec.replicas}'
 }
 
 step_15() {

@@ -30,6 +30,7 @@ dry_run=0
 from=1
 current=0
 done_regions=' '
+checked_regions=''
 secrets_dir=${ROLLPLAN_SECRETS_DIR:-}
 
 usage() {
@@ -262,13 +263,24 @@ check_live() {
     printf 'once the cause is fixed, resume with: %s --from %d\n' "$0" "$current" >&2
     exit "$status"
   fi
+  checked_regions+="$region "
   if [[ "$verdict" == skip ]]; then
     done_regions+="$region "
   fi
 }
 
-# True, after saying so, for a change step of a region its live check found done.
+# True, after saying so, for a change step of a region its live check found done;
+# for a step of the whole environment (''), when every region checked was found done.
 skipped() {
+  if [[ -z "$1" ]]; then
+    local region
+    [[ -n "$checked_regions" ]] || return 1
+    for region in $checked_regions; do
+      [[ "$done_regions" == *" $region "* ]] || return 1
+    done
+    printf '    skipped: every region checked so far is already done (see the live checks)\n'
+    return 0
+  fi
   if [[ "$done_regions" == *" $1 "* ]]; then
     printf '    skipped: %s needs no change here (see its live check)\n' "$1"
     return 0
@@ -278,12 +290,13 @@ skipped() {
 
 step_1() {
   begin_step 1 preflight eastus 'check the live t100 in eastus against the plan before it changes (base chart 100.0.1000076, values fa58387419e7, target chart 100.0.1000076, values 0cc72ee36462): at base, go on; at target, skip its change steps; anything else stops the script' || return 0
-  show_command 'rollplan preflight --region eastus --mode forward --base 100.0.1000076@fa58387419e77cc8925a84f4d94f873886d199137d7649c501d7e3897c6bca34 --target 100.0.1000076@0cc72ee364627c3e0d686b9db20fbc52775e7cffba62d76a2af225b667f21f96 --secret-words key,passwd,password,pwd,secret,token --secret-path tenant.redis.password -- helm get metadata t100 --kube-context prod-eastus -n voice -o json -- helm get values t100 --kube-context prod-eastus -n voice -o json'
-  check_live eastus rollplan preflight --region eastus --mode forward --base 100.0.1000076@fa58387419e77cc8925a84f4d94f873886d199137d7649c501d7e3897c6bca34 --target 100.0.1000076@0cc72ee364627c3e0d686b9db20fbc52775e7cffba62d76a2af225b667f21f96 --secret-words key,passwd,password,pwd,secret,token --secret-path tenant.redis.password -- helm get metadata t100 --kube-context prod-eastus -n voice -o json -- helm get values t100 --kube-context prod-eastus -n voice -o json
+  show_command 'rollplan preflight --region eastus --mode forward --base 100.0.1000076@fa58387419e77cc8925a84f4d94f873886d199137d7649c501d7e3897c6bca34 --target 100.0.1000076@0cc72ee364627c3e0d686b9db20fbc52775e7cffba62d76a2af225b667f21f96 --secret-words key,passwd,password,pwd,secret,token --secret-path tenant.redis.password -- helm get metadata t100 --kube-context prod-eastus -n voice -o json -- helm get values t100 --kube-context prod-eastus -n voice -o json -- kubectl --context prod-eastus -n voice get statefulset/t100 -o '"'"'jsonpath={.spec.replicas}'"'"''
+  check_live eastus rollplan preflight --region eastus --mode forward --base 100.0.1000076@fa58387419e77cc8925a84f4d94f873886d199137d7649c501d7e3897c6bca34 --target 100.0.1000076@0cc72ee364627c3e0d686b9db20fbc52775e7cffba62d76a2af225b667f21f96 --secret-words key,passwd,password,pwd,secret,token --secret-path tenant.redis.password -- helm get metadata t100 --kube-context prod-eastus -n voice -o json -- helm get values t100 --kube-context prod-eastus -n voice -o json -- kubectl --context prod-eastus -n voice get statefulset/t100 -o 'jsonpath={.spec.replicas}'
 }
 
 step_2() {
   begin_step 2 backup '' 'back up the Tenant Service database before the primary region changes' || return 0
+  skipped '' && return 0
   show_command 'kubectl --context prod-westus2 -n voice exec deploy/tenant-pg-tools -- pg_dump --format=custom --no-owner --file=/backup/t100-pre-upgrade.dump tenant_t100'
   run kubectl --context prod-westus2 -n voice exec deploy/tenant-pg-tools -- pg_dump --format=custom --no-owner --file=/backup/t100-pre-upgrade.dump tenant_t100
 }
@@ -317,8 +330,8 @@ step_6() {
 
 step_7() {
   begin_step 7 preflight westus2 'check the live t100 in westus2 against the plan before it changes (base chart 100.0.1000076, values e24235487126, target chart 100.0.1000076, values e4518a74f93f): at base, go on; at target, skip its change steps; anything else stops the script' || return 0
-  show_command 'rollplan preflight --region westus2 --mode forward --base 100.0.1000076@e242354871263d43cd33276d5badfe2b74257cd92aa5de13bc2f47e1ff0e2792 --target 100.0.1000076@e4518a74f93f02eb39c9845c5e590d590e540c875f3a4a0b0522991280e925a4 --secret-words key,passwd,password,pwd,secret,token --secret-path tenant.redis.password -- helm get metadata t100 --kube-context prod-westus2 -n voice -o json -- helm get values t100 --kube-context prod-westus2 -n voice -o json'
-  check_live westus2 rollplan preflight --region westus2 --mode forward --base 100.0.1000076@e242354871263d43cd33276d5badfe2b74257cd92aa5de13bc2f47e1ff0e2792 --target 100.0.1000076@e4518a74f93f02eb39c9845c5e590d590e540c875f3a4a0b0522991280e925a4 --secret-words key,passwd,password,pwd,secret,token --secret-path tenant.redis.password -- helm get metadata t100 --kube-context prod-westus2 -n voice -o json -- helm get values t100 --kube-context prod-westus2 -n voice -o json
+  show_command 'rollplan preflight --region westus2 --mode forward --base 100.0.1000076@e242354871263d43cd33276d5badfe2b74257cd92aa5de13bc2f47e1ff0e2792 --target 100.0.1000076@e4518a74f93f02eb39c9845c5e590d590e540c875f3a4a0b0522991280e925a4 --secret-words key,passwd,password,pwd,secret,token --secret-path tenant.redis.password -- helm get metadata t100 --kube-context prod-westus2 -n voice -o json -- helm get values t100 --kube-context prod-westus2 -n voice -o json -- kubectl --context prod-westus2 -n voice get statefulset/t100 -o '"'"'jsonpath={.spec.replicas}'"'"''
+  check_live westus2 rollplan preflight --region westus2 --mode forward --base 100.0.1000076@e242354871263d43cd33276d5badfe2b74257cd92aa5de13bc2f47e1ff0e2792 --target 100.0.1000076@e4518a74f93f02eb39c9845c5e590d590e540c875f3a4a0b0522991280e925a4 --secret-words key,passwd,password,pwd,secret,token --secret-path tenant.redis.password -- helm get metadata t100 --kube-context prod-westus2 -n voice -o json -- helm get values t100 --kube-context prod-westus2 -n voice -o json -- kubectl --context prod-westus2 -n voice get statefulset/t100 -o 'jsonpath={.spec.replicas}'
 }
 
 step_8() {
@@ -356,8 +369,8 @@ step_12() {
 
 step_13() {
   begin_step 13 preflight centralus 'check the live t100 in centralus against the plan before it changes (base chart 100.0.1000076, values 202709366df0, target chart 100.0.1000076, values e78f63ee3ccd): at base, go on; at target, skip its change steps; anything else stops the script' || return 0
-  show_command 'rollplan preflight --region centralus --mode forward --base 100.0.1000076@202709366df0149d1c00f31202cbe2d3517ec3ab7f7ccc536c9c5a36f678ddbc --target 100.0.1000076@e78f63ee3ccdac69eefe836303328df51c3396406b45ba75801e7fdfc3df8fef --secret-words key,passwd,password,pwd,secret,token --secret-path tenant.redis.password -- helm get metadata t100 --kube-context prod-centralus -n voice -o json -- helm get values t100 --kube-context prod-centralus -n voice -o json'
-  check_live centralus rollplan preflight --region centralus --mode forward --base 100.0.1000076@202709366df0149d1c00f31202cbe2d3517ec3ab7f7ccc536c9c5a36f678ddbc --target 100.0.1000076@e78f63ee3ccdac69eefe836303328df51c3396406b45ba75801e7fdfc3df8fef --secret-words key,passwd,password,pwd,secret,token --secret-path tenant.redis.password -- helm get metadata t100 --kube-context prod-centralus -n voice -o json -- helm get values t100 --kube-context prod-centralus -n voice -o json
+  show_command 'rollplan preflight --region centralus --mode forward --base 100.0.1000076@202709366df0149d1c00f31202cbe2d3517ec3ab7f7ccc536c9c5a36f678ddbc --target 100.0.1000076@e78f63ee3ccdac69eefe836303328df51c3396406b45ba75801e7fdfc3df8fef --secret-words key,passwd,password,pwd,secret,token --secret-path tenant.redis.password -- helm get metadata t100 --kube-context prod-centralus -n voice -o json -- helm get values t100 --kube-context prod-centralus -n voice -o json -- kubectl --context prod-centralus -n voice get statefulset/t100 -o '"'"'jsonpath={.spec.replicas}'"'"''
+  check_live centralus rollplan preflight --region centralus --mode forward --base 100.0.1000076@202709366df0149d1c00f31202cbe2d3517ec3ab7f7ccc536c9c5a36f678ddbc --target 100.0.1000076@e78f63ee3ccdac69eefe836303328df51c3396406b45ba75801e7fdfc3df8fef --secret-words key,passwd,password,pwd,secret,token --secret-path tenant.redis.password -- helm get metadata t100 --kube-context prod-centralus -n voice -o json -- helm get values t100 --kube-context prod-centralus -n voice -o json -- kubectl --context prod-centralus -n voice get statefulset/t100 -o 'jsonpath={.spec.replicas}'
 }
 
 step_14() {

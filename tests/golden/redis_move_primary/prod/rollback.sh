@@ -33,6 +33,7 @@ dry_run=0
 from=1
 current=0
 done_regions=' '
+checked_regions=''
 secrets_dir=${ROLLPLAN_SECRETS_DIR:-}
 
 usage() {
@@ -268,13 +269,24 @@ check_live() {
     printf 'once the cause is fixed, resume with: %s --from %d\n' "$0" "$current" >&2
     exit "$status"
   fi
+  checked_regions+="$region "
   if [[ "$verdict" == skip ]]; then
     done_regions+="$region "
   fi
 }
 
-# True, after saying so, for a change step of a region its live check found done.
+# True, after saying so, for a change step of a region its live check found done;
+# for a step of the whole environment (''), when every region checked was found done.
 skipped() {
+  if [[ -z "$1" ]]; then
+    local region
+    [[ -n "$checked_regions" ]] || return 1
+    for region in $checked_regions; do
+      [[ "$done_regions" == *" $region "* ]] || return 1
+    done
+    printf '    skipped: every region checked so far is already done (see the live checks)\n'
+    return 0
+  fi
   if [[ "$done_regions" == *" $1 "* ]]; then
     printf '    skipped: %s needs no change here (see its live check)\n' "$1"
     return 0
@@ -284,8 +296,8 @@ skipped() {
 
 step_1() {
   begin_step 1 preflight westus2 'check the live t100 in westus2 against the plan before it is restored (base chart 100.0.1000076, values e24235487126, target chart 100.0.1000076, values fe6e0ab33d26): at base, skip it; at target or in between, restore it; anything else stops the script' || return 0
-  show_command 'rollplan preflight --region westus2 --mode rollback --base 100.0.1000076@e242354871263d43cd33276d5badfe2b74257cd92aa5de13bc2f47e1ff0e2792 --target 100.0.1000076@fe6e0ab33d2679d53a2c2593a7abeabe7cf4c42d577810040badf3d3a4567d3a --secret-words key,passwd,password,pwd,secret,token --secret-path tenant.redis.password -- helm get metadata t100 --kube-context prod-westus2 -n voice -o json -- helm get values t100 --kube-context prod-westus2 -n voice -o json'
-  check_live westus2 rollplan preflight --region westus2 --mode rollback --base 100.0.1000076@e242354871263d43cd33276d5badfe2b74257cd92aa5de13bc2f47e1ff0e2792 --target 100.0.1000076@fe6e0ab33d2679d53a2c2593a7abeabe7cf4c42d577810040badf3d3a4567d3a --secret-words key,passwd,password,pwd,secret,token --secret-path tenant.redis.password -- helm get metadata t100 --kube-context prod-westus2 -n voice -o json -- helm get values t100 --kube-context prod-westus2 -n voice -o json
+  show_command 'rollplan preflight --region westus2 --mode rollback --base 100.0.1000076@e242354871263d43cd33276d5badfe2b74257cd92aa5de13bc2f47e1ff0e2792 --target 100.0.1000076@fe6e0ab33d2679d53a2c2593a7abeabe7cf4c42d577810040badf3d3a4567d3a --secret-words key,passwd,password,pwd,secret,token --secret-path tenant.redis.password -- helm get metadata t100 --kube-context prod-westus2 -n voice -o json -- helm get values t100 --kube-context prod-westus2 -n voice -o json -- kubectl --context prod-westus2 -n voice get statefulset/t100 -o '"'"'jsonpath={.spec.replicas}'"'"''
+  check_live westus2 rollplan preflight --region westus2 --mode rollback --base 100.0.1000076@e242354871263d43cd33276d5badfe2b74257cd92aa5de13bc2f47e1ff0e2792 --target 100.0.1000076@fe6e0ab33d2679d53a2c2593a7abeabe7cf4c42d577810040badf3d3a4567d3a --secret-words key,passwd,password,pwd,secret,token --secret-path tenant.redis.password -- helm get metadata t100 --kube-context prod-westus2 -n voice -o json -- helm get values t100 --kube-context prod-westus2 -n voice -o json -- kubectl --context prod-westus2 -n voice get statefulset/t100 -o 'jsonpath={.spec.replicas}'
 }
 
 # Single quotes keep these words literal: their '$', '`' and '\' are data.

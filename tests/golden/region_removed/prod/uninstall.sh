@@ -33,6 +33,7 @@ dry_run=0
 from=1
 current=0
 done_regions=' '
+checked_regions=''
 
 usage() {
   printf '%s\n' \
@@ -261,13 +262,24 @@ check_live() {
     printf 'once the cause is fixed, resume with: %s --from %d\n' "$0" "$current" >&2
     exit "$status"
   fi
+  checked_regions+="$region "
   if [[ "$verdict" == skip ]]; then
     done_regions+="$region "
   fi
 }
 
-# True, after saying so, for a change step of a region its live check found done.
+# True, after saying so, for a change step of a region its live check found done;
+# for a step of the whole environment (''), when every region checked was found done.
 skipped() {
+  if [[ -z "$1" ]]; then
+    local region
+    [[ -n "$checked_regions" ]] || return 1
+    for region in $checked_regions; do
+      [[ "$done_regions" == *" $region "* ]] || return 1
+    done
+    printf '    skipped: every region checked so far is already done (see the live checks)\n'
+    return 0
+  fi
   if [[ "$done_regions" == *" $1 "* ]]; then
     printf '    skipped: %s needs no change here (see its live check)\n' "$1"
     return 0
@@ -277,8 +289,8 @@ skipped() {
 
 step_1() {
   begin_step 1 preflight eastus 'check the live t100 in eastus against the plan before it changes (base chart 100.0.1000067, values b35876f55941, target no release): at base, go on; at target, skip its change steps; anything else stops the script' || return 0
-  show_command 'rollplan preflight --region eastus --mode forward --base 100.0.1000067@b35876f559410be10519d2b3b4cbf97e791c286cb6963d41858bbc3fde052638 --target none --secret-words key,passwd,password,pwd,secret,token --secret-path tenant.redis.password -- helm get metadata t100 --kube-context prod-eastus -n voice -o json -- helm get values t100 --kube-context prod-eastus -n voice -o json'
-  check_live eastus rollplan preflight --region eastus --mode forward --base 100.0.1000067@b35876f559410be10519d2b3b4cbf97e791c286cb6963d41858bbc3fde052638 --target none --secret-words key,passwd,password,pwd,secret,token --secret-path tenant.redis.password -- helm get metadata t100 --kube-context prod-eastus -n voice -o json -- helm get values t100 --kube-context prod-eastus -n voice -o json
+  show_command 'rollplan preflight --region eastus --mode forward --base 100.0.1000067@b35876f559410be10519d2b3b4cbf97e791c286cb6963d41858bbc3fde052638 --target none --secret-words key,passwd,password,pwd,secret,token --secret-path tenant.redis.password -- helm get metadata t100 --kube-context prod-eastus -n voice -o json -- helm get values t100 --kube-context prod-eastus -n voice -o json -- kubectl --context prod-eastus -n voice get statefulset/t100 -o '"'"'jsonpath={.spec.replicas}'"'"''
+  check_live eastus rollplan preflight --region eastus --mode forward --base 100.0.1000067@b35876f559410be10519d2b3b4cbf97e791c286cb6963d41858bbc3fde052638 --target none --secret-words key,passwd,password,pwd,secret,token --secret-path tenant.redis.password -- helm get metadata t100 --kube-context prod-eastus -n voice -o json -- helm get values t100 --kube-context prod-eastus -n voice -o json -- kubectl --context prod-eastus -n voice get statefulset/t100 -o 'jsonpath={.spec.replicas}'
 }
 
 step_2() {
