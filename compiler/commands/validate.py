@@ -28,6 +28,7 @@ def run(root: Path, envs: Sequence[str], base: str | None = None, *, as_json: bo
                 raise
             # No deployed state to plan against: the specs are valid, the policy could not be checked.
             plans, described, warnings = {}, "none (not a git repository)", [f"{err}: plans not checked"]
+    warnings = [*(note for _, loaded in sorted(specs.environments.items()) for note in loaded.overridden), *warnings]
     for warning in warnings:
         console.warning(warning)
     summary: dict[str, dict[str, Any]] = {

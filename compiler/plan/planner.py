@@ -55,7 +55,7 @@ def plan_environment(inputs: EnvInputs, fingerprint: str) -> Plan:
     found = [_region(profile, n, wave, base.get(n), target.get(n), notes, found_env) for wave, n in enumerate(order)]
     secrets = guard.plan_rules(env, inputs.base.spec if inputs.base else None)
     regions = [replace(r, change=guard.with_prints(r.change, secrets)) for r in found if r is not None]
-    env_risks = [*found_env.risks, *_check(inputs, regions, notes, found_env.problems)]
+    env_risks = [*found_env.risks, *_check(inputs, regions, notes, found_env.problems), *inputs.target.overridden]
     if found_env.move is not None and any(r.change.name == found_env.move.source and r.change.change == "noop"
                                           for r in regions):  # fmt: skip
         env_risks.append(safety.primary_flag_only_risk(found_env.move))
