@@ -115,3 +115,9 @@ def test_fingerprint_differing_paths_names_paths_not_secrets() -> None:
     live = {"images": {"tenant": {"tag": "1.2"}}, "tenant": {"deployment": {"replicaCount": 3.0}, "redis": {
         "port": 6380, "password": "hunter2"}}, "extra": {"on": True}}  # fmt: skip
     assert differing_paths(VALUES, live, RULES) == ["extra.on", "tenant.redis.port"]
+
+
+def test_fingerprint_differing_paths_keeps_a_dotted_key_apart_from_a_nested_path() -> None:
+    expected = {"podAnnotations": {"prometheus.io/scrape": "true"}, "a.b": 1, "a": {"b": 1}}
+    found = {"podAnnotations": {"prometheus.io/scrape": "false"}, "a.b": 1, "a": {"b": 2}}
+    assert differing_paths(expected, found, RULES) == ["a.b", "podAnnotations.prometheus\\.io/scrape"]
