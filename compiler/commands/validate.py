@@ -47,6 +47,7 @@ def run(root: Path, envs: Sequence[str], base: str | None = None, *, as_json: bo
             plans, described, warnings = {}, "none (not a git repository)", [f"{err}: plans not checked"]
     if problems:
         raise InputError(problems)
+    warnings = [*(note for _, loaded in sorted(specs.environments.items()) for note in loaded.overridden), *warnings]
     for warning in warnings:
         console.warning(warning)
     summary: dict[str, dict[str, Any]] = {

@@ -3,7 +3,10 @@
 The values hash is sha256 over canonical JSON of the user-supplied values with
 every secret path left out, so that the plan (which never holds secrets) and a
 live release (whose values may carry them) hash alike. Numbers are compared as
-helm reports them: a whole float (helm reads YAML numbers as floats) is an int.
+helm reports them: helm reads every YAML number as a 64-bit float, so an
+integer beyond 2**53 is the float nearest it (9223372036854775807 comes back
+as 9223372036854776000), a whole float is an int, and an integer too large
+for any float is the string of its digits.
 """
 
 from __future__ import annotations
@@ -22,7 +25,6 @@ ABSENT = "none"
 # The chart version of a chart kept in the repository (chart.path) is whatever its Chart.yaml says: any matches.
 ANY_CHART = "*"
 _SEP = "@"
-_EXACT_FLOAT_LIMIT = 2**53
 _MISSING = object()
 
 
@@ -120,6 +122,15 @@ def _canonical(value: Any) -> Any:
         return {str(key): _canonical(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
         return [_canonical(item) for item in value]
-    if isinstance(value, float) and value.is_integer() and abs(value) < _EXACT_FLOAT_LIMIT:
-        return int(value)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return _as_helm_number(value)
     return value
+
+
+def _as_helm_number(value: int | float) -> int | float | str:
+    """The number as helm's float64 holds it: whole values as ints, beyond any float as the digits."""
+    try:
+        number = float(value)
+    except OverflowError:
+        return str(value)
+    return int(number) if number.is_integer() else number

@@ -8,7 +8,7 @@ from typing import Any
 
 from compiler.plan.model import DiffEntry, DiffOp
 from compiler.resolve.secrets import contains_redacted
-from compiler.resolve.values import leaf_paths
+from compiler.resolve.values import leaf_paths, path_key
 from compiler.spec.models import EnvironmentSpec
 
 
@@ -29,9 +29,9 @@ def values_diff(base: Mapping[str, Any], target: Mapping[str, Any]) -> tuple[Dif
 def _diff_mappings(old: Mapping[str, Any], new: Mapping[str, Any], prefix: str, found: dict[str, DiffEntry]) -> None:
     for key, value in new.items():
         if key not in old:
-            _one_side(found, f"{prefix}{key}", "added", value)
+            _one_side(found, f"{prefix}{path_key(key)}", "added", value)
     for key, value in old.items():
-        path = f"{prefix}{key}"
+        path = f"{prefix}{path_key(key)}"
         if key not in new:
             _one_side(found, path, "removed", value)
             continue

@@ -64,7 +64,12 @@ def plan_environment(inputs: EnvInputs, fingerprint: str) -> Plan:
         ("uninstall.sh", _uninstall(regions, secrets)),
         ("rollback.sh", _rollback(inputs.name, regions, found_env, secrets)),
     ])  # fmt: skip
-    env_risks = [*riskrefs.environment_risks(found_env, env.backup, steps, uninstall), *found_env.risks, *loud]
+    env_risks = [
+        *riskrefs.environment_risks(found_env, env.backup, steps, uninstall),
+        *found_env.risks,
+        *loud,
+        *inputs.target.overridden,
+    ]
     return Plan(
         environment=inputs.name,
         service=env.service,

@@ -6,6 +6,7 @@ of problems that block the plan, or the risks a reviewer must see.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 
 from packaging.specifiers import SpecifierSet
@@ -19,6 +20,10 @@ from compiler.spec.models import EnvironmentSpec, RegionSpec, ReleaseNote
 
 SUPPORTED_BEHIND_NEWEST = 2
 """The vendor supports the newest release and the two before it (N-2)."""
+
+# Clusters report their version with the distribution's build after it (v1.29.4-eks-a1b2c3,
+# v1.29.4-gke.1043002, 1.29.4+k3s1); that build says nothing about the Kubernetes release.
+_KUBERNETES_VERSION = re.compile(r"v?(\d+)\.(\d+)(?:\.(\d+))?(?:[-+][0-9A-Za-z.+-]*)?")
 
 
 def rollout_order(env: EnvironmentSpec, regions: Sequence[RegionSpec]) -> list[str]:
@@ -68,9 +73,9 @@ def check_prerequisites(region: RegionSpec, note: ReleaseNote, where: Location) 
             problems.append(Problem(where, field, message + " (rule: third-party-prerequisite)"))
             continue
         try:
-            ok = SpecifierSet(spec).contains(Version(installed), prereleases=True)
+            ok = SpecifierSet(spec).contains(installed_version(component, installed), prereleases=True)
         except InvalidVersion:
-            problems.append(Problem(where, field, f"installed version {installed!r} is not a version number"))
+            problems.append(Problem(where, field, _malformed(region.name, component, installed)))
             continue
         if not ok:
             message = (
@@ -79,6 +84,24 @@ def check_prerequisites(region: RegionSpec, note: ReleaseNote, where: Location) 
             )
             problems.append(Problem(where, field, message))
     return problems
+
+
+def installed_version(component: str, text: str) -> Version:
+    """The version a region reports for ``component``; Kubernetes compared on major.minor.patch alone."""
+    if component.lower() == "kubernetes":
+        found = _KUBERNETES_VERSION.fullmatch(text)
+        if found is None:
+            raise InvalidVersion(text)
+        return Version(".".join(part or "0" for part in found.groups()))
+    return Version(text)
+
+
+def _malformed(region: str, component: str, installed: str) -> str:
+    example = "1.29.4 or v1.29.4-eks-a1b2c3" if component.lower() == "kubernetes" else "7.2.4 or v7.2.4"
+    return (
+        f"region {region}: installed {component} version {installed!r} is not a version number; "
+        f"expected a version such as {example}"
+    )
 
 
 def classify(*, release_changed: bool, chart_changed: bool, tags_only: bool, other_changed: bool) -> ChangeKind:

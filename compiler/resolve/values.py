@@ -90,10 +90,19 @@ def _set_owned_fields(values: dict[str, Any], env: EnvironmentSpec, region: Regi
     set_path(values, env.paths.replicas, region.replicas)
 
 
+def path_key(key: object) -> str:
+    """One key as a dotted path writes it: a dot in the key escaped as helm's --set does (``a\\.b``).
+
+    Without it, key ``a.b`` and key ``b`` under ``a`` would be one path, and a
+    change to either could hide the other's. A backslash is escaped too.
+    """
+    return str(key).replace("\\", "\\\\").replace(".", "\\.")
+
+
 def leaf_paths(values: Mapping[str, Any], prefix: str = "") -> Iterable[tuple[str, Any]]:
-    """Every (dotted path, leaf value) of ``values``; empty mappings count as leaves."""
+    """Every (dotted path, leaf value) of ``values``, keys as path_key writes them; empty mappings count as leaves."""
     for key, value in values.items():
-        path = f"{prefix}{key}"
+        path = f"{prefix}{path_key(key)}"
         if isinstance(value, Mapping) and value:
             yield from leaf_paths(value, path + ".")
         else:

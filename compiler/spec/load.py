@@ -12,7 +12,7 @@ import stat
 import types
 import typing
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -27,7 +27,7 @@ from compiler.spec.commands import command_problems
 from compiler.spec.models import EnvironmentSpec, RegionSpec, ReleaseNote, Secrets
 from compiler.spec.needs import needs_problems
 from compiler.spec.outputs_check import gitops_problems
-from compiler.spec.owned_paths import owned_path_problems
+from compiler.spec.owned_paths import owned_path_overrides, owned_path_problems
 from compiler.spec.pins import note_contradictions
 from compiler.spec.provides import Links, provides_links
 from compiler.spec.types import DNS1123_LABEL, REDACT_CREDENTIALS, mask_url_credentials
@@ -107,6 +107,8 @@ class LoadedEnvironment:
     spec_file: str
     region_files: Mapping[str, str]
     documents: Mapping[str, Document] = field(default_factory=dict, repr=False, compare=False)
+    # Notes on values files that set a path rollplan owns (see owned_paths.owned_path_overrides).
+    overridden: tuple[str, ...] = ()
 
     def locate(self, file: str, path: Sequence[str | int]) -> Location:
         """Where ``path`` is written in one of this environment's spec files (line 0 when unknown)."""
@@ -198,9 +200,9 @@ def load_specs(
             folder = f"{RELEASE_NOTES}/{service}"
             run.problems.extend(note_contradictions(loaded[0], notes.get(service, {}), folder))
         if loaded is not None:
-            environments[name] = loaded[0]
             documents: dict[str, Document] = {}
             values.update(_load_values(run, loaded[0].spec.secrets, loaded[1], documents))
+            environments[name] = replace(loaded[0], overridden=tuple(owned_path_overrides(loaded[0], documents)))
             if output_checks:
                 run.problems.extend(owned_path_problems(loaded[0], documents))
     # The base is what is deployed: only the target's links are checked, and only they order the rollout.

@@ -48,6 +48,31 @@ def owned_path_problems(loaded: LoadedEnvironment, documents: Mapping[str, Docum
     return list(problems.values())
 
 
+def owned_path_overrides(loaded: LoadedEnvironment, documents: Mapping[str, Document]) -> list[str]:
+    """One note per values file that sets an owned path itself: rollplan's value wins, the file's never arrives.
+
+    Not an error (the file may predate the spec, or serve another tool too), but
+    a change to that key alone plans nothing, which a reviewer must be told.
+    """
+    spec = loaded.spec
+    owned = [(path, ("version",), "version (or a region's pin)") for path in spec.image.paths]
+    owned.append((spec.paths.replicas, ("replicas",), "each region's replicas"))
+    notes: dict[tuple[str, str], str] = {}
+    for region in loaded.regions:
+        for file in _files(loaded, region) if region.state == "present" else ():
+            doc = documents.get(file)
+            for path, field, winner in owned:
+                if doc is None or (file, path) in notes or _get(doc.data, path.split("."), _MISSING) is _MISSING:
+                    continue
+                source = loaded.spec_file if field == ("version",) else loaded.region_files[region.name]
+                notes[(file, path)] = (
+                    f"{doc.locate(path.split('.'))} sets {path}, which rollplan sets from {winner} "
+                    f"({loaded.locate(source, field)}): the file's value is overridden and changing it alone "
+                    "plans nothing; change the spec field instead, or remove the key (rule: owned-path-override)"
+                )
+    return [notes[key] for key in sorted(notes)]
+
+
 def _files(loaded: LoadedEnvironment, region: RegionSpec) -> tuple[str, ...]:
     return (*loaded.spec.values, *region.values)
 

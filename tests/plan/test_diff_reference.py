@@ -11,6 +11,7 @@ to it. (Where nothing else changed, documents equal by == have no diff at all.)
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -44,18 +45,27 @@ REPORTS = {
 }
 
 
+def _escaped(key: str) -> str:
+    # helm's --set form: a dot inside a key is written \. (and a backslash \\).
+    return key.replace("\\", "\\\\").replace(".", "\\.")
+
+
+def _keys(path: str) -> list[str]:
+    return [re.sub(r"\\(.)", r"\1", part) for part in re.findall(r"(?:\\.|[^.\\])+", path)]
+
+
 def _dotted(parts: Iterable[Any]) -> tuple[str, bool]:
     keys: list[str] = []
     for part in parts:
         if isinstance(part, int):
             return ".".join(keys), True
-        keys.append(str(part))
+        keys.append(_escaped(str(part)))
     return ".".join(keys), False
 
 
 def _get(values: Mapping[str, Any], path: str) -> Any:
     node: Any = values
-    for key in path.split("."):
+    for key in _keys(path):
         node = node.get(key) if isinstance(node, Mapping) else None
     return node
 
@@ -63,7 +73,7 @@ def _get(values: Mapping[str, Any], path: str) -> Any:
 def _holds_secret(path: str, value: Any) -> bool:
     """The policy asked about ``value`` where it sits: secret when any leaf of it is."""
     doc: Any = value
-    for key in reversed(path.split(".")):
+    for key in reversed(_keys(path)):
         doc = {key: doc}
     return any(secret_locations(doc, ENV.secrets))
 
@@ -95,7 +105,8 @@ def reference_diff(base: dict[str, Any], target: dict[str, Any]) -> tuple[DiffEn
     return tuple(found[p] for p in sorted(found))
 
 
-KEYS = st.sampled_from(["a", "b", "password", "__x", "list"])
+# "a.b" beside "a" → "b": a dotted key and a nested path must stay two paths.
+KEYS = st.sampled_from(["a", "b", "password", "__x", "list", "a.b", "a\\"])
 SCALARS = st.one_of(
     st.none(), st.booleans(), st.sampled_from([-2, 2, 3]), st.sampled_from([-0.5, 2.5]), st.sampled_from(["", "x", "1"])
 )
@@ -137,3 +148,14 @@ def test_values_diff_reports_double_underscore_keys() -> None:
 def test_values_diff_int_float_and_bool_differ_in_type() -> None:
     diff = values_diff({"a": {"n": 1, "b": True}, "z": 0}, {"a": {"n": 1.0, "b": 1}, "z": 1})
     assert [(d.path, d.old, d.new) for d in diff] == [("a.b", True, 1), ("a.n", 1, 1.0), ("z", 0, 1)]
+
+
+def test_values_diff_dotted_key_and_nested_path_stay_apart() -> None:
+    base = {"a.b": 1, "a": {"b": 1}, "podAnnotations": {"prometheus.io/scrape": "true"}}
+    target = {"a.b": 2, "a": {"b": 1}, "podAnnotations": {"prometheus.io/scrape": "false"}}
+    assert values_diff(base, target) == (
+        DiffEntry(path="a\\.b", op="changed", old=1, new=2),
+        DiffEntry(path="podAnnotations.prometheus\\.io/scrape", op="changed", old="true", new="false"),
+    )
+    swapped = values_diff({"a.b": 1}, {"a": {"b": 1}})
+    assert [(e.path, e.op) for e in swapped] == [("a.b", "added"), ("a\\.b", "removed")]

@@ -13,6 +13,7 @@ from compiler import cli
 from compiler.errors import PlanBlocked
 from compiler.pipeline import compile_repo
 from compiler.plan.model import Plan, Step
+from compiler.repo.example import TextEdit
 
 PLANNED = (
     *scenarios.GOLDEN,
@@ -344,6 +345,18 @@ def test_planner_third_party_below_requirement_blocks_naming_everything(tmp_path
     assert problem.location.file == "environments/staging/regions/westus2.yaml"
     for part in ("region westus2", "redis", "7.0.15", ">=7.2", "100.0.1000073", "third-party-prerequisite"):
         assert part in problem.message
+
+
+def test_planner_malformed_installed_version_blocks_at_its_line(tmp_path: Path) -> None:
+    root = scenarios.example_repo(tmp_path / "repo")
+    region = "environments/prod/regions/eastus.yaml"
+    scenarios.apply_edits(root, [TextEdit(region, "kubernetes: '1.29.4'", "kubernetes: 'v1.29.4-eks-a1b2c3'"),
+                                 scenarios.prod_version("100.0.1000079")])  # fmt: skip
+    assert "prod" in compile_repo(root).plans
+    scenarios.apply_edits(root, [TextEdit(region, "kubernetes: 'v1.29.4-eks-a1b2c3'", "kubernetes: 'eks-1.29'")])
+    problem = next(p for p in blocked(root).problems if p.path == "third_party.kubernetes")
+    assert problem.location.file == region and problem.location.line > 0 and problem.location.column > 0
+    assert "expected a version such as 1.29.4 or v1.29.4-eks-" in problem.message
 
 
 def test_planner_target_outside_support_window_blocks_naming_file_and_rule(tmp_path: Path) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+import pytest
+
 from compiler.errors import Location
 from compiler.plan.rules import (
     check_prerequisites,
@@ -93,6 +95,37 @@ def test_check_prerequisites_unknown_installed_version_blocks() -> None:
 def test_check_prerequisites_met_is_empty() -> None:
     note = _note("1", 1, requires={"kubernetes": ">=1.25,<1.31"})
     assert check_prerequisites(_region("x", third_party={"kubernetes": "1.29.4"}), note, WHERE) == []
+
+
+@pytest.mark.parametrize("reported", ["v1.29.4-eks-a1b2c3", "v1.29.4-gke.1043002", "1.29.4+k3s1", "v1.29.4", "1.29"])
+def test_check_prerequisites_reads_kubernetes_versions_as_clusters_report_them(reported: str) -> None:
+    note = _note("1", 1, requires={"kubernetes": ">=1.26,<1.30"})
+    assert check_prerequisites(_region("x", third_party={"kubernetes": reported}), note, WHERE) == []
+
+
+def test_check_prerequisites_compares_kubernetes_on_major_minor_patch() -> None:
+    # The distribution build is no pre-release: v1.30.0-eks-… is 1.30.0, which >=1.30 admits and <1.30 refuses.
+    region = _region("x", third_party={"kubernetes": "v1.30.0-eks-a1b2c3"})
+    assert check_prerequisites(region, _note("1", 1, requires={"kubernetes": ">=1.30"}), WHERE) == []
+    problems = check_prerequisites(region, _note("1", 1, requires={"kubernetes": "<1.30"}), WHERE)
+    assert [p.path for p in problems] == ["third_party.kubernetes"]
+    assert "third-party-prerequisite" in problems[0].message
+
+
+@pytest.mark.parametrize(("component", "reported", "example"), [
+    ("kubernetes", "latest", "1.29.4 or v1.29.4-eks-"),
+    ("kubernetes", "1.29.4 eks", "1.29.4 or v1.29.4-eks-"),
+    ("kubernetes", "v1", "1.29.4 or v1.29.4-eks-"),
+    ("redis", "7.2.4-eks-a1", "7.2.4 or v7.2.4"),
+])  # fmt: skip
+def test_check_prerequisites_malformed_version_says_what_is_expected(component: str, reported: str,
+                                                                      example: str) -> None:  # fmt: skip
+    note = _note("1", 1, requires={component: ">=1"})
+    problems = check_prerequisites(_region("eastus", third_party={component: reported}), note, WHERE)
+    assert [p.path for p in problems] == [f"third_party.{component}"]
+    message = problems[0].message
+    assert f"{reported!r} is not a version number" in message and f"expected a version such as {example}" in message
+    assert "region eastus" in message
 
 
 def test_classify_each_change_kind() -> None:
