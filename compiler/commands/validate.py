@@ -39,7 +39,7 @@ def run(root: Path, envs: Sequence[str], base: str | None = None, *, as_json: bo
         except InputError as err:  # every environment was planned: these are the problems of all of them
             if not problems:
                 raise
-            raise InputError([*problems, *err.problems]) from err
+            raise InputError(list(dict.fromkeys([*problems, *err.problems]))) from err
         except GitError as err:
             if base is not None or "not inside a git repository" not in str(err):
                 raise
