@@ -130,3 +130,49 @@ def test_secret_form_canary_in_the_base_only_reaches_no_output(
     if position != "spec":
         rollback_values = (repo / "generated/prod/rollback/values/westus2.yaml").read_text(encoding="utf-8")
         assert "canary" in rollback_values, "the base was read: its values hold the canary's key"
+
+
+ANCHORED = "anchored:\n  db:\n    password: &pw CANARY-ANCHOR\n  mirror:\n    host: *pw\n  list: [a, *pw]\n"
+
+
+def test_secret_form_an_anchor_copies_a_secret_refused_at_every_alias(repo: Path, capsys: Capture) -> None:
+    shared = repo / SHARED
+    shared.write_text(shared.read_text(encoding="utf-8") + ANCHORED, encoding="utf-8")
+    run = rollplan(capsys, "validate", "--root", str(repo))
+    assert run.code == 1
+    no_canary("validate", run.out + run.err)
+    for path in ("anchored.db.password", "anchored.mirror.host", "anchored.list.1"):
+        assert f"{path}: plaintext secret" in run.err, run.err
+
+
+def test_secret_form_an_anchored_secret_in_the_base_reaches_no_output(repo: Path, capsys: Capture) -> None:
+    work = (repo / SHARED).read_text(encoding="utf-8")
+    (repo / SHARED).write_text(git(repo, "show", f"HEAD:{SHARED}") + ANCHORED, encoding="utf-8")
+    git(repo, "commit", "--quiet", "--message", "deployed with a leak", "--", SHARED)
+    (repo / SHARED).write_text(work, encoding="utf-8")
+    run = rollplan(capsys, "compile", "--root", str(repo), "--base", "HEAD")
+    assert run.code == 0, run.err
+    no_canary("compile", run.out + run.err)
+    no_canary("generated/", generated_text(repo))
+    rollback_values = yaml.safe_load((repo / "generated/prod/rollback/values/westus2.yaml").read_text("utf-8"))
+    assert rollback_values["anchored"] == {"db": {}, "mirror": {}, "list": ["a"]}
+
+
+def test_secret_form_a_tag_path_only_the_base_declared_secret_still_reaches_helm(repo: Path, capsys: Capture) -> None:
+    base_env = git(repo, "show", f"HEAD:{SPEC}")
+    marked = "    - tenant.redis.password\n"
+    assert marked in base_env
+    work = (repo / SPEC).read_text(encoding="utf-8")
+    (repo / SPEC).write_text(base_env.replace(marked, marked + "    - images.tenant.tag\n"), encoding="utf-8")
+    git(repo, "commit", "--quiet", "--message", "deployed with the tag marked secret", "--", SPEC)
+    (repo / SPEC).write_text(work, encoding="utf-8")
+    run = rollplan(capsys, "compile", "--root", str(repo), "--base", "HEAD")
+    assert run.code == 0, run.err
+    for folder in ("values", "rollback/values"):
+        values = yaml.safe_load((repo / f"generated/prod/{folder}/westus2.yaml").read_text(encoding="utf-8"))
+        assert values["images"]["tenant"]["tag"], folder
+    # The working tree may not declare it: refused at its list entry.
+    (repo / SPEC).write_text(work.replace(marked, marked + "    - images.tenant.tag\n"), encoding="utf-8")
+    run = rollplan(capsys, "validate", "--root", str(repo))
+    assert run.code == 1
+    assert "secrets.paths.1: 'images.tenant.tag' is images.tenant.tag, where rollplan writes the image tag" in run.err
