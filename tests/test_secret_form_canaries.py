@@ -176,3 +176,16 @@ def test_secret_form_a_tag_path_only_the_base_declared_secret_still_reaches_helm
     run = rollplan(capsys, "validate", "--root", str(repo))
     assert run.code == 1
     assert "secrets.paths.1: 'images.tenant.tag' is images.tenant.tag, where rollplan writes the image tag" in run.err
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["a" * 1_000_000, "x=" * 400_000 + "CANARY-LONG", "https://" + "a" * 1_000_000 + "@", "--password " * 80_000],
+    ids=["letters", "pairs", "url", "flags"],
+)
+def test_secret_form_a_megabyte_value_is_checked_and_never_echoed(repo: Path, capsys: Capture, value: str) -> None:
+    shared = repo / SHARED
+    shared.write_text(shared.read_text(encoding="utf-8") + yaml.safe_dump({"huge": {"blob": value}}), encoding="utf-8")
+    run = rollplan(capsys, "validate", "--root", str(repo))  # linear patterns: this returns, whatever the text
+    no_canary("validate", run.out + run.err)
+    assert len(run.out + run.err) < 10_000, "no value is echoed"

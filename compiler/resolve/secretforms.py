@@ -38,7 +38,7 @@ _SCHEME = r"(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]*://"
 URL_PASSWORD = re.compile(rf"({_SCHEME}[^/\s@:]*:)([^/\s@]+)@")
 URL_USER = re.compile(rf"({_SCHEME})([^/\s@:]+)@")
 _VALUE = r"(\"[^\"\n]*\"|'[^'\n]*'|[^\s;&\"']+)"
-PARAMETER = re.compile(rf"(?<![A-Za-z0-9_.\-])(-{{0,2}}[A-Za-z_][A-Za-z0-9_.\-]*)[ \t]*=(?!=)[ \t]*{_VALUE}")
+PARAMETER = re.compile(rf"(?<![A-Za-z0-9_./\-])(-{{0,2}}[A-Za-z_][A-Za-z0-9_.\-]*)[ \t]*=(?!=)[ \t]*{_VALUE}")
 FLAG = re.compile(rf"(?<!\S)(--[A-Za-z][A-Za-z0-9_.\-]*)[ \t]+{_VALUE}")
 LINE = re.compile(r"^[ \t]*(?:-[ \t]+)?([\"']?)([A-Za-z_][A-Za-z0-9_.\-]*)\1[ \t]*:[ \t]+([^\n]*)$", re.MULTILINE)
 JSON_PAIR = re.compile(r"(\"([A-Za-z_][A-Za-z0-9_.\-]*)\"[ \t]*:[ \t]*)\"([^\"\\\n]*)\"")
@@ -115,18 +115,22 @@ def secret_form(text: str, words: tuple[str, ...]) -> str | None:
     """The first form of secret found in ``text`` (a key of :data:`FORM_TEXT`), or None."""
     if text.isascii() and not _MARKS.search(text):
         return None  # no form is written without one of these: most values end here
-    if len(text) <= _CACHED_CHARS:
-        return _short_form(text, words)
-    return _form(text, words)
+    # Each region, each side and each check asks again about the same shared values: remember the answers.
+    return (_short_form if len(text) <= _SHORT_CHARS else _long_form)(text, words)
 
 
 # Every form holds one of these characters (a "%" or non-ASCII text may decode to one).
 _MARKS = re.compile(r"[=:\-\"%\n]")
-_CACHED_CHARS = 512
+_SHORT_CHARS = 512
 
 
 @functools.lru_cache(maxsize=1 << 14)
 def _short_form(text: str, words: tuple[str, ...]) -> str | None:
+    return _form(text, words)
+
+
+@functools.lru_cache(maxsize=64)
+def _long_form(text: str, words: tuple[str, ...]) -> str | None:
     return _form(text, words)
 
 

@@ -118,6 +118,8 @@ def test_secret_form_odd_encodings_are_read_as_a_program_would(text: str) -> Non
         "secretKeyRef",
         "",
         "Set the password: it is read from the Secret.",
+        "checksum/secret=0f3a9c",  # an annotation-like word: a path segment, not a parameter
+        "kubernetes.io/os=linux",
     ],
 )
 def test_secret_form_references_and_ordinary_text_are_not_secret(text: str) -> None:
