@@ -140,7 +140,7 @@ def _leaves(data: Any, rules: Secrets, path: tuple[str | int, ...] = ()) -> Iter
         named = _named_secret(data, rules)
         for key, value in data.items():
             child = (*path, key)
-            if isinstance(key, str) and secret_form(key, rules.words) is not None:
+            if isinstance(key, str) and _secret_key(child, key, rules):
                 yield child, None, True  # a key holding a secret: refused whatever its value
             elif isinstance(value, Mapping | list):
                 yield from _leaves(value, rules, child)
@@ -155,6 +155,10 @@ def _leaves(data: Any, rules: Secrets, path: tuple[str | int, ...] = ()) -> Iter
             else:
                 flagged = index in after_flag and not _under(_dotted(child), rules.allow)
                 yield child, item, flagged or is_secret_leaf(child, item, rules)
+
+
+def _secret_key(path: tuple[str | int, ...], key: str, rules: Secrets) -> bool:
+    return secret_form(key, rules.words) is not None and not _under(_dotted(path[:-1]), rules.allow)
 
 
 def _dotted(path: tuple[str | int, ...]) -> str:
@@ -190,7 +194,7 @@ def redact(values: dict[str, Any], rules: Secrets) -> dict[str, Any]:
         for part in location[:-1]:
             node = node[part]
         last = location[-1]
-        if isinstance(last, str) and secret_form(last, rules.words) is not None:
+        if isinstance(last, str) and _secret_key(location, last, rules):
             node[mask(last, rules.words)] = redacted(node.pop(last))
         else:
             node[last] = redacted(node[last])

@@ -258,3 +258,9 @@ def test_without_owned_keeps_the_spec_paths_out_of_any_secret_rule() -> None:
     out = strip_redacted(redact(values, rules))
     assert out == {"images": {"apiKey": {"tag": "1.2"}}, "replicaCount": "3", "db": {}}
     assert "replicaCount" not in rules.paths and "db.password" in rules.paths
+
+
+def test_secret_locations_allow_covers_a_key_holding_a_form_under_an_allowed_prefix() -> None:
+    values = {"conns": {"Server=db;Password=p8;": "primary"}}
+    assert list(secret_locations(values, Secrets(allow=("conns",)))) == []
+    assert list(secret_locations(values, Secrets())) == [("conns", "Server=db;Password=p8;")]
