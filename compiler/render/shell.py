@@ -163,7 +163,7 @@ def _help(script: str, title: str, total: int, guarded: list[str], *, secrets: b
             "  --base-secrets DIR",
             "                 folder of the secrets the base was deployed with, <env>/<region>.yaml",
             "                 (default: the ROLLPLAN_BASE_SECRETS_DIR variable). Without it the steps that",
-            "                 restore the base read <env>/<region>.base.yaml from the secrets folder, or,",
+            "                 apply the base release read <env>/<region>.base.yaml from the secrets folder, or,",
             "                 when there is none, the current <env>/<region>.yaml, with a warning first.",
         ]
     return [*lines, "  -h, --help     show this help", *(listed if guarded else [])]
