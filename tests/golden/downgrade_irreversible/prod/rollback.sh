@@ -22,7 +22,7 @@
 #   --base-secrets DIR
 #                  folder of the secrets the base was deployed with, <env>/<region>.yaml
 #                  (default: the ROLLPLAN_BASE_SECRETS_DIR variable). Without it the steps that
-#                  restore the base read <env>/<region>.base.yaml from the secrets folder, or,
+#                  apply the base release read <env>/<region>.base.yaml from the secrets folder, or,
 #                  when there is none, the current <env>/<region>.yaml, with a warning first.
 #   -h, --help     show this help
 set -euo pipefail
@@ -60,7 +60,7 @@ usage() {
     '  --base-secrets DIR' \
     '                 folder of the secrets the base was deployed with, <env>/<region>.yaml' \
     '                 (default: the ROLLPLAN_BASE_SECRETS_DIR variable). Without it the steps that' \
-    '                 restore the base read <env>/<region>.base.yaml from the secrets folder, or,' \
+    '                 apply the base release read <env>/<region>.base.yaml from the secrets folder, or,' \
     '                 when there is none, the current <env>/<region>.yaml, with a warning first.' \
     '  -h, --help     show this help'
 }
@@ -248,7 +248,8 @@ all_present() {
   return "$status"
 }
 
-# The steps that restore the base pass helm the secrets the base was deployed with:
+# The steps that apply the base's release (a rollback, or holding it while Redis
+# moves) pass helm the secrets the base was deployed with:
 # --base-secrets DIR, else <region>.base.yaml beside the current files, else (loudly)
 # the current <region>.yaml, which may hold secrets the base never had.
 choose_base_secrets() {
@@ -274,7 +275,7 @@ choose_base_secrets() {
       printf 'secrets of the base: %s/<env>/<region>.base.yaml\n' "$secrets_dir"
     elif (( found == 0 )); then
       printf '%s\n' >&2 \
-        'WARNING: no secrets of the base were given: the steps that restore the base pass helm the CURRENT' \
+        'WARNING: no secrets of the base were given: the steps that apply the base release pass helm the CURRENT' \
         "WARNING: secrets files ($secrets_dir/<env>/<region>.yaml). A secret changed since the base was deployed" \
         'WARNING: comes back changed. Keep the base'"'"'s secrets as <env>/<region>.base.yaml in the secrets' \
         'WARNING: folder, or pass --base-secrets DIR.'

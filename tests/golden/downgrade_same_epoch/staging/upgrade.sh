@@ -68,7 +68,7 @@ parse_args() {
         shift
         ;;
       --secrets=*) ;;
-      # No step here restores the base's secrets; the option is taken so a top-level script can pass it to all.
+      # No step here applies the base's release; the option is taken so a top-level script can pass it to all.
       --base-secrets)
         if (( $# < 2 )); then usage_error '--base-secrets needs a folder'; fi
         shift
