@@ -224,3 +224,32 @@ def test_scripts_secrets_scripts_that_read_secrets_pass_shellcheck(demo: Path, s
     path = demo / "generated" / "prod" / script
     done = subprocess.run(["shellcheck", "-s", "bash", str(path)], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stdout
+
+
+def test_scripts_secrets_rollback_refuses_a_base_folder_inside_the_repository(tmp_path: Path) -> None:
+    root = scenarios.GOLDEN["demo"](tmp_path / "repo")
+    write_all(root, compile_repo(root))
+    secrets = secrets_folder(root, tmp_path)
+    inside = secrets_folder(root, root / "environments")
+    result, calls = run_script(
+        root, "prod", "rollback.sh", tmp_path, "--yes", "--base-secrets", str(inside), secrets=secrets
+    )
+    assert result.returncode == 1
+    assert calls == []
+    assert f"the secrets folder {inside} is inside the repository" in result.stderr
+
+
+def test_scripts_secrets_rollback_base_files_in_a_folder_with_spaces(demo: Path, tmp_path: Path) -> None:
+    secrets = secrets_folder(demo, tmp_path / "my secrets")
+    _base_files(secrets, ".base.yaml")
+    result, calls = run_script(demo, "prod", "rollback.sh", tmp_path, "--yes", "--secrets", str(secrets))
+    assert result.returncode == 0, result.stderr
+    assert calls == expected_argvs(demo, "prod", "rollback.sh", secrets, base=(secrets, ".base.yaml"))
+
+
+def test_scripts_secrets_rollback_dry_run_with_the_folder_still_warns(demo: Path, tmp_path: Path) -> None:
+    secrets = secrets_folder(demo, tmp_path)
+    result, calls = run_script(demo, "prod", "rollback.sh", tmp_path, "--dry-run", secrets=secrets)
+    assert result.returncode == 0, result.stderr
+    assert calls == []
+    assert "WARNING: no secrets of the base were given" in result.stderr
