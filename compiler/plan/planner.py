@@ -303,7 +303,8 @@ def _forward(env_name: str, regions: list[Region], found: Assessment, secrets: S
 def _side(env_name: str, state: RegionState, *, rollback: bool) -> Side:
     """A state and its files: the base's values for a rollback, and a secrets file when a store supplies values."""
     values = (layout.rollback_values_file if rollback else layout.values_file)(env_name, state.name)
-    secrets = layout.secrets_file(env_name, state.name) if state.secret_paths else None
+    secrets_file = layout.base_secrets_file if rollback else layout.secrets_file
+    secrets = secrets_file(env_name, state.name) if state.secret_paths else None
     return Side(state, values, secrets)
 
 

@@ -264,7 +264,11 @@ def _secrets_note(plan: Plan, secret_paths: list[str]) -> str:
     parts = [
         f"The scripts pass `<secrets dir>/{plan.environment}/<region>.yaml`, kept outside the repository, "
         "as the last `-f` of every helm upgrade (`--secrets DIR` or `ROLLPLAN_SECRETS_DIR`), and stop before "
-        "their first step when one is missing."
+        "their first step when one is missing.",
+        "The rollback restores the base with the base's secrets: `<base secrets dir>/"
+        f"{plan.environment}/<region>.yaml` (`--base-secrets DIR`), else `<region>.base.yaml` in the secrets "
+        "folder, else the current `<region>.yaml`, after a loud warning that secrets changed since the base "
+        "come back changed.",
     ]
     if "flux" in controllers:
         parts.append(

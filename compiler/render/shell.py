@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from compiler.plan.model import Plan, Step
 from compiler.render.shellwords import shell_quote
 from compiler.render.templating import render
-from compiler.repo.layout import SECRETS_DIR_PLACEHOLDER
+from compiler.repo.layout import BASE_SECRETS_DIR_PLACEHOLDER, SECRETS_DIR_PLACEHOLDER
 
 TEMPLATE = "script.sh.j2"
 FINGERPRINT_CHARS = 12
@@ -46,10 +46,11 @@ def _script(plan: Plan, script: str, kind: str, steps: Sequence[Step]) -> str:
         steps=steps,
         commands=[_run_words(step.argv) if step.argv is not None else "" for step in steps],
         secrets_files=_secrets_files(steps),
+        base_secrets_files=_secrets_files(steps, BASE_SECRETS_DIR_PLACEHOLDER),
         literal_steps=_literal_steps(steps),
         live_checks=live_checks(steps),
         skippable=skippable_steps(steps),
-        help=_help(script, title, len(steps), guarded, secrets=bool(_secrets_files(steps))),
+        help=_help(script, title, len(steps), guarded, secrets=_reads_secrets(steps), base=_reads_base_secrets(steps)),
         guarded=guarded,
         confirm_release=plan.env.release if uninstalling else None,
         data_loss=_data_loss_warning(plan, steps) if uninstalling else [],
@@ -87,25 +88,46 @@ def _is_live_check(step: Step) -> bool:
 
 
 def _run_words(argv: Sequence[str]) -> str:
-    """``shell_join(argv)``, except that the secrets folder placeholder becomes the script's ``$secrets_dir``."""
+    """``shell_join(argv)``, except that the secrets folder placeholders become the script's variables.
+
+    The target's ``${ROLLPLAN_SECRETS_DIR}/e/r.yaml`` becomes ``"$secrets_dir"'/e/r.yaml'``; the base's
+    ``${ROLLPLAN_BASE_SECRETS_DIR}/e/r.yaml`` becomes ``"$base_secrets_dir"'/e/r'"$base_secrets_ext"``, whose
+    folder and ending (``.yaml`` or ``.base.yaml``) the script chooses before its first step.
+    """
     words = []
     for word in argv:
         if word.startswith(SECRETS_DIR_PLACEHOLDER + "/"):
             words.append('"$secrets_dir"' + shell_quote(word.removeprefix(SECRETS_DIR_PLACEHOLDER)))
+        elif word.startswith(BASE_SECRETS_DIR_PLACEHOLDER + "/") and word.endswith(".yaml"):
+            stem = word.removeprefix(BASE_SECRETS_DIR_PLACEHOLDER).removesuffix(".yaml")
+            words.append('"$base_secrets_dir"' + shell_quote(stem) + '"$base_secrets_ext"')
         else:
             words.append(shell_quote(word))
     return " ".join(words)
 
 
-def _secrets_files(steps: Sequence[Step]) -> list[str]:
-    """The secrets files the steps read, relative to the secrets folder (``/<env>/<region>.yaml``)."""
+def _secrets_files(steps: Sequence[Step], placeholder: str = SECRETS_DIR_PLACEHOLDER) -> list[str]:
+    """The secrets files the steps read, relative to the folder ``placeholder`` stands for (``/<env>/<region>``).
+
+    The target's keep their ``.yaml``; the base's are given without it, since the script picks the ending.
+    """
     found = {
-        word.removeprefix(SECRETS_DIR_PLACEHOLDER)
+        word.removeprefix(placeholder)
         for step in steps
         for word in step.argv or ()
-        if word.startswith(SECRETS_DIR_PLACEHOLDER + "/")
+        if word.startswith(placeholder + "/")
     }
+    if placeholder == BASE_SECRETS_DIR_PLACEHOLDER:
+        found = {file.removesuffix(".yaml") for file in found}
     return sorted(found)
+
+
+def _reads_secrets(steps: Sequence[Step]) -> bool:
+    return bool(_secrets_files(steps) or _secrets_files(steps, BASE_SECRETS_DIR_PLACEHOLDER))
+
+
+def _reads_base_secrets(steps: Sequence[Step]) -> bool:
+    return bool(_secrets_files(steps, BASE_SECRETS_DIR_PLACEHOLDER))
 
 
 def _literal_steps(steps: Sequence[Step]) -> set[int]:
@@ -118,11 +140,12 @@ def _literal_steps(steps: Sequence[Step]) -> set[int]:
     return found
 
 
-def _help(script: str, title: str, total: int, guarded: list[str], *, secrets: bool) -> list[str]:
+def _help(script: str, title: str, total: int, guarded: list[str], *, secrets: bool, base: bool) -> list[str]:
     listed = ["", "Steps that guard data here (--confirm takes these ids):", *(f"  {i}" for i in guarded)]
     lines = [
         f"Usage: {script} [--yes] [--dry-run] [--from N] [--confirm STEP-ID]..."
-        + (" [--secrets DIR]" if secrets else ""),
+        + (" [--secrets DIR]" if secrets else "")
+        + (" [--base-secrets DIR]" if base else ""),
         "",
         f"Runs the {title}: {total} step(s), one at a time.",
         "Each step prints its command before running it; a failed or refused step",
@@ -141,6 +164,14 @@ def _help(script: str, title: str, total: int, guarded: list[str], *, secrets: b
             "  --secrets DIR  folder of the secrets files <env>/<region>.yaml, kept outside the",
             "                 repository (default: the ROLLPLAN_SECRETS_DIR variable); helm reads each as its",
             "                 last -f. The script stops before its first step if one is missing.",
+        ]
+    if base:
+        lines += [
+            "  --base-secrets DIR",
+            "                 folder of the secrets the base was deployed with, <env>/<region>.yaml",
+            "                 (default: the ROLLPLAN_BASE_SECRETS_DIR variable). Without it the steps that",
+            "                 apply the base release read <env>/<region>.base.yaml from the secrets folder, or,",
+            "                 when there is none, the current <env>/<region>.yaml, with a warning first.",
         ]
     return [*lines, "  -h, --help     show this help", *(listed if guarded else [])]
 

@@ -26,3 +26,14 @@ SECRETS_DIR_PLACEHOLDER = "${ROLLPLAN_SECRETS_DIR}"
 def secrets_file(env: str, region: str) -> str:
     """The file, outside the repository, that holds a region's secret values (the last -f of its helm steps)."""
     return f"{SECRETS_DIR_PLACEHOLDER}/{env}/{region}.yaml"
+
+
+BASE_SECRETS_DIR_PLACEHOLDER = "${ROLLPLAN_BASE_SECRETS_DIR}"
+"""Stands for the folder of the base's secrets in plan.json: the rollback's helm steps read the secrets the
+base was deployed with. The scripts put --base-secrets DIR in its place, else the secrets folder, where
+``<region>.base.yaml`` is preferred to the current ``<region>.yaml`` (with a loud warning)."""
+
+
+def base_secrets_file(env: str, region: str) -> str:
+    """The file, outside the repository, that holds the secret values a region's base was deployed with."""
+    return f"{BASE_SECRETS_DIR_PLACEHOLDER}/{env}/{region}.yaml"

@@ -3,18 +3,21 @@
 The rule, for each leaf of a values document (README, "Secrets", shows examples):
 
 1. booleans, numbers, null and empty text are never secret;
-2. a path under ``secrets.allow`` is not secret;
+2. a path under ``secrets.allow`` is not secret, nor a path the spec itself writes
+   (the image tag paths, the replica count: :func:`without_owned`);
 3. a path under ``secrets.paths`` is secret;
-4. text holding a URL or DSN with a password (``scheme://user:password@host``) is secret;
+4. text holding a secret form (a URL password, ``password=…``, ``--token …``, a private
+   key …: :mod:`compiler.resolve.secretforms`) is secret, and so is an argv item that
+   follows a secret flag (``args: [--password, …]``);
 5. a leaf whose own key is a reference (``…Name``, ``…File``, ``…Path``, ``…Ref``,
    ``existing…``, ``secretKey``, ``key``) or a setting (``…Seconds``, ``…Timeout``, …) is not;
-6. a leaf is secret when any key on its path names a secret (``password: {value: …}``);
-7. the ``value`` beside a ``name`` that names a secret is secret (``env: [{name: DB_PASSWORD, value: …}]``).
+6. a leaf is secret when any key on its path names a secret (``password: {value: …}``),
+   unless its value is a reference (``${PASSWORD}``) or boolean text;
+7. the ``value`` beside a ``name`` that names a secret is secret (``env: [{name: DB_PASSWORD, value: …}]``);
+8. text equal to a secret found by 3 to 7 is secret wherever else it appears (a YAML anchor
+   copies a password to an innocent key).
 
-A key names a secret when one of its words (split at camelCase, ``_`` and ``-``)
-ends with a secret word, unless its last word marks a reference or a setting, or
-it is a plain Kubernetes key (``topologyKey``). ``imagePullSecrets`` names no
-secret: ``secrets`` is a plural, whose items are names of Secrets.
+Which names name a secret: :mod:`compiler.resolve.secretnames`.
 
 Values are redacted once, when a region's effective values are resolved: every
 secret leaf becomes a :class:`Redacted`, which compares equal to the same secret
@@ -24,27 +27,19 @@ JSON. Nothing downstream can leak what it never holds.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import os
-import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from compiler.resolve.secretforms import flag_values, mask, secret_form
+from compiler.resolve.secretnames import is_reference_key, is_reference_value, names_secret
 from compiler.spec.models import Secrets
-from compiler.spec.types import has_url_credential, mask_url_credentials
 
-# Last words of a key that names where a secret lives, or configures one, rather than holding it.
-REFERENCE_WORDS = frozenset({"name", "names", "file", "files", "path", "paths", "ref", "refs", "mount"})
-SETTING_WORDS = frozenset(
-    {"ttl", "prefix", "suffix", "enabled", "enable", "length", "timeout", "seconds", "minutes", "interval", "type"}
-)
-REFERENCE_PREFIXES = ("existing", "use")
-# Kubernetes and Helm keys that name a key or a Secret, not a secret (tolerations, affinity, secretKeyRef).
-PLAIN_KEYS = frozenset({"key", "topologykey", "secretkey", "existingsecret"})
-_WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
+COPIED_SECRET_CHARS = 8
+"""Text at least this long that equals a secret is the same secret, pasted again."""
 # Compares redacted values within one run only: a digest that leaked would be worthless.
 _DIGEST_KEY = os.urandom(16)
 
@@ -86,29 +81,6 @@ def _under(path: str, prefixes: tuple[str, ...]) -> bool:
     return any(path == p or path.startswith(p + ".") for p in prefixes)
 
 
-def _words(key: str) -> list[str]:
-    return [w.lower() for w in _WORD.findall(key)] or [key.lower()]
-
-
-@functools.lru_cache(maxsize=1 << 14)
-def names_secret(key: str, words: tuple[str, ...]) -> bool:
-    """True when the key (or an env-var name) ``key`` says that its value is a secret."""
-    if _is_reference_key(key):
-        return False
-    return any(part.endswith(word.lower()) for part in _words(key) for word in words if word)
-
-
-def _is_reference_key(key: str) -> bool:
-    """A key that names where a secret lives, or configures one: ``secretName``, ``tokenRefreshSeconds``."""
-    parts = _words(key)
-    return (
-        key.lower() in PLAIN_KEYS
-        or parts[0] in REFERENCE_PREFIXES
-        or parts[-1] in REFERENCE_WORDS
-        or parts[-1] in SETTING_WORDS
-    )
-
-
 def _may_hold_secret(value: Any) -> bool:
     return isinstance(value, str) and value != ""
 
@@ -120,18 +92,36 @@ def is_secret_leaf(path: tuple[str | int, ...], value: Any, rules: Secrets, name
     dotted = ".".join(str(part) for part in path)
     if _under(dotted, rules.allow):
         return False
-    if _under(dotted, rules.paths) or has_url_credential(value) or named:
+    if _under(dotted, rules.paths) or secret_form(value, rules.words) is not None:
+        return True
+    if is_reference_value(value):
+        return False
+    if named:
         return True
     keys = [part for part in path if isinstance(part, str)]
-    if keys and path[-1] == keys[-1] and _is_reference_key(keys[-1]):
+    if keys and path[-1] == keys[-1] and is_reference_key(keys[-1]):
         return False
     return any(names_secret(key, rules.words) for key in keys)
 
 
 def is_secret_path(path: str, rules: Secrets) -> bool:
-    """Whether a text value at the dotted ``path`` is secret (a URL credential aside)."""
+    """Whether a text value at the dotted ``path`` is secret (a secret form in the text aside)."""
     parts = tuple(int(p) if p.isdigit() else p for p in path.split("."))
     return is_secret_leaf(parts, "x", rules)
+
+
+def without_owned(rules: Secrets, owned: Iterable[str]) -> Secrets:
+    """``rules`` under which the paths the spec itself writes (image tag, replica count) are never secret.
+
+    Loading refuses such a path under the target's ``secrets.paths``; this keeps the base's
+    declarations, and a secret word on the way (``images.apiKey.tag``), from removing them.
+    """
+    owned = tuple(owned)
+    return Secrets(
+        paths=tuple(p for p in rules.paths if p not in owned),
+        words=rules.words,
+        allow=tuple(sorted({*rules.allow, *owned})),
+    )
 
 
 def _named_secret(node: Mapping[Any, Any], rules: Secrets) -> bool:
@@ -140,25 +130,60 @@ def _named_secret(node: Mapping[Any, Any], rules: Secrets) -> bool:
     return "value" in node and isinstance(name, str) and names_secret(name, rules.words)
 
 
-def secret_locations(data: Any, rules: Secrets, path: tuple[str | int, ...] = ()) -> Iterator[tuple[str | int, ...]]:
-    """Paths of the secret leaves of a values document, in document order."""
+Leaf = tuple[tuple[str | int, ...], Any, bool]
+"""A leaf's path, its value, and whether it is secret by itself."""
+
+
+def _leaves(data: Any, rules: Secrets, path: tuple[str | int, ...] = ()) -> Iterator[Leaf]:
+    """Every leaf of a values document in document order, and every key that holds a secret (value None)."""
     if isinstance(data, Mapping):
         named = _named_secret(data, rules)
         for key, value in data.items():
             child = (*path, key)
-            if isinstance(key, str) and has_url_credential(key):
-                yield child  # a key holding a URL password: refused whatever its value
+            if isinstance(key, str) and _secret_key(child, key, rules):
+                yield child, None, True  # a key holding a secret: refused whatever its value
             elif isinstance(value, Mapping | list):
-                yield from secret_locations(value, rules, child)
-            elif is_secret_leaf(child, value, rules, named=named and key == "value"):
-                yield child
+                yield from _leaves(value, rules, child)
+            else:
+                yield child, value, is_secret_leaf(child, value, rules, named=named and key == "value")
     elif isinstance(data, list):
+        after_flag = set(flag_values(data, rules.words))
         for index, item in enumerate(data):
             child = (*path, index)
             if isinstance(item, Mapping | list):
-                yield from secret_locations(item, rules, child)
-            elif is_secret_leaf(child, item, rules):
-                yield child
+                yield from _leaves(item, rules, child)
+            else:
+                flagged = index in after_flag and not _under(_dotted(child), rules.allow)
+                yield child, item, flagged or is_secret_leaf(child, item, rules)
+
+
+def _secret_key(path: tuple[str | int, ...], key: str, rules: Secrets) -> bool:
+    return secret_form(key, rules.words) is not None and not _under(_dotted(path[:-1]), rules.allow)
+
+
+def _dotted(path: tuple[str | int, ...]) -> str:
+    return ".".join(str(part) for part in path)
+
+
+def secret_locations(data: Any, rules: Secrets) -> Iterator[tuple[str | int, ...]]:
+    """Paths of the secret leaves of a values document, in document order.
+
+    A secret copied elsewhere is secret there too: a YAML anchor copies a password to an
+    innocent key as easily as to a secret one (the parser hands both the same text object),
+    and a long secret pasted again is the same secret.
+    """
+    leaves = list(_leaves(data, rules))
+    found = [value for _, value, secret in leaves if secret and isinstance(value, str)]
+    same = {id(value) for value in found if len(value) > 1}  # one-character texts are shared by every parser
+    equal = {value for value in found if len(value) >= COPIED_SECRET_CHARS}
+    for path, value, secret in leaves:
+        if secret or (
+            isinstance(value, str)
+            and (id(value) in same or value in equal)
+            and not is_reference_value(value)
+            and not _under(_dotted(path), rules.allow)
+        ):
+            yield path
 
 
 def redact(values: dict[str, Any], rules: Secrets) -> dict[str, Any]:
@@ -169,8 +194,8 @@ def redact(values: dict[str, Any], rules: Secrets) -> dict[str, Any]:
         for part in location[:-1]:
             node = node[part]
         last = location[-1]
-        if isinstance(last, str) and has_url_credential(last):
-            node[mask_url_credentials(last)] = redacted(node.pop(last))
+        if isinstance(last, str) and _secret_key(location, last, rules):
+            node[mask(last, rules.words)] = redacted(node.pop(last))
         else:
             node[last] = redacted(node[last])
     return out

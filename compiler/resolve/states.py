@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from compiler.plan.model import RegionState, Release
-from compiler.resolve.secrets import redact, supplied_paths
+from compiler.resolve.secrets import redact, supplied_paths, without_owned
 from compiler.resolve.values import effective_values, values_files
 from compiler.spec.load import LoadedEnvironment, Specs
 from compiler.spec.models import EnvironmentSpec, RegionSpec, ReleaseNote, Secrets
+from compiler.spec.secretcheck import owned_paths
 
 
 def resolve_release(env: EnvironmentSpec, region: RegionSpec, notes: Mapping[str, ReleaseNote]) -> Release:
@@ -38,6 +39,7 @@ def region_states(loaded: LoadedEnvironment, specs: Specs, rules: Secrets) -> di
     """
     env = loaded.spec
     notes = specs.release_notes.get(env.service, {})
+    rules = without_owned(rules, owned_paths(env))  # the image tag and replica count are the spec's, never secret
     states: dict[str, RegionState] = {}
     for region in loaded.regions:
         if region.state != "present":

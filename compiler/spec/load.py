@@ -21,7 +21,7 @@ from pydantic_core import ErrorDetails
 
 from compiler.errors import InputError, Location, Problem
 from compiler.profiles.spec_facts import FACTS
-from compiler.resolve.secrets import secret_locations
+from compiler.resolve.secrets import secret_locations, without_owned
 from compiler.spec.clashes import clash_problems
 from compiler.spec.commands import command_problems
 from compiler.spec.models import EnvironmentSpec, RegionSpec, ReleaseNote, Secrets
@@ -30,6 +30,7 @@ from compiler.spec.outputs_check import gitops_problems
 from compiler.spec.owned_paths import owned_path_overrides, owned_path_problems
 from compiler.spec.pins import note_contradictions
 from compiler.spec.provides import Links, provides_links
+from compiler.spec.secretcheck import found_secrets, masked, owned_paths, owned_secret_problems, spec_secret_message
 from compiler.spec.types import DNS1123_LABEL, REDACT_CREDENTIALS, mask_url_credentials
 from compiler.spec.yamlio import MAX_FILE_BYTES, MAX_RUN_BYTES, Document, load_document
 
@@ -171,8 +172,15 @@ class _Run:
             return None
 
     def model(self, doc: Document, model: type[M]) -> M | None:
+        data = doc.data
+        if model is not ReleaseNote:  # the vendor's notes are prose about settings, not the operator's settings
+            found = list(found_secrets(data))
+            if found:
+                data = masked(data)  # a secret is refused below, or masked in history, and never echoed
+            for path, form in found if self.refuse_secrets else ():
+                self.add(doc, path, spec_secret_message(form))
         try:
-            return model.model_validate(doc.data, context={REDACT_CREDENTIALS: not self.refuse_secrets})
+            return model.model_validate(data, context={REDACT_CREDENTIALS: not self.refuse_secrets})
         except ValidationError as err:
             self.problems.extend(_problem(doc, model, detail) for detail in err.errors(include_url=False))
             return None
@@ -201,7 +209,8 @@ def load_specs(
             run.problems.extend(note_contradictions(loaded[0], notes.get(service, {}), folder))
         if loaded is not None:
             documents: dict[str, Document] = {}
-            values.update(_load_values(run, loaded[0].spec.secrets, loaded[1], documents))
+            rules = without_owned(loaded[0].spec.secrets, owned_paths(loaded[0].spec))
+            values.update(_load_values(run, rules, loaded[1], documents))
             environments[name] = replace(loaded[0], overridden=tuple(owned_path_overrides(loaded[0], documents)))
             if output_checks:
                 run.problems.extend(owned_path_problems(loaded[0], documents))
@@ -292,6 +301,8 @@ def _load_environment(
         return None
     _check_versions(run, doc, spec, regions, notes.get(spec.service))
     run.problems += command_problems(doc, spec)
+    if run.refuse_secrets:
+        run.problems += owned_secret_problems(doc, spec)
     if spec.rollout.workload is not None and not FACTS[spec.service].workload_settable:
         message = f"rollout.workload cannot be set for service {spec.service}: its workload is fixed"
         run.add(doc, ("rollout", "workload"), message)

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from compiler.profiles.spec_facts import FACTS, defaults_text
+from compiler.resolve.secretnames import DEFAULT_WORDS
 from compiler.spec.types import (
     CREDENTIAL_FREE,
     ChartUrl,
@@ -30,7 +31,7 @@ from compiler.spec.types import (
     Word,
 )
 
-DEFAULT_SECRET_WORDS = ("password", "passwd", "pwd", "token", "secret", "key")
+DEFAULT_SECRET_WORDS = DEFAULT_WORDS
 Service = Literal["tenant", "generic"]
 WORKLOAD_PATTERN = r"^(deployment|statefulset|daemonset)/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"
 

@@ -9,37 +9,36 @@ from typing import Annotated
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from pydantic import AfterValidator, BeforeValidator, Field, Strict, StringConstraints, ValidationInfo, WithJsonSchema
 
+from compiler.resolve.secretforms import FORM_TEXT, mask, secret_form
+from compiler.resolve.secretnames import DEFAULT_WORDS
+
 DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 VALUES_PATH = re.compile(r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")
 VENDOR_VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.+_-]*$")
 REPO_PATH_SCHEMA = r"^(?![/\\])(?![A-Za-z]:)(?!\.\.(/|$))[^\\]+$"
 """What the schemas say of a repo-relative path (the loader also normalises it and refuses what leaves)."""
-# scheme://user:password@host (the user may be empty, as in redis://:password@host).
-URL_CREDENTIAL = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://[^/\s@:]*:)[^/\s@]+@")
 REDACT_CREDENTIALS = "redact_credentials"
 """Validation context key: mask a password in a URL instead of refusing it (history, which cannot be fixed)."""
 
 
 def has_url_credential(text: str) -> bool:
-    """True when ``text`` holds a URL or DSN with a password part, anywhere in it."""
-    return URL_CREDENTIAL.search(text) is not None
+    """True when ``text`` holds a secret form: a URL or DSN password, ``password=…``, ``--token …``, a key …"""
+    return secret_form(text, DEFAULT_WORDS) is not None
 
 
 def mask_url_credentials(text: str) -> str:
-    """``text`` with the password of every URL in it replaced by REDACTED."""
-    return URL_CREDENTIAL.sub(r"\1REDACTED@", text)
+    """``text`` with the secret part of every form in it replaced by REDACTED."""
+    return mask(text, DEFAULT_WORDS)
 
 
 def _no_url_credential(value: str, info: ValidationInfo) -> str:
-    # Never echo the value: it holds a password.
-    if not has_url_credential(value):
+    # Never echo the value: it holds a secret.
+    form = secret_form(value, DEFAULT_WORDS)
+    if form is None:
         return value
     if isinstance(info.context, dict) and info.context.get(REDACT_CREDENTIALS):
-        return mask_url_credentials(value)
-    raise ValueError(
-        "holds a password in a URL (scheme://user:password@...); "
-        "take the credential from a Secret, a file or the environment instead"
-    )
+        return mask(value, DEFAULT_WORDS)
+    raise ValueError(f"holds {FORM_TEXT[form]}; take the credential from a Secret, a file or the environment instead")
 
 
 def _dns_label(value: str) -> str:

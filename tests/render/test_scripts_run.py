@@ -19,7 +19,7 @@ from support import scenarios
 
 from compiler.commands.compile import write_all
 from compiler.pipeline import compile_repo
-from compiler.repo.layout import SECRETS_DIR_PLACEHOLDER
+from compiler.repo.layout import BASE_SECRETS_DIR_PLACEHOLDER, SECRETS_DIR_PLACEHOLDER
 
 STEP_LISTS = {"upgrade.sh": "steps", "rollback.sh": "rollback", "uninstall.sh": "uninstall"}
 
@@ -65,12 +65,25 @@ def plan_json(root: Path, env: str) -> dict[str, Any]:
     return doc
 
 
-def expected_argvs(root: Path, env: str, script: str, secrets: Path | None = None) -> list[list[str]]:
-    """The argv of the steps that run a command; with ``secrets``, the secrets folder put in for its placeholder."""
+def expected_argvs(
+    root: Path, env: str, script: str, secrets: Path | None = None, base: tuple[Path, str] | None = None
+) -> list[list[str]]:
+    """The argv of the steps that run a command; with ``secrets``, the secrets folder put in for its placeholder.
+
+    The base's secrets files are taken from ``base`` (a folder and the ending of its files), by default
+    the current files of the secrets folder.
+    """
     argvs = [s["argv"] for s in plan_json(root, env)[STEP_LISTS[script]] if s["argv"] is not None]
     if secrets is None:
         return argvs
-    return [[w.replace(SECRETS_DIR_PLACEHOLDER, str(secrets), 1) for w in argv] for argv in argvs]
+    folder, ending = base or (secrets, ".yaml")
+    return [[_put_secrets(w, secrets, folder, ending) for w in argv] for argv in argvs]
+
+
+def _put_secrets(word: str, secrets: Path, base: Path, ending: str) -> str:
+    if word.startswith(BASE_SECRETS_DIR_PLACEHOLDER + "/"):
+        return str(base) + word.removeprefix(BASE_SECRETS_DIR_PLACEHOLDER).removesuffix(".yaml") + ending
+    return word.replace(SECRETS_DIR_PLACEHOLDER, str(secrets), 1)
 
 
 def secrets_folder(root: Path, tmp: Path) -> Path:

@@ -23,6 +23,11 @@ from compiler.spec.yamlio import dump_yaml
 RULES = Secrets(paths=("tenant.redis.auth",))
 
 
+def wide(text: str) -> str:
+    """``text`` in fullwidth letters, which Unicode compatibility folding reads as ASCII."""
+    return "".join(chr(ord(c) + 0xFEE0) for c in text)
+
+
 @pytest.mark.parametrize(
     "path",
     [
@@ -177,3 +182,85 @@ def test_redact_a_key_holding_a_url_password_is_masked_with_its_value() -> None:
     assert "c1" not in repr(redacted)
     assert list(redacted["backends"]) == ["plain", "postgres://u:REDACTED@db/t"]
     assert strip_redacted(redacted) == {"backends": {"plain": {"weight": 2}}}
+
+
+def _doc(text: str) -> Any:
+    from compiler.spec.yamlio import load_document
+
+    return load_document(text.encode("utf-8"), "values.yaml").data
+
+
+def test_secret_locations_an_anchor_copies_the_secret_to_every_alias() -> None:
+    values = _doc("db:\n  password: &pw hunter2\nmirror:\n  host: *pw\nlabels: [*pw, plain]\nshort: &s ab\npwd: *s\n")
+    found = {".".join(map(str, p)) for p in secret_locations(values, Secrets())}
+    assert found == {"db.password", "mirror.host", "labels.0", "short", "pwd"}
+
+
+def test_secret_locations_an_anchor_on_an_innocent_key_is_caught_at_both_places() -> None:
+    values = _doc("note: &n some-long-secret\nauth:\n  token: *n\n")
+    assert [".".join(map(str, p)) for p in secret_locations(values, Secrets())] == ["note", "auth.token"]
+
+
+def test_secret_locations_a_long_secret_pasted_again_is_secret_there_too() -> None:
+    values = {"password": "correct-horse-battery", "comment": "correct-horse-battery", "replica": "1", "b": "x"}
+    assert [p[0] for p in secret_locations(values, Secrets())] == ["password", "comment"]
+    short = {"password": "x", "enabled": "x"}
+    assert [p[0] for p in secret_locations(short, Secrets())] == ["password"]
+
+
+def test_secret_locations_keys_in_any_case() -> None:
+    values = {"PASSWORD": "a", "Db_PassWord": "b", wide("PASSWORD"): "c", "dbPASSWORD": "d", "host": "h"}
+    assert sorted(p[0] for p in secret_locations(values, Secrets())) == sorted(k for k in values if k != "host")
+
+
+def test_secret_locations_references_and_boolean_text_under_secret_keys_are_not_secret() -> None:
+    values = {
+        "password": "${DB_PASSWORD}",
+        "token": "$(cat /run/secrets/token)",
+        "apiKey": "{{ .Values.global.apiKey }}",
+        "useToken": "true",
+        "secret": "false",
+        "env": [{"name": "DB_PASSWORD", "value": "$(DB_PASSWORD)"}],
+        "passwordSecretName": "tenant-db",
+    }
+    assert list(secret_locations(values, Secrets())) == []
+
+
+def test_secret_locations_forms_in_text_and_argv_lists() -> None:
+    values = {
+        "jdbc": "jdbc:postgresql://db/t?user=u&password=p1",
+        "ado": "Server=db;User Id=u;Pwd=p2;",
+        "args": ["--user", "u", "--password", "p3", "--token=p4", "--password-file", "/x"],
+        "script": "#!/bin/sh\nexport DB_PASSWORD=p5\n",
+        "key": "-----BEGIN EC PRIVATE KEY-----\nMHc\n-----END EC PRIVATE KEY-----\n",
+        "git": "https://x-access-token:p6@github.com/o/r",
+        "remote": "https://ghp_abcdefghijklmnopqrstuvwx12@github.com/o/r",
+        "plain": ["--user", "u"],
+    }
+    found = [".".join(map(str, p)) for p in secret_locations(values, Secrets())]
+    assert found == ["jdbc", "ado", "args.3", "args.4", "script", "key", "git", "remote"]
+    allowed = Secrets(allow=("args", "jdbc"))
+    assert "args.3" not in {".".join(map(str, p)) for p in secret_locations(values, allowed)}
+
+
+def test_redact_a_key_holding_a_secret_form_is_masked() -> None:
+    out = redact({"conns": {"Server=db;Password=p7;": "primary"}}, Secrets())
+    assert list(out["conns"]) == ["Server=db;Password=REDACTED;"]
+    assert isinstance(out["conns"]["Server=db;Password=REDACTED;"], Redacted)
+
+
+def test_without_owned_keeps_the_spec_paths_out_of_any_secret_rule() -> None:
+    from compiler.resolve.secrets import without_owned
+
+    owned = ("images.apiKey.tag", "replicaCount")
+    rules = without_owned(Secrets(paths=("replicaCount", "images", "db.password")), owned)
+    values = {"images": {"apiKey": {"tag": "1.2"}, "pull": "x"}, "replicaCount": "3", "db": {"password": "p"}}
+    out = strip_redacted(redact(values, rules))
+    assert out == {"images": {"apiKey": {"tag": "1.2"}}, "replicaCount": "3", "db": {}}
+    assert "replicaCount" not in rules.paths and "db.password" in rules.paths
+
+
+def test_secret_locations_allow_covers_a_key_holding_a_form_under_an_allowed_prefix() -> None:
+    values = {"conns": {"Server=db;Password=p8;": "primary"}}
+    assert list(secret_locations(values, Secrets(allow=("conns",)))) == []
+    assert list(secret_locations(values, Secrets())) == [("conns", "Server=db;Password=p8;")]

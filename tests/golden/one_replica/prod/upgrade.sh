@@ -77,6 +77,12 @@ parse_args() {
         shift
         ;;
       --secrets=*) secrets_dir=${1#--secrets=} ;;
+      # No step here applies the base's release; the option is taken so a top-level script can pass it to all.
+      --base-secrets)
+        if (( $# < 2 )); then usage_error '--base-secrets needs a folder'; fi
+        shift
+        ;;
+      --base-secrets=*) ;;
       --confirm)
         if (( $# < 2 )); then usage_error '--confirm needs a step id'; fi
         confirm_id "$2"
@@ -196,33 +202,52 @@ manual_step() {
 
 # Secret values are kept outside the repository: every secrets file must be there
 # before the first step runs. A dry run only prints, and needs none.
-require_secrets() {
-  case "$secrets_dir" in
-    '' | /*) ;;
-    *) secrets_dir="$PWD/$secrets_dir" ;;
+absolute() {
+  case "$1" in
+    '' | /*) printf '%s' "$1" ;;
+    *) printf '%s/%s' "$PWD" "$1" ;;
   esac
-  if (( dry_run )); then
-    return 0
-  fi
+}
+
+need_secrets_folder() {
   if [[ -z "$secrets_dir" ]]; then
     printf '%s: the helm steps need the secrets folder: give --secrets DIR or set ROLLPLAN_SECRETS_DIR\n' upgrade.sh >&2
     exit 1
   fi
+}
+
+outside_repository() {
   local root
   root=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../.." && pwd -P)
-  if [[ -d "$secrets_dir" && "$(cd -- "$secrets_dir" && pwd -P)/" == "$root/"* ]]; then
-    printf '%s: the secrets folder %s is inside the repository: keep secret values outside it\n' upgrade.sh "$secrets_dir" >&2
+  if [[ -d "$1" && "$(cd -- "$1" && pwd -P)/" == "$root/"* ]]; then
+    printf '%s: the secrets folder %s is inside the repository: keep secret values outside it\n' upgrade.sh "$1" >&2
     exit 1
   fi
-  local file missing=0
-  local files=(/prod/centralus.yaml /prod/eastus.yaml /prod/westus2.yaml)
-  for file in "${files[@]}"; do
-    if [[ ! -f "$secrets_dir$file" ]]; then
-      printf '%s: secrets file not found: %s (nothing was run)\n' upgrade.sh "$secrets_dir$file" >&2
-      missing=1
+}
+
+# Names each file that is not there; fails when one is missing.
+all_present() {
+  local file status=0
+  for file in "$@"; do
+    if [[ ! -f "$file" ]]; then
+      printf '%s: secrets file not found: %s (nothing was run)\n' upgrade.sh "$file" >&2
+      status=1
     fi
   done
-  if (( missing )); then
+  return "$status"
+}
+
+require_secrets() {
+  local present=1
+  secrets_dir=$(absolute "$secrets_dir")
+  if (( dry_run )); then
+    return 0
+  fi
+  need_secrets_folder
+  outside_repository "$secrets_dir"
+  local files=("$secrets_dir"/prod/centralus.yaml "$secrets_dir"/prod/eastus.yaml "$secrets_dir"/prod/westus2.yaml)
+  all_present "${files[@]}" || present=0
+  if (( ! present )); then
     exit 1
   fi
 }
