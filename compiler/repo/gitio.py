@@ -402,3 +402,66 @@ def _branches(repo: git.Repo) -> set[str]:
 
 def _current_branch(repo: git.Repo) -> str | None:
     return None if repo.head.is_detached else repo.active_branch.name
+
+
+@dataclass(frozen=True)
+class Step:
+    """One commit of a first-parent history and the watched paths it changed against its first parent."""
+
+    commit: str
+    changed: frozenset[str]
+    """Root-relative paths; a root commit (or a shallow clone's boundary) shows every watched file."""
+    boundary: bool = False
+    """The commit's parents are not in this clone (a shallow clone): what it changed is unknown."""
+
+
+def first_parent_steps(root: Path, rev: str, paths: list[str]) -> list[Step]:
+    """The commits of ``rev``'s first-parent history that changed any of ``paths``, newest first.
+
+    A merge commit counts with what it changed against its first parent: the
+    state the deployed branch held before the merge.
+    """
+    repo = open_repo(root)
+    prefix = _prefix(repo, root)
+    watched = [f"{prefix}{p}" for p in paths]
+    out = repo.git.log("--first-parent", "--no-renames", "--name-only", "--format=%x00%H", rev, "--", *watched)
+    shallow = _shallow_commits(repo)
+    steps = []
+    for chunk in out.split("\0")[1:]:
+        commit, *names = (line for line in chunk.splitlines() if line)
+        changed = frozenset(n.removeprefix(prefix) for n in names)
+        steps.append(Step(commit, changed, commit in shallow))
+    return steps
+
+
+def _shallow_commits(repo: git.Repo) -> set[str]:
+    try:
+        return set((Path(repo.git_dir) / "shallow").read_text(encoding="ascii").split())
+    except OSError:
+        return set()
+
+
+def changed_since(root: Path, rev: str, paths: list[str]) -> bool:
+    """Whether the work tree (staged or not, untracked files included) differs from ``rev`` under ``paths``."""
+    repo = open_repo(root)
+    prefix = _prefix(repo, root)
+    watched = [f"{prefix}{p}" for p in paths]
+    if repo.git.diff("--name-only", "--no-renames", rev, "--", *watched):
+        return True
+    return bool(repo.git.ls_files("--others", "--exclude-standard", "--", *watched))
+
+
+def same_at(root: Path, first: str, second: str, paths: list[str]) -> bool:
+    """Whether two commits hold the same bytes under ``paths``."""
+    repo = open_repo(root)
+    prefix = _prefix(repo, root)
+    try:
+        repo.git.diff("--quiet", "--no-renames", first, second, "--", *(f"{prefix}{p}" for p in paths))
+    except git.GitCommandError:
+        return False
+    return True
+
+
+def read_at(root: Path, commit: str, path: str) -> bytes | None:
+    """The bytes of ``path`` (root relative) at ``commit``; None when it holds no such file."""
+    return base_source(root, commit).read(path)
