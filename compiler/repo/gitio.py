@@ -246,6 +246,13 @@ def _deployed_ref(repo: git.Repo, configured: str | None) -> str | None:
     return None
 
 
+def deployed_branch_name(root: Path, configured: str | None) -> str | None:
+    """The deployed branch's local name (``origin/`` left out), or None when the repository has none."""
+    repo = open_repo(root)
+    found = _deployed_ref(repo, configured)
+    return found.removeprefix("origin/") if found and _ref_exists(repo, f"refs/remotes/{found}") else found
+
+
 def _remote_head(repo: git.Repo) -> str | None:
     """The branch origin/HEAD points at (what a clone checks out), if the clone knows it."""
     try:
@@ -298,6 +305,10 @@ class CommitRequest:
     message: str
     files: tuple[str, ...] = ()
     """Every file to be committed (root relative): none of them may be ignored by git."""
+    deployed: str | None = None
+    """The deployed branch's local name (``main``, ``release/prod``): refused as the branch committed on."""
+    onto_deployed: bool = False
+    """Commit on the deployed branch all the same (``--onto-deployed-branch``)."""
 
 
 def check_can_commit(request: CommitRequest) -> None:
@@ -319,6 +330,7 @@ def check_can_commit(request: CommitRequest) -> None:
         folders = ", ".join(f"{folder}/" for folder in request.folders)
         raise GitError(f"changes outside {folders} are staged ({listed}): commit or unstage them first")
     _check_branch_name(repo, request.branch)
+    _check_not_deployed(request)
     if request.branch in _branches(repo) and _current_branch(repo) != request.branch:
         raise GitError(f"branch {request.branch!r} exists already: pass --branch NAME, or delete it first")
     _check_not_ignored(repo, [f"{prefix}{path}" for path in (*request.folders, *request.files)])
@@ -333,6 +345,16 @@ def _check_branch_name(repo: git.Repo, branch: str) -> None:
         raise GitError(f"{branch!r} is not a valid branch name") from None
     if expanded != branch or branch in ("@", "HEAD") or branch.startswith("-"):
         raise GitError(f"{branch!r} cannot name a new branch (git reads it as a revision): pass another --branch NAME")
+
+
+def _check_not_deployed(request: CommitRequest) -> None:
+    """The deployed branch is what the GitOps controller applies: a plan goes there through review, not a commit."""
+    if request.deployed is None or request.branch != request.deployed or request.onto_deployed:
+        return
+    raise GitError(
+        f"{request.branch!r} is the deployed branch: 'compile --commit' commits a plan on a branch of its own, "
+        "for review; pass another --branch NAME, or --onto-deployed-branch to commit there all the same"
+    )
 
 
 def _check_not_ignored(repo: git.Repo, paths: list[str]) -> None:
