@@ -44,6 +44,11 @@ def run(root: Path, envs: Sequence[str], base: str | None, *, as_json: bool, job
         found = _without_record(compare_files(root / layout.GENERATED, compiled.rollout, layout.GENERATED))
         stale.changed += found.changed
         stale.missing += found.missing
+        strays = [f"{layout.GENERATED}/{name}" for name in owned.top_unowned(root / layout.GENERATED, compiled.rollout)]
+        stale.extra += strays
+        if strays:
+            notes.append(f"{', '.join(strays)}: not written by rollplan: move out of {layout.GENERATED}/ "
+                         "('rollplan compile' refuses to remove it unless --force)")  # fmt: skip
     for orphan in orphan_dirs(root, compiled, envs):
         shown = f"{layout.GENERATED}/{orphan.name}"
         stale.extra += [f"{shown}/{p}" for p in existing_files(orphan, shown)]

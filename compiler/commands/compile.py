@@ -13,7 +13,7 @@ from compiler.pipeline import Compiled, compile_deployed, orphan_dirs, output_di
 from compiler.plan.model import Plan
 from compiler.repo import gitio, layout
 from compiler.repo.deployed import Base
-from compiler.repo.writer import write_files, write_folders
+from compiler.repo.writer import write_folders
 from compiler.spec.repoconfig import load_repo_config
 
 
@@ -107,13 +107,11 @@ def commit_message(plans: list[Plan]) -> str:
 
 
 def write_all(root: Path, compiled: Compiled, orphans: Sequence[Path] = (), *, force: bool = False) -> list[str]:
-    """Write every environment's folder and remove the orphans, all or none (see writer.py); then the rollout files."""
+    """Write every environment's folder and the rollout files, and remove the orphans: all or none (see writer.py)."""
     wanted = {output_dir(root, env): files for env, files in compiled.files.items()}
-    changed = write_folders(wanted, orphans, force=force)
-    written = [f"{layout.env_dir(env)}/{p}" for env in compiled.files for p in changed[output_dir(root, env)]]
-    if compiled.rollout is not None:
-        top = write_files(root / layout.GENERATED, compiled.rollout)
-        written += [f"{layout.GENERATED}/{p}" for p in top]
+    changed = write_folders(wanted, orphans, force=force, top=compiled.rollout)
+    written = [f"{layout.env_dir(env)}/{p}" for env in compiled.files for p in changed.get(output_dir(root, env), [])]
+    written += [f"{layout.GENERATED}/{p}" for p in changed.get(root / layout.GENERATED, [])]
     return written
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from compiler.errors import RollplanError
 from compiler.pipeline import output_dir
-from compiler.repo import fresh, gitio, journal, layout
+from compiler.repo import fresh, gitio, journal, layout, owned
 from compiler.repo.deployed import Base, choose_base, history_bases, last_change_described
 
 
@@ -38,6 +38,8 @@ def _fresh_by_record(root: Path, envs: Sequence[str], explicit: str | None) -> t
     if generated.is_symlink() or not generated.is_dir() or journal.leftovers(generated):
         return None
     if not envs and fresh.generated_dirs(root) != names:  # an orphan, or an environment never compiled
+        return None
+    if not envs and owned.top_unowned(generated, ()):  # the full check reports it
         return None
     base = choose_base(root, explicit)
     deployed = base.deployed
