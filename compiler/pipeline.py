@@ -179,11 +179,11 @@ def compile_deployed(
     names = sorted(envs) if envs else sorted(_environment_folders(root))
     if not envs:
         _refuse_deleted_environments(root, base.rev, set(names))
-    per_env, warnings = history_bases(root, base, names)
+    per_env = history_bases(root, base, names)
     compiled = compile_repo(root, envs, base.rev, per_env, stages, jobs)
     if per_env:
         base = replace(base, described=f"{last_change_described(per_env)}; else {base.described}")
-    return compiled, base, warnings + _moved_on_warnings(root, base, compiled, per_env)
+    return compiled, base, _moved_on_warnings(root, base, compiled, per_env)
 
 
 def _environment_folders(root: Path) -> set[str]:

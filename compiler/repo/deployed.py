@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from compiler.errors import GitError
 from compiler.repo import gitio, layout
 from compiler.spec.repoconfig import load_repo_config
 
@@ -44,7 +45,7 @@ def choose_base(root: Path, explicit: str | None) -> Base:
     return Base(found.merge_base, f"merge-base of HEAD and {found.branch} ({short})", found)
 
 
-def history_bases(root: Path, base: Base, envs: Sequence[str]) -> tuple[dict[str, str | None], list[str]]:
+def history_bases(root: Path, base: Base, envs: Sequence[str]) -> dict[str, str | None]:
     """Each environment the pending change leaves alone keeps the base of its last change (docs/ci.md).
 
     The pending change is the work tree against the merge-base M (a branch's
@@ -52,38 +53,26 @@ def history_bases(root: Path, base: Base, envs: Sequence[str]) -> tuple[dict[str
     from M. One it does not touch keeps the plan of the last change to it on
     the deployed branch: its base is the state before that change, found in
     M's first-parent history (see :func:`_last_change_base`). Returns the
-    environments whose base is not M (None: nothing was deployed before), and
-    warnings for a clone too shallow to tell.
+    environments whose base is not M (None: nothing was deployed before).
+    Refuses (GitError) a clone too shallow to tell.
     """
     deployed = base.deployed
     if deployed is None or deployed.merge_base is None or deployed.branch is None or base.rev is None:
-        return {}, []
+        return {}
     found: dict[str, str | None] = {}
-    warnings: list[str] = []
     for env in envs:
         watch = _inputs(root, env)
         if gitio.changed_since(root, deployed.merge_base, watch):
             continue
-        try:
-            commit = _last_change_base(root, env, deployed.merge_base, watch)
-        except _TooShallow:
-            warnings.append(
-                f"{layout.env_dir(env)}: this clone is shallow and does not hold the last change to {env}: "
-                "planned against the merge-base instead; fetch the history (fetch-depth: 0 in CI)"
-            )
-            continue
+        commit = _last_change_base(root, env, deployed.merge_base, watch)
         if commit != deployed.merge_base:
             found[env] = commit
-    return found, warnings
+    return found
 
 
 def last_change_described(per_env: Mapping[str, str | None]) -> str:
     """How `check` and `compile` name the bases :func:`history_bases` chose."""
     return f"before the last change to {', '.join(sorted(per_env))}"
-
-
-class _TooShallow(Exception):
-    pass
 
 
 def _last_change_base(root: Path, env: str, head: str, watch: list[str]) -> str | None:
@@ -111,7 +100,11 @@ def _last_change_base(root: Path, env: str, head: str, watch: list[str]) -> str 
     for index in changes:
         step = steps[index]
         if step.boundary:
-            raise _TooShallow
+            raise GitError(
+                f"{env}: this clone is shallow and does not hold the last change to {env} on the deployed branch, "
+                "which its plan starts from: fetch the history (git fetch --unshallow, or fetch-depth: 0 in CI) "
+                "or pass --base REV"
+            )
         if index == last or (plan not in step.changed and planned[index]):
             continue
         if not planned[index] or not _same_change(root, key, _plan_base(gitio.read_at(root, step.commit, plan))):

@@ -218,6 +218,11 @@ def deployed_base(root: Path, configured: str | None) -> DeployedBase:
         return DeployedBase(head, None, head)
     tip = str(resolve_revision(repo, branch).hexsha)
     bases = repo.merge_base(head, tip)
+    if not bases and (Path(repo.git_dir) / "shallow").exists():
+        raise GitError(
+            f"this clone is shallow and does not hold the history HEAD shares with the deployed branch {branch}: "
+            "fetch it (git fetch --unshallow, or fetch-depth: 0 in CI) or pass --base REV"
+        )
     if not bases:
         raise GitError(f"HEAD and the deployed branch {branch} share no history: pass --base REV")
     return DeployedBase(head, branch, str(bases[0].hexsha), tip)
@@ -233,15 +238,29 @@ def _head_names_a_commit(repo: git.Repo) -> bool:
 
 
 def _deployed_ref(repo: git.Repo, configured: str | None) -> str | None:
-    names = [configured] if configured else [_remote_head(repo), "main"]
+    remote_head = None if configured else _remote_head(repo)
+    names = [configured] if configured else [remote_head, "main"]
     for name in (n for n in names if n):
         for ref in (f"refs/remotes/origin/{name}", f"refs/heads/{name}"):
             if _ref_exists(repo, ref):
                 return ref.removeprefix("refs/remotes/").removeprefix("refs/heads/")
+        if name == remote_head:
+            # Falling back to main here could plan against a branch nobody deploys.
+            raise GitError(
+                f"origin/HEAD names origin/{name}, which this clone has neither as origin/{name} nor as a local "
+                "branch: fetch it, run 'git remote set-head origin --auto', or name the branch in rollplan.yaml "
+                "(deployed_branch: NAME)"
+            )
     if configured:
         raise GitError(
             f"the deployed branch {configured!r} (rollplan.yaml) is neither a local branch nor origin/{configured}: "
             f"fetch it (git fetch origin {configured}) or pass --base REV"
+        )
+    if (Path(repo.git_dir) / "shallow").exists():
+        # A CI clone of one branch: planning against HEAD would turn the change into nothing to do.
+        raise GitError(
+            "this clone is shallow and has no deployed branch (neither origin/HEAD nor main): fetch it "
+            "(fetch-depth: 0 in CI, or git fetch origin main), name it in rollplan.yaml, or pass --base REV"
         )
     return None
 
