@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import stat
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -113,11 +115,20 @@ def _without_commit(doc: Any) -> Any:
     return {k: v for k, v in doc.items() if k != "base_commit"} if isinstance(doc, dict) else doc
 
 
+def _regular_file(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
 def _recorded_stages(root: Path) -> dict[str, Staging]:
     """Staged rollouts stand where plan.json says: any stage that 'rollplan promote' wrote is fresh."""
     found: dict[str, Staging] = {}
     folder = root / layout.GENERATED
     for env in sorted(p.name for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []:
+        if not _regular_file(folder / env / "plan.json"):
+            continue  # a link or a FIFO there is refused by the comparison, with its name; never read
         state = promote.recorded(root, env)
         if state is not None:
             found[env] = Staging(state.stage, state.base_commit)

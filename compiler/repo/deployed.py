@@ -12,9 +12,12 @@ planned as a change of its own and never as the older plan it restores.
 from __future__ import annotations
 
 import json
+import os
+import stat
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from compiler.errors import GitError
 from compiler.repo import gitio, layout
@@ -129,11 +132,7 @@ def _same_change(root: Path, key: tuple[str, str] | None, older: tuple[str, str]
 
 def _plan_base(source: Path | bytes | None) -> tuple[str, str] | None:
     """The base a plan.json records: its commit ('' for nothing deployed) and inputs digest; None when unreadable."""
-    try:
-        data = source.read_bytes() if isinstance(source, Path) else source
-        doc = json.loads(data or b"")
-    except (OSError, ValueError):
-        return None
+    doc = _json(source)
     inputs = doc.get("inputs") if isinstance(doc, dict) else None
     digest = inputs.get("base") if isinstance(inputs, dict) else None
     commit = doc.get("base_commit") if isinstance(doc, dict) else None
@@ -144,10 +143,7 @@ def _plan_base(source: Path | bytes | None) -> tuple[str, str] | None:
 
 def _kept_record(root: Path, start: str, head: str, plan: Path, watch: list[str]) -> str:
     """``start``, or the base commit plan.json records when it holds the same inputs (no churn of the id)."""
-    try:
-        doc = json.loads(plan.read_bytes())
-    except (OSError, ValueError):
-        return start
+    doc = _json(plan)
     commit = doc.get("base_commit") if isinstance(doc, dict) else None
     if not isinstance(commit, str) or not _is_sha(commit) or commit == start or not gitio.has_commit(root, commit):
         return start
@@ -157,12 +153,8 @@ def _kept_record(root: Path, start: str, head: str, plan: Path, watch: list[str]
 def _inputs(root: Path, env: str) -> list[str]:
     """The paths whose change is a change of ``env``: its folder, its service's release notes, values outside."""
     folder = root / layout.env_dir(env)
-    service = None
-    try:
-        doc = json.loads((folder / "plan.json").read_bytes())
-        service = doc.get("service") if isinstance(doc, dict) else None
-    except (OSError, ValueError):
-        pass
+    doc = _json(folder / "plan.json")
+    service = doc.get("service") if isinstance(doc, dict) else None
     notes = f"release-notes/{service}" if isinstance(service, str) and _is_name(service) else "release-notes"
     return [f"environments/{env}", notes, *_outside_values(folder)]
 
@@ -170,14 +162,39 @@ def _inputs(root: Path, env: str) -> list[str]:
 def _outside_values(folder: Path) -> list[str]:
     from compiler.repo.fresh import RECORD
 
-    try:
-        doc = json.loads((folder / RECORD).read_bytes())
-    except (OSError, ValueError):
-        return []
+    doc = _json(folder / RECORD)
     listed = doc.get("outside_values") if isinstance(doc, dict) else None
     if not isinstance(listed, list):
         return []
-    return [p for p in listed if isinstance(p, str) and p and not p.startswith(("/", "-")) and ".." not in p.split("/")]
+    return [p for p in listed if isinstance(p, str) and _plain_path(p)]
+
+
+def _plain_path(path: str) -> bool:
+    """A repo-relative path git reads literally (no pathspec magic, no glob, nothing outside)."""
+    return bool(path) and not path.startswith(("/", "-", ":")) and ".." not in path.split("/") and not any(
+        c in path for c in "*?[\\"
+    )
+
+
+MAX_JSON_BYTES = 64 * 1024 * 1024
+
+
+def _json(source: Path | bytes | None) -> Any:
+    """A JSON document from committed bytes or a work-tree file; None when unreadable.
+
+    A work-tree file is read only when it is a regular file of a sane size, never
+    through a link: a pull request controls generated/, and a plan.json linked to
+    /dev/zero must not hang check.
+    """
+    try:
+        if isinstance(source, Path):
+            info = os.lstat(source)
+            if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_JSON_BYTES:
+                return None
+            source = source.read_bytes()
+        return json.loads(source or b"")
+    except (OSError, ValueError):
+        return None
 
 
 def _is_name(text: str) -> bool:

@@ -489,7 +489,9 @@ def changed_since(root: Path, rev: str, paths: list[str]) -> bool:
     watched = [f"{prefix}{p}" for p in paths]
     if repo.git.diff("--name-only", "--no-renames", rev, "--", *watched):
         return True
-    return bool(repo.git.ls_files("--others", "--exclude-standard", "--", *watched))
+    # An untracked input is a new YAML file; an editor's swap file beside the specs changes nothing.
+    untracked = repo.git.ls_files("--others", "--exclude-standard", "--", *watched).splitlines()
+    return any(name.endswith((".yaml", ".yml", ".json")) for name in untracked)
 
 
 def same_at(root: Path, first: str, second: str, paths: list[str]) -> bool:

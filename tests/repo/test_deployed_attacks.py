@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -125,4 +126,24 @@ def test_attack_origin_head_naming_a_missing_branch_is_exit_1(repo: Path, tmp_pa
     assert "origin/HEAD names origin/gone" in run.err
     (clone / "rollplan.yaml").write_text("deployed_branch: main\n", encoding="utf-8")
     run = rollplan(capsys, "check", "--root", str(clone))
+    assert run.code == 0, run.err
+
+
+@pytest.mark.parametrize("kind", ["link", "fifo"])
+def test_attack_plan_json_that_is_no_file_is_never_read(repo: Path, capsys: Capture, kind: str) -> None:
+    plan = repo / "generated/prod/plan.json"
+    plan.unlink()
+    if kind == "link":
+        plan.symlink_to("/dev/zero")  # reading it would never end
+    else:
+        os.mkfifo(plan)  # reading it would wait for a writer forever
+    for command in ("check", "compile"):
+        run = rollplan(capsys, command, "--root", str(repo))
+        assert run.code == 1, run.err
+        assert "generated/prod/plan.json" in run.err
+
+
+def test_attack_untracked_editor_file_beside_the_specs_is_no_change(repo: Path, capsys: Capture) -> None:
+    (repo / "environments/prod/regions/.westus2.yaml.swp").write_bytes(b"\0swap")
+    run = rollplan(capsys, "check", "--root", str(repo))
     assert run.code == 0, run.err
