@@ -100,6 +100,7 @@ def _last_change_base(root: Path, env: str, head: str, watch: list[str]) -> str 
     last = changes[0]
     planned_since = gitio.changed_since(root, head, [plan]) or any(plan in s.changed for s in steps[: last + 1])
     key = _plan_base(root / plan) if planned_since else None
+    verified = False
     for index in changes:
         step = steps[index]
         if step.boundary:
@@ -112,7 +113,29 @@ def _last_change_base(root: Path, env: str, head: str, watch: list[str]) -> str 
             continue
         if not planned[index] or not _same_change(root, key, _plan_base(gitio.read_at(root, step.commit, plan))):
             return _kept_record(root, step.commit, head, root / plan, watch)
+        if not verified and not _planned_for_work_tree(root, env, root / plan):
+            return _kept_record(root, step.commit, head, root / plan, watch)  # a stale plan names no change
+        verified = True
     return None
+
+
+def _planned_for_work_tree(root: Path, env: str, plan: Path) -> bool:
+    """Whether plan.json was compiled from the environment's inputs as the work tree holds them.
+
+    Only then does its base say which earlier commits belong to its change; a
+    stale one (two pull requests compiled from one base, both merged) would
+    otherwise fold a change that was merged and rolled out on its own into it.
+    """
+    from compiler.errors import RollplanError
+    from compiler.pipeline import env_inputs, fingerprints, load_target
+
+    doc = _json(plan)
+    inputs = doc.get("inputs") if isinstance(doc, dict) else None
+    try:
+        target = load_target(root, [env])
+    except RollplanError:
+        return False  # the compile reports it
+    return isinstance(inputs, dict) and inputs.get("target") == fingerprints(env_inputs(env, target, None))["target"]
 
 
 def _same_change(root: Path, key: tuple[str, str] | None, older: tuple[str, str] | None) -> bool:

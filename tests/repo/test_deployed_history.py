@@ -185,3 +185,35 @@ def test_history_new_branch_after_the_merge_keeps_the_merged_plan(repo: Path, ca
         assert plan(repo, "staging")["base_commit"] == git(repo, "rev-parse", "main").strip()
         commit_all(repo, "More staging replicas")
     assert check(repo, capsys) == 0
+
+
+def test_history_fast_forward_of_two_planned_commits_is_one_change(repo: Path, capsys: Capture) -> None:
+    git(repo, "switch", "--quiet", "--create", "two", "upgrade")
+    replace_text(repo / "environments/prod/regions/westus2.yaml", "replicas: 3", "replicas: 4")
+    assert rollplan(capsys, "compile", "--root", str(repo), "-q").code == 0
+    commit_all(repo, "More replicas in westus2, compiled again")
+    git(repo, "switch", "--quiet", "main")
+    before = head(repo)
+    merge(repo, "fast-forward", "two")
+    assert check(repo, capsys) == 0  # both commits' plans start from main: one change
+    assert rollplan(capsys, "compile", "--root", str(repo), "-q").code == 0
+    assert git(repo, "status", "--porcelain") == ""
+    assert changes(repo) == ["upgrade", "upgrade", "upgrade"]
+    assert plan(repo)["base_commit"] == before
+
+
+def test_history_stale_plan_of_a_second_pr_from_one_base_does_not_fold_the_first(repo: Path, capsys: Capture) -> None:
+    git(repo, "switch", "--quiet", "--create", "other", "main")
+    replace_text(repo / "environments/prod/regions/centralus.yaml", "replicas: 2", "replicas: 3")
+    assert rollplan(capsys, "compile", "--root", str(repo), "-q").code == 0
+    commit_all(repo, "More replicas in centralus")
+    git(repo, "switch", "--quiet", "main")
+    first = merge(repo, "merge")
+    # The second pull request lands with the plan it was compiled with, against the base both started from.
+    git(repo, "rm", "-r", "--quiet", "generated")
+    git(repo, "checkout", "other", "--", "environments/prod/regions/centralus.yaml", "generated")
+    commit_all(repo, "More replicas in centralus (squashed, plan not compiled again)")
+    assert check(repo, capsys) == 3
+    assert rollplan(capsys, "compile", "--root", str(repo), "-q").code == 0
+    assert plan(repo)["base_commit"] == first  # from where the first one ends, not folding it in
+    assert sorted(changes(repo)) == ["config", "noop", "noop"]
