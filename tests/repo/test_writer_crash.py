@@ -260,3 +260,34 @@ def test_writer_read_only_checkout_with_nothing_to_change_compiles(repo: Path) -
     assert cli.main(["compile", "--root", str(repo)]) == 0
     with read_only(repo / "generated"):
         assert cli.main(["compile", "--root", str(repo)]) == 0
+
+
+PROD_NEEDS_STAGING = TextEdit(
+    "environments/prod/environment.yaml", "service: tenant\n", "service: tenant\nneeds: [staging]\n"
+)
+
+
+def test_writer_kill_after_every_rename_keeps_the_top_level_files_with_their_environments(
+    template: Path, tmp_path: Path
+) -> None:
+    """A change of the rollout order rewrites rollout.json and the top-level scripts: they swap in with the rest."""
+    old_copy = tmp_path / "old"
+    shutil.copytree(template, old_copy, symlinks=True)
+    scenarios.apply_edits(old_copy, [PROD_NEEDS_STAGING])
+    old = tree(old_copy / "generated")
+    new_copy = tmp_path / "new"
+    shutil.copytree(old_copy, new_copy, symlinks=True)
+    write_all(new_copy, compile_repo(new_copy))
+    new = tree(new_copy / "generated")
+    assert old["rollout.json"] != new["rollout.json"] and old["upgrade.sh"] != new["upgrade.sh"]
+    for limit in range(1, 30):
+        copy = tmp_path / f"run{limit}"
+        shutil.copytree(old_copy, copy, symlinks=True)
+        if kill_at(copy, limit) == 0:
+            break
+        writer.recover(copy / "generated")
+        assert tree(copy / "generated") == old, f"killed after rename {limit}: a mix of old and new"
+    else:
+        pytest.fail("the compile never finished")
+    assert limit > 9  # the journal, two environments and four top-level files: every rename was a kill point
+    assert tree(copy / "generated") == new
