@@ -103,3 +103,23 @@ def test_top_level_one_lock_per_compile(repo: Path, capsys: Capture, monkeypatch
     (repo / "generated/rollout.json").unlink()
     assert run(capsys, "compile", "--root", str(repo))[0] == 0
     assert taken == ["generated"]
+
+
+def test_top_level_check_while_a_compile_writes_is_never_an_internal_error(repo: Path) -> None:
+    import subprocess
+    import sys
+
+    from compiler.repo.example import TextEdit
+
+    memory = TextEdit("environments/prod/values/regions/eastus.yaml", "        memory: 8Gi\n", "        memory: 10Gi\n")
+    compile_argv = [sys.executable, "-m", "compiler", "compile", "--root", str(repo)]
+    check_argv = [sys.executable, "-m", "compiler", "check", "--root", str(repo), "--jobs", "1"]
+    for edit in (memory, TextEdit(memory.file, memory.new, memory.old)):
+        scenarios.apply_edits(repo, [edit])
+        runs = [subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                for argv in (compile_argv, check_argv, compile_argv)]  # fmt: skip
+        results = [(run.wait(timeout=180), run.communicate()[1].decode()) for run in runs]
+        assert results[0][0] == 0 and results[2][0] == 0, results
+        code, err = results[1]
+        assert code in (0, 1, 3) and "internal error" not in err, err
+        assert cli.main(["check", "--root", str(repo)]) == 0
