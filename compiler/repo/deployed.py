@@ -53,24 +53,57 @@ def history_bases(root: Path, base: Base, envs: Sequence[str]) -> dict[str, str 
 
     The pending change is the work tree against the merge-base M (a branch's
     commits and any uncommitted edit). An environment it touches is planned
-    from M. One it does not touch keeps the plan of the last change to it on
-    the deployed branch: its base is the state before that change, found in
-    M's first-parent history (see :func:`_last_change_base`). Returns the
+    from M. One it does not touch keeps the plan of its last change on the
+    deployed branch: its base is the state before that change, found in M's
+    first-parent history (see :func:`_last_change_base`). Returns the
     environments whose base is not M (None: nothing was deployed before).
     Refuses (GitError) a clone too shallow to tell.
     """
     deployed = base.deployed
-    if deployed is None or deployed.merge_base is None or deployed.branch is None or base.rev is None:
+    if not envs or deployed is None or deployed.merge_base is None or deployed.branch is None or base.rev is None:
         return {}
+    watches = {env: _inputs(root, env) for env in envs}
+    history = _History.read(root, deployed.merge_base, sorted({p for watch in watches.values() for p in watch}))
     found: dict[str, str | None] = {}
-    for env in envs:
-        watch = _inputs(root, env)
-        if gitio.changed_since(root, deployed.merge_base, watch):
+    for env, watch in watches.items():
+        if history.pending(watch):
             continue
-        commit = _last_change_base(root, env, deployed.merge_base, watch)
+        commit = _last_change_base(root, env, history, watch)
         if commit != deployed.merge_base:
             found[env] = commit
     return found
+
+
+@dataclass(frozen=True)
+class _History:
+    """What git says once for every environment: the pending change and M's first-parent history."""
+
+    head: str
+    changed: frozenset[str]
+    """Files where the work tree differs from ``head``."""
+    steps: tuple[gitio.Step, ...]
+
+    @classmethod
+    def read(cls, root: Path, head: str, inputs: list[str]) -> _History:
+        watched = [*inputs, f"{layout.GENERATED}/*/plan.json"]  # a glob: every environment's plan
+        changed = gitio.changed_since(root, head, watched)
+        return cls(head, frozenset(changed), tuple(gitio.first_parent_steps(root, head, watched)))
+
+    def pending(self, paths: list[str]) -> bool:
+        return any(_under(name, paths) for name in self.changed)
+
+    def steps_of(self, paths: list[str]) -> list[gitio.Step]:
+        """The steps that changed any of ``paths``, each with only those of its files."""
+        found = []
+        for step in self.steps:
+            mine = frozenset(name for name in step.changed if _under(name, paths))
+            if mine:
+                found.append(gitio.Step(step.commit, mine, step.boundary))
+        return found
+
+
+def _under(name: str, paths: list[str]) -> bool:
+    return any(name == path or name.startswith(f"{path}/") for path in paths)
 
 
 def last_change_described(per_env: Mapping[str, str | None]) -> str:
@@ -78,7 +111,7 @@ def last_change_described(per_env: Mapping[str, str | None]) -> str:
     return f"before the last change to {', '.join(sorted(per_env))}"
 
 
-def _last_change_base(root: Path, env: str, head: str, watch: list[str]) -> str | None:
+def _last_change_base(root: Path, env: str, history: _History, watch: list[str]) -> str | None:
     """The state before the last change to ``env`` in ``head``'s first-parent history (None: before it existed).
 
     The last commit X that changed the environment's inputs is part of that
@@ -92,13 +125,14 @@ def _last_change_base(root: Path, env: str, head: str, watch: list[str]) -> str 
     older plan (its environment changed since) names none.
     """
     plan = f"{layout.env_dir(env)}/plan.json"
-    steps = gitio.first_parent_steps(root, head, [*watch, plan])
+    head = history.head
+    steps = history.steps_of([*watch, plan])
     changes = [i for i, step in enumerate(steps) if step.changed - {plan}]
     planned = [any(plan in s.changed for s in steps[i:]) for i in range(len(steps))]
     if not changes or not planned[changes[0]]:
         return head  # changed only before rollplan planned it: that state was deployed without a plan
     last = changes[0]
-    planned_since = gitio.changed_since(root, head, [plan]) or any(plan in s.changed for s in steps[: last + 1])
+    planned_since = history.pending([plan]) or any(plan in s.changed for s in steps[: last + 1])
     key = _plan_base(root / plan) if planned_since else None
     verified = False
     for index in changes:

@@ -482,16 +482,19 @@ def _shallow_commits(repo: git.Repo) -> set[str]:
         return set()
 
 
-def changed_since(root: Path, rev: str, paths: list[str]) -> bool:
-    """Whether the work tree (staged or not, untracked files included) differs from ``rev`` under ``paths``."""
+def changed_since(root: Path, rev: str, paths: list[str]) -> set[str]:
+    """The files under ``paths`` where the work tree (staged or not) differs from ``rev``, root relative.
+
+    Untracked files count when they are YAML or JSON: an editor's swap file
+    beside the specs changes nothing.
+    """
     repo = open_repo(root)
     prefix = _prefix(repo, root)
     watched = [f"{prefix}{p}" for p in paths]
-    if repo.git.diff("--name-only", "--no-renames", rev, "--", *watched):
-        return True
-    # An untracked input is a new YAML file; an editor's swap file beside the specs changes nothing.
-    untracked = repo.git.ls_files("--others", "--exclude-standard", "--", *watched).splitlines()
-    return any(name.endswith((".yaml", ".yml", ".json")) for name in untracked)
+    changed = set(repo.git.diff("--name-only", "--no-renames", "-z", rev, "--", *watched).split("\0"))
+    untracked = repo.git.ls_files("-z", "--others", "--exclude-standard", "--", *watched).split("\0")
+    changed.update(name for name in untracked if name.endswith((".yaml", ".yml", ".json")))
+    return {name.removeprefix(prefix) for name in changed if name}
 
 
 def same_at(root: Path, first: str, second: str, paths: list[str]) -> bool:
