@@ -217,3 +217,18 @@ def test_history_stale_plan_of_a_second_pr_from_one_base_does_not_fold_the_first
     assert rollplan(capsys, "compile", "--root", str(repo), "-q").code == 0
     assert plan(repo)["base_commit"] == first  # from where the first one ends, not folding it in
     assert sorted(changes(repo)) == ["config", "noop", "noop"]
+
+
+def test_history_revert_of_a_compiled_revert_plans_the_upgrade_again(repo: Path, capsys: Capture) -> None:
+    merge(repo, "squash")
+    upgrade = plan(repo)
+    git(repo, "revert", "--no-commit", "HEAD")
+    assert rollplan(capsys, "compile", "--root", str(repo), "-q").code == 0
+    commit_all(repo, "Revert the upgrade, with the plan of the revert")
+    assert changes(repo) == ["downgrade", "downgrade", "downgrade"]
+    git(repo, "revert", "--no-edit", "HEAD")
+    # The upgrade's plan comes back: it starts from the state the revert left, which holds the inputs it records.
+    assert check(repo, capsys) == 0
+    assert plan(repo) == upgrade
+    assert rollplan(capsys, "compile", "--root", str(repo), "-q").code == 0
+    assert git(repo, "status", "--porcelain") == ""
