@@ -54,7 +54,11 @@ def run(root: Path, envs: Sequence[str], base: str | None, *, as_json: bool, job
     for orphan in orphan_dirs(root, compiled, envs):
         shown = f"{layout.GENERATED}/{orphan.name}"
         stale.extra += [f"{shown}/{p}" for p in existing_files(orphan, shown)]
-        notes.append(f"{layout.GENERATED}/{orphan.name}/ belongs to no environment: 'rollplan compile' removes it")
+        foreign = owned.unowned(orphan, shown)
+        notes.append(f"{shown}/ belongs to no environment: 'rollplan compile' removes it" if not foreign else
+                     f"{shown}/ belongs to no environment and holds files rollplan did not write "
+                     f"({', '.join(foreign[:3])}): move it out of {layout.GENERATED}/ "
+                     "('rollplan compile' refuses to remove it unless --force)")  # fmt: skip
     if stale:
         raise StaleOutput(stale, note="\n".join(notes))
     return _report(sorted(compiled.files), chosen, warnings, as_json=as_json)

@@ -123,3 +123,13 @@ def test_top_level_check_while_a_compile_writes_is_never_an_internal_error(repo:
         code, err = results[1]
         assert code in (0, 1, 3) and "internal error" not in err, err
         assert cli.main(["check", "--root", str(repo)]) == 0
+
+
+def test_top_level_foreign_folder_is_reported_as_not_written_by_rollplan(repo: Path, capsys: Capture) -> None:
+    (repo / "generated/docs").mkdir()
+    (repo / "generated/docs/runbook.md").write_text("# runbook\n", encoding="utf-8")
+    code, err = run(capsys, "check", "--root", str(repo))
+    assert code == 3
+    assert "stale (extra): generated/docs/runbook.md" in err
+    assert "generated/docs/ belongs to no environment and holds files rollplan did not write" in err
+    assert "unless --force" in err
