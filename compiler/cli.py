@@ -96,6 +96,9 @@ def build_parser() -> argparse.ArgumentParser:
     compile_parser.add_argument(
         "--branch", metavar="NAME", help="branch for --commit (default rollplan/<env>-<version>)"
     )
+    compile_parser.add_argument(
+        "--onto-deployed-branch", action="store_true", help="let --commit commit on the deployed branch itself"
+    )
     loudness = compile_parser.add_mutually_exclusive_group()
     loudness.add_argument("-v", "--verbose", action="store_true", help="list every file written")
     loudness.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors and warnings")
@@ -269,6 +272,7 @@ def _dispatch(args: argparse.Namespace, as_json: bool) -> int:
             verbosity=loudness,
             force=args.force,
             jobs=_jobs_or_cores(args.jobs),
+            onto_deployed=args.onto_deployed_branch,
         )
     if command == "promote":
         from compiler.commands import promote

@@ -168,30 +168,22 @@ def compile_deployed(
 ) -> tuple[Compiled, Base, list[str]]:
     """compile_repo against the deployed base (C-6), with the warnings a person should read.
 
-    On the deployed branch (after a merge), an environment whose committed
-    plan.json was compiled from the same target inputs keeps the base that
-    plan.json records: `check` stays green after the merge, and `compile`
-    reproduces the merged plan instead of turning it into nothing to do.
+    An environment the pending change leaves alone keeps the base of its last
+    change on the deployed branch (repo/deployed.py): `check` stays green after
+    the merge, `compile` reproduces the merged plan instead of turning it into
+    nothing to do, and a revert is planned from the state it reverts.
     """
-    from compiler.repo.deployed import choose_base, missing, recorded_bases
+    from compiler.repo.deployed import choose_base, history_bases, last_change_described
 
     base = choose_base(root, explicit)
+    names = sorted(envs) if envs else sorted(_environment_folders(root))
     if not envs:
-        _refuse_deleted_environments(root, base.rev, _environment_folders(root))
-    records = recorded_bases(root, base, envs)
-    if records:  # only environments whose specs are as their plan.json says keep its base
-        target = load_target(root, envs)
-        digests = {name: _digest(_canonical(loaded, target)) for name, loaded in target.environments.items()}
-        records = {env: r for env, r in records.items() if digests.get(env) == r.target}
-    warnings = [text for env, record in sorted(records.items()) if (text := missing(root, env, record))]
-    records = {env: record for env, record in records.items() if not missing(root, env, record)}
-    same = {base.rev, base.deployed.head if base.deployed else None}
-    per_env = {env: record.commit for env, record in records.items() if record.commit not in same}
+        _refuse_deleted_environments(root, base.rev, set(names))
+    per_env = history_bases(root, base, names)
     compiled = compile_repo(root, envs, base.rev, per_env, stages, jobs)
     if per_env:
-        recorded_in = ", ".join(sorted(per_env))
-        base = replace(base, described=f"the one plan.json records ({recorded_in}); else {base.described}")
-    return compiled, base, warnings + _moved_on_warnings(root, base, compiled, per_env)
+        base = replace(base, described=f"{last_change_described(per_env)}; else {base.described}")
+    return compiled, base, _moved_on_warnings(root, base, compiled, per_env)
 
 
 def _environment_folders(root: Path) -> set[str]:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import stat
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -44,10 +46,19 @@ def run(root: Path, envs: Sequence[str], base: str | None, *, as_json: bool, job
         found = _without_record(compare_files(root / layout.GENERATED, compiled.rollout, layout.GENERATED))
         stale.changed += found.changed
         stale.missing += found.missing
+        strays = [f"{layout.GENERATED}/{name}" for name in owned.top_unowned(root / layout.GENERATED, compiled.rollout)]
+        stale.extra += strays
+        if strays:
+            notes.append(f"{', '.join(strays)}: not written by rollplan: move out of {layout.GENERATED}/ "
+                         "('rollplan compile' refuses to remove it unless --force)")  # fmt: skip
     for orphan in orphan_dirs(root, compiled, envs):
         shown = f"{layout.GENERATED}/{orphan.name}"
         stale.extra += [f"{shown}/{p}" for p in existing_files(orphan, shown)]
-        notes.append(f"{layout.GENERATED}/{orphan.name}/ belongs to no environment: 'rollplan compile' removes it")
+        foreign = owned.unowned(orphan, shown)
+        notes.append(f"{shown}/ belongs to no environment: 'rollplan compile' removes it" if not foreign else
+                     f"{shown}/ belongs to no environment and holds files rollplan did not write "
+                     f"({', '.join(foreign[:3])}): move it out of {layout.GENERATED}/ "
+                     "('rollplan compile' refuses to remove it unless --force)")  # fmt: skip
     if stale:
         raise StaleOutput(stale, note="\n".join(notes))
     return _report(sorted(compiled.files), chosen, warnings, as_json=as_json)
@@ -108,11 +119,20 @@ def _without_commit(doc: Any) -> Any:
     return {k: v for k, v in doc.items() if k != "base_commit"} if isinstance(doc, dict) else doc
 
 
+def _regular_file(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
 def _recorded_stages(root: Path) -> dict[str, Staging]:
     """Staged rollouts stand where plan.json says: any stage that 'rollplan promote' wrote is fresh."""
     found: dict[str, Staging] = {}
     folder = root / layout.GENERATED
     for env in sorted(p.name for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []:
+        if not _regular_file(folder / env / "plan.json"):
+            continue  # a link or a FIFO there is refused by the comparison, with its name; never read
         state = promote.recorded(root, env)
         if state is not None:
             found[env] = Staging(state.stage, state.base_commit)

@@ -12,7 +12,9 @@ from compiler.commands.promote import refuse_unfinished
 from compiler.pipeline import Compiled, compile_deployed, orphan_dirs, output_dir
 from compiler.plan.model import Plan
 from compiler.repo import gitio, layout
-from compiler.repo.writer import write_files, write_folders
+from compiler.repo.deployed import Base
+from compiler.repo.writer import write_folders
+from compiler.spec.repoconfig import load_repo_config
 
 
 def run(
@@ -26,6 +28,7 @@ def run(
     verbosity: int = 0,
     force: bool = False,
     jobs: int = 1,
+    onto_deployed: bool = False,
 ) -> int:
     with console.slow_progress("compiling …"):
         compiled, chosen, warnings = compile_deployed(root, envs, base, jobs=jobs)
@@ -41,8 +44,9 @@ def run(
         files = tuple(f"{layout.env_dir(env)}/{path}" for env, paths in compiled.files.items() for path in paths)
         files += tuple(f"{layout.GENERATED}/{path}" for path in sorted(compiled.rollout or {}))
         request = gitio.CommitRequest(
-            root, folders, branch or default_branch(plans), commit_message(plans), files=files
-        )
+            root, folders, branch or default_branch(plans), commit_message(plans), files=files,
+            deployed=_deployed_branch(root, chosen), onto_deployed=onto_deployed,
+        )  # fmt: skip
         gitio.check_can_commit(request)
     # Generated output of an environment whose specs are gone is stale by definition, and rebuilt from git if needed.
     orphans = orphan_dirs(root, compiled, envs)
@@ -66,6 +70,14 @@ def run(
                      else "nothing new to commit under generated/")  # fmt: skip
     console.result("\n".join(lines))
     return 0
+
+
+def _deployed_branch(root: Path, chosen: Base) -> str | None:
+    """The deployed branch's local name, also when --base chose the base."""
+    if chosen.deployed is not None:
+        found = chosen.deployed.branch
+        return found.removeprefix("origin/") if found else None
+    return gitio.deployed_branch_name(root, load_repo_config(root).deployed_branch)
 
 
 def compiled_base(compiled: Compiled) -> str | None:
@@ -95,13 +107,11 @@ def commit_message(plans: list[Plan]) -> str:
 
 
 def write_all(root: Path, compiled: Compiled, orphans: Sequence[Path] = (), *, force: bool = False) -> list[str]:
-    """Write every environment's folder and remove the orphans, all or none (see writer.py); then the rollout files."""
+    """Write every environment's folder and the rollout files, and remove the orphans: all or none (see writer.py)."""
     wanted = {output_dir(root, env): files for env, files in compiled.files.items()}
-    changed = write_folders(wanted, orphans, force=force)
-    written = [f"{layout.env_dir(env)}/{p}" for env in compiled.files for p in changed[output_dir(root, env)]]
-    if compiled.rollout is not None:
-        top = write_files(root / layout.GENERATED, compiled.rollout)
-        written += [f"{layout.GENERATED}/{p}" for p in top]
+    changed = write_folders(wanted, orphans, force=force, top=compiled.rollout)
+    written = [f"{layout.env_dir(env)}/{p}" for env in compiled.files for p in changed.get(output_dir(root, env), [])]
+    written += [f"{layout.GENERATED}/{p}" for p in changed.get(root / layout.GENERATED, [])]
     return written
 
 

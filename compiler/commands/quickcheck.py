@@ -14,8 +14,8 @@ from typing import Any
 
 from compiler.errors import RollplanError
 from compiler.pipeline import output_dir
-from compiler.repo import fresh, gitio, journal, layout
-from compiler.repo.deployed import Base, choose_base
+from compiler.repo import fresh, gitio, journal, layout, owned
+from compiler.repo.deployed import Base, choose_base, history_bases, last_change_described
 
 
 def fresh_by_record(root: Path, envs: Sequence[str], explicit: str | None) -> tuple[list[str], Base] | None:
@@ -39,6 +39,8 @@ def _fresh_by_record(root: Path, envs: Sequence[str], explicit: str | None) -> t
         return None
     if not envs and fresh.generated_dirs(root) != names:  # an orphan, or an environment never compiled
         return None
+    if not envs and owned.top_unowned(generated, ()):  # the full check reports it
+        return None
     base = choose_base(root, explicit)
     deployed = base.deployed
     if deployed is not None and deployed.tip is not None and deployed.tip != deployed.merge_base:
@@ -51,15 +53,14 @@ def _fresh_by_record(root: Path, envs: Sequence[str], explicit: str | None) -> t
     reviewed = gitio.base_source(root, base.rev)
     snapshot = fresh.Snapshot.take(root)
     records: dict[str, bytes] = {}
-    recorded_bases: list[str] = []
+    per_env = history_bases(root, base, selected)
     for env in selected:
         doc = fresh.read_record(output_dir(root, env))
         if doc is None or not _inputs_match(snapshot, env, doc):
             return None
-        if doc.get("base_commit") != commit:
-            if not _recorded_base_kept(root, base, doc.get("base_commit")):
-                return None
-            recorded_bases.append(env)
+        wanted = _commit(root, per_env[env]) if env in per_env else commit
+        if doc.get("base_commit") != wanted:
+            return None
         if not fresh.outputs_match(output_dir(root, env), doc, layout.env_dir(env)):
             return None
         records[env] = (output_dir(root, env) / fresh.RECORD).read_bytes()
@@ -69,9 +70,8 @@ def _fresh_by_record(root: Path, envs: Sequence[str], explicit: str | None) -> t
         return None
     if not envs and reviewed.read(f"{layout.GENERATED}/{fresh.RECORD}") != (generated / fresh.RECORD).read_bytes():
         return None
-    if recorded_bases:
-        kept = ", ".join(recorded_bases)
-        base = replace(base, described=f"the one plan.json records ({kept}); else {base.described}")
+    if per_env:
+        base = replace(base, described=f"{last_change_described(per_env)}; else {base.described}")
     return selected, base
 
 
@@ -92,15 +92,6 @@ def _inputs_match(snapshot: fresh.Snapshot, env: str, doc: Mapping[str, Any]) ->
 def _safe(path: str) -> bool:
     parts = path.split("/")
     return bool(path) and not path.startswith("/") and ".." not in parts and "" not in parts
-
-
-def _recorded_base_kept(root: Path, base: Base, commit: object) -> bool:
-    """On the deployed branch, the base a verified plan.json records is kept when HEAD's history holds it."""
-    if base.deployed is None or not base.deployed.on_deployed_branch or not isinstance(commit, str):
-        return False
-    if commit == "":
-        return True  # compiled with nothing deployed, and plan.json (verified with the rest) says so
-    return gitio.has_commit(root, commit) and gitio.is_ancestor(root, commit)
 
 
 def _rollout_fresh(generated: Path, records: Mapping[str, bytes]) -> bool:

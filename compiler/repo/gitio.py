@@ -218,6 +218,11 @@ def deployed_base(root: Path, configured: str | None) -> DeployedBase:
         return DeployedBase(head, None, head)
     tip = str(resolve_revision(repo, branch).hexsha)
     bases = repo.merge_base(head, tip)
+    if not bases and (Path(repo.git_dir) / "shallow").exists():
+        raise GitError(
+            f"this clone is shallow and does not hold the history HEAD shares with the deployed branch {branch}: "
+            "fetch it (git fetch --unshallow, or fetch-depth: 0 in CI) or pass --base REV"
+        )
     if not bases:
         raise GitError(f"HEAD and the deployed branch {branch} share no history: pass --base REV")
     return DeployedBase(head, branch, str(bases[0].hexsha), tip)
@@ -233,17 +238,38 @@ def _head_names_a_commit(repo: git.Repo) -> bool:
 
 
 def _deployed_ref(repo: git.Repo, configured: str | None) -> str | None:
-    names = [configured] if configured else [_remote_head(repo), "main"]
+    remote_head = None if configured else _remote_head(repo)
+    names = [configured] if configured else [remote_head, "main"]
     for name in (n for n in names if n):
         for ref in (f"refs/remotes/origin/{name}", f"refs/heads/{name}"):
             if _ref_exists(repo, ref):
                 return ref.removeprefix("refs/remotes/").removeprefix("refs/heads/")
+        if name == remote_head:
+            # Falling back to main here could plan against a branch nobody deploys.
+            raise GitError(
+                f"origin/HEAD names origin/{name}, which this clone has neither as origin/{name} nor as a local "
+                "branch: fetch it, run 'git remote set-head origin --auto', or name the branch in rollplan.yaml "
+                "(deployed_branch: NAME)"
+            )
     if configured:
         raise GitError(
             f"the deployed branch {configured!r} (rollplan.yaml) is neither a local branch nor origin/{configured}: "
             f"fetch it (git fetch origin {configured}) or pass --base REV"
         )
+    if (Path(repo.git_dir) / "shallow").exists():
+        # A CI clone of one branch: planning against HEAD would turn the change into nothing to do.
+        raise GitError(
+            "this clone is shallow and has no deployed branch (neither origin/HEAD nor main): fetch it "
+            "(fetch-depth: 0 in CI, or git fetch origin main), name it in rollplan.yaml, or pass --base REV"
+        )
     return None
+
+
+def deployed_branch_name(root: Path, configured: str | None) -> str | None:
+    """The deployed branch's local name (``origin/`` left out), or None when the repository has none."""
+    repo = open_repo(root)
+    found = _deployed_ref(repo, configured)
+    return found.removeprefix("origin/") if found and _ref_exists(repo, f"refs/remotes/{found}") else found
 
 
 def _remote_head(repo: git.Repo) -> str | None:
@@ -298,6 +324,10 @@ class CommitRequest:
     message: str
     files: tuple[str, ...] = ()
     """Every file to be committed (root relative): none of them may be ignored by git."""
+    deployed: str | None = None
+    """The deployed branch's local name (``main``, ``release/prod``): refused as the branch committed on."""
+    onto_deployed: bool = False
+    """Commit on the deployed branch all the same (``--onto-deployed-branch``)."""
 
 
 def check_can_commit(request: CommitRequest) -> None:
@@ -319,6 +349,7 @@ def check_can_commit(request: CommitRequest) -> None:
         folders = ", ".join(f"{folder}/" for folder in request.folders)
         raise GitError(f"changes outside {folders} are staged ({listed}): commit or unstage them first")
     _check_branch_name(repo, request.branch)
+    _check_not_deployed(request)
     if request.branch in _branches(repo) and _current_branch(repo) != request.branch:
         raise GitError(f"branch {request.branch!r} exists already: pass --branch NAME, or delete it first")
     _check_not_ignored(repo, [f"{prefix}{path}" for path in (*request.folders, *request.files)])
@@ -333,6 +364,16 @@ def _check_branch_name(repo: git.Repo, branch: str) -> None:
         raise GitError(f"{branch!r} is not a valid branch name") from None
     if expanded != branch or branch in ("@", "HEAD") or branch.startswith("-"):
         raise GitError(f"{branch!r} cannot name a new branch (git reads it as a revision): pass another --branch NAME")
+
+
+def _check_not_deployed(request: CommitRequest) -> None:
+    """The deployed branch is what the GitOps controller applies: a plan goes there through review, not a commit."""
+    if request.deployed is None or request.branch != request.deployed or request.onto_deployed:
+        return
+    raise GitError(
+        f"{request.branch!r} is the deployed branch: 'compile --commit' commits a plan on a branch of its own, "
+        "for review; pass another --branch NAME, or --onto-deployed-branch to commit there all the same"
+    )
 
 
 def _check_not_ignored(repo: git.Repo, paths: list[str]) -> None:
@@ -402,3 +443,71 @@ def _branches(repo: git.Repo) -> set[str]:
 
 def _current_branch(repo: git.Repo) -> str | None:
     return None if repo.head.is_detached else repo.active_branch.name
+
+
+@dataclass(frozen=True)
+class Step:
+    """One commit of a first-parent history and the watched paths it changed against its first parent."""
+
+    commit: str
+    changed: frozenset[str]
+    """Root-relative paths; a root commit (or a shallow clone's boundary) shows every watched file."""
+    boundary: bool = False
+    """The commit's parents are not in this clone (a shallow clone): what it changed is unknown."""
+
+
+def first_parent_steps(root: Path, rev: str, paths: list[str]) -> list[Step]:
+    """The commits of ``rev``'s first-parent history that changed any of ``paths``, newest first.
+
+    A merge commit counts with what it changed against its first parent: the
+    state the deployed branch held before the merge.
+    """
+    repo = open_repo(root)
+    prefix = _prefix(repo, root)
+    watched = [f"{prefix}{p}" for p in paths]
+    out = repo.git.log("--first-parent", "--no-renames", "--name-only", "--format=%x00%H", rev, "--", *watched)
+    shallow = _shallow_commits(repo)
+    steps = []
+    for chunk in out.split("\0")[1:]:
+        commit, *names = (line for line in chunk.splitlines() if line)
+        changed = frozenset(n.removeprefix(prefix) for n in names)
+        steps.append(Step(commit, changed, commit in shallow))
+    return steps
+
+
+def _shallow_commits(repo: git.Repo) -> set[str]:
+    try:
+        return set((Path(repo.git_dir) / "shallow").read_text(encoding="ascii").split())
+    except OSError:
+        return set()
+
+
+def changed_since(root: Path, rev: str, paths: list[str]) -> set[str]:
+    """The files under ``paths`` where the work tree (staged or not) differs from ``rev``, root relative.
+
+    Untracked files count when they are YAML or JSON: an editor's swap file
+    beside the specs changes nothing.
+    """
+    repo = open_repo(root)
+    prefix = _prefix(repo, root)
+    watched = [f"{prefix}{p}" for p in paths]
+    changed = set(repo.git.diff("--name-only", "--no-renames", "-z", rev, "--", *watched).split("\0"))
+    untracked = repo.git.ls_files("-z", "--others", "--exclude-standard", "--", *watched).split("\0")
+    changed.update(name for name in untracked if name.endswith((".yaml", ".yml", ".json")))
+    return {name.removeprefix(prefix) for name in changed if name}
+
+
+def same_at(root: Path, first: str, second: str, paths: list[str]) -> bool:
+    """Whether two commits hold the same bytes under ``paths``."""
+    repo = open_repo(root)
+    prefix = _prefix(repo, root)
+    try:
+        repo.git.diff("--quiet", "--no-renames", first, second, "--", *(f"{prefix}{p}" for p in paths))
+    except git.GitCommandError:
+        return False
+    return True
+
+
+def read_at(root: Path, commit: str, path: str) -> bytes | None:
+    """The bytes of ``path`` (root relative) at ``commit``; None when it holds no such file."""
+    return base_source(root, commit).read(path)

@@ -1,4 +1,4 @@
-"""Swapping several folders at once, all or nothing, even across a kill -9.
+"""Swapping several folders (and top-level files) at once, all or nothing, even across a kill -9.
 
 The new folders are built inside one transaction folder beside them
 (``generated/.rollplan-txn-<pid>-<random>/new/<name>``). Before the first
@@ -28,8 +28,18 @@ from compiler.errors import OutputError
 JOURNAL = ".rollplan-journal"
 TXN_PREFIX = ".rollplan-txn-"
 _TXN_NAME = re.compile(r"^\.rollplan-txn-[0-9]+-[0-9a-f]+$")
-_FOLDER_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+_FOLDER_NAME = re.compile(r"^\.?[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+"""What a move may name: an environment's folder, or a top-level file of generated/ (its record is a dot file)."""
 LEGACY_SUFFIXES = (".rollplan-new", ".rollplan-old")
+_LEGACY_TEMPORARY = re.compile(r"^\..+\.rollplan-[0-9]+\.tmp$")
+"""A top-level file half written by a killed run of a version that wrote them outside the journal."""
+
+
+def machinery(name: str) -> bool:
+    """Whether a name in generated/ is one of the journal's own (or a leftover of an earlier run's)."""
+    return name == JOURNAL or name.startswith(TXN_PREFIX) or name.endswith(LEGACY_SUFFIXES) or bool(
+        _LEGACY_TEMPORARY.match(name)
+    )
 
 
 def _nothing(path: Path) -> None:
@@ -98,8 +108,7 @@ def _write_journal(parent: Path, txn: str, moves: Sequence[Move]) -> None:
 
 def leftovers(parent: Path) -> bool:
     """Whether an earlier run left a journal, a transaction folder or a legacy staging folder behind."""
-    names = (entry.name for entry in parent.iterdir() if entry.name.startswith("."))
-    return any(n == JOURNAL or n.startswith(TXN_PREFIX) or n.endswith(LEGACY_SUFFIXES) for n in names)
+    return any(machinery(entry.name) for entry in parent.iterdir() if entry.name.startswith("."))
 
 
 def recover(parent: Path) -> None:
@@ -113,15 +122,15 @@ def recover(parent: Path) -> None:
         os.unlink(journal)
     _recover_legacy(parent)
     for entry in sorted(parent.iterdir()):
-        if entry.name.startswith(TXN_PREFIX):
+        if entry.name.startswith(TXN_PREFIX) or _LEGACY_TEMPORARY.match(entry.name):
             _remove(entry)
 
 
 def _undo(parent: Path, folder: Path, move: Move) -> None:
     placed, staged, retired = parent / move.name, folder / "new" / move.name, folder / "old" / move.name
-    if move.new and _exists(placed) and not _exists(staged):
+    if move.new and exists(placed) and not exists(staged):
         rename(placed, staged)
-    if move.old and _exists(retired) and not _exists(placed):
+    if move.old and exists(retired) and not exists(placed):
         rename(retired, placed)
 
 
@@ -143,7 +152,7 @@ def _read_journal(journal: Path) -> tuple[str, list[Move]]:
         if path.is_symlink() or not path.is_dir():
             raise OutputError(f"{shown}: {journal.parent.name}/{path.relative_to(journal.parent)} is not a folder "
                               "rollplan made: remove the journal")  # fmt: skip
-    bad = [m.name for m in moves if not _FOLDER_NAME.match(m.name)]
+    bad = [m.name for m in moves if not _FOLDER_NAME.match(m.name) or machinery(m.name)]
     if bad:
         raise OutputError(f"{shown} names unexpected folders {bad!r}: remove it")
     return txn, moves
@@ -155,7 +164,7 @@ def _recover_legacy(parent: Path) -> None:
         if not entry.name.startswith(".") or not entry.name.endswith(LEGACY_SUFFIXES):
             continue
         name = entry.name[1 : -len(LEGACY_SUFFIXES[1])]
-        if entry.name.endswith(LEGACY_SUFFIXES[1]) and not entry.is_symlink() and not _exists(parent / name):
+        if entry.name.endswith(LEGACY_SUFFIXES[1]) and not entry.is_symlink() and not exists(parent / name):
             rename(entry, parent / name)  # crashed between its two renames: the old folder goes back
         else:
             _remove(entry)
@@ -170,5 +179,7 @@ def _remove(entry: Path) -> None:
     shutil.rmtree(entry)
 
 
-def _exists(path: Path) -> bool:
+def exists(path: Path) -> bool:
+    """Whether anything is at ``path``, a dangling link included."""
     return path.is_symlink() or path.exists()
+

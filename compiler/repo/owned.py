@@ -96,6 +96,32 @@ def _walk(folder: Path, prefix: str, shown: str, found: list[str]) -> None:
                 raise OutputError(f"{shown}/{relative} is not a regular file: rollplan does not touch it; remove it")
 
 
+TOP_LEVEL = ("rollout.json", "upgrade.sh", "rollback.sh", ".rollplan-inputs")
+"""The files rollplan writes directly in generated/ (beside the environments' folders)."""
+
+
+def top_unowned(parent: Path, wanted: Iterable[str]) -> list[str]:
+    """Names of files directly in ``parent`` that rollplan did not write; folders and links are not files here.
+
+    A folder is an environment's, or an orphan the writer refuses by its own
+    manifest; a link is refused wherever it is. Rollplan's own lock and
+    journal are not counted.
+    """
+    from compiler.repo import journal, lock
+
+    if parent.is_symlink() or not parent.is_dir():
+        return []
+    mine = {*TOP_LEVEL, *wanted, lock.LOCK_NAME}
+    found = []
+    with os.scandir(parent) as entries:
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False) or entry.is_symlink() or entry.name in mine:
+                continue
+            if not journal.machinery(entry.name):
+                found.append(entry.name)
+    return sorted(found)
+
+
 def refuse_if_link(path: Path, shown: str) -> None:
     """Refuse ``path`` when it is a symbolic link (it may be missing)."""
     with contextlib.suppress(FileNotFoundError):

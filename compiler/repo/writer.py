@@ -1,11 +1,13 @@
 """The only module that writes generated files.
 
-Every environment's new folder is built beside the old ones, then all are
-swapped in at once through a journal (journal.py), so a failing or killed run
-leaves generated/ as it was; a file whose bytes do not change is hard-linked
-into the new folder, never rewritten. Writing holds an exclusive lock
-(lock.py), replaces or removes only files rollplan wrote (owned.py), and
-never follows a symbolic link.
+Every environment's new folder, and every changed top-level file of
+generated/ (rollout.json, the top-level scripts, their record), is built
+beside the old ones, then all are swapped in at once through one journal
+(journal.py), so a failing or killed run leaves generated/ as it was; a file
+whose bytes do not change is hard-linked into the new folder, never
+rewritten. Writing holds an exclusive lock (lock.py), taken once per run,
+replaces or removes only files rollplan wrote (owned.py), and never follows a
+symbolic link.
 """
 
 from __future__ import annotations
@@ -67,14 +69,20 @@ def write_folder(folder: Path, files: Mapping[str, bytes], *, force: bool = Fals
 
 
 def write_folders(
-    wanted: Mapping[Path, Mapping[str, bytes]], remove: Sequence[Path] = (), *, force: bool = False
+    wanted: Mapping[Path, Mapping[str, bytes]],
+    remove: Sequence[Path] = (),
+    *,
+    force: bool = False,
+    top: Mapping[str, bytes] | None = None,
 ) -> dict[Path, list[str]]:
-    """Make each folder hold exactly its files and remove the ``remove`` folders: all of it or none.
+    """Make each folder hold exactly its files, remove the ``remove`` folders, write ``top``: all of it or none.
 
-    Every folder shares one parent (generated/). Refuses (OutputError, nothing
-    written) a symlink on the way, a file rollplan does not own unless
+    Every folder shares one parent (generated/). ``top`` are the parent's own
+    files (flat names); with it, a file directly in the parent that rollplan
+    did not write is refused like one inside a folder. Refuses (OutputError,
+    nothing written) a symlink on the way, a file rollplan does not own unless
     ``force``, and turns a failing disk into an OutputError naming the path.
-    Returns each wanted folder's changed paths.
+    Returns each wanted folder's changed paths, and with ``top`` the parent's.
     """
     folders = [*wanted, *remove]
     if not folders:
@@ -83,24 +91,26 @@ def write_folders(
     if any(folder.parent != parent for folder in folders):
         raise ValueError("every folder written at once must share one parent")
     try:
-        unchanged = _unchanged(parent, wanted, remove)
+        unchanged = _unchanged(parent, wanted, remove, top)
         if unchanged is not None:
             return unchanged
         _real_folder(parent)
         with lock.exclusive(parent, parent.name):
             journal.recover(parent)
-            return _write_locked(parent, wanted, remove, force)
+            return _write_locked(parent, wanted, remove, force, top)
     except OSError as err:
         raise _disk_error(parent, err) from None
 
 
 def _unchanged(
-    parent: Path, wanted: Mapping[Path, Mapping[str, bytes]], remove: Sequence[Path]
+    parent: Path, wanted: Mapping[Path, Mapping[str, bytes]], remove: Sequence[Path], top: Mapping[str, bytes] | None
 ) -> dict[Path, list[str]] | None:
-    """Every folder as wanted already: nothing to lock or write (a read-only checkout compiles too); else None."""
+    """Everything as wanted already: nothing to lock or write (a read-only checkout compiles too); else None."""
     if remove or parent.is_symlink() or not parent.is_dir() or journal.leftovers(parent):
         return None
     changes = {folder: _changed(folder, files) for folder, files in wanted.items()}
+    if top is not None:
+        changes[parent] = _top_changed(parent, top) + owned.top_unowned(parent, top)
     return None if any(changes.values()) else changes
 
 
@@ -112,15 +122,25 @@ def recover(parent: Path) -> None:
 
 
 def _write_locked(
-    parent: Path, wanted: Mapping[Path, Mapping[str, bytes]], remove: Sequence[Path], force: bool
+    parent: Path,
+    wanted: Mapping[Path, Mapping[str, bytes]],
+    remove: Sequence[Path],
+    force: bool,
+    top: Mapping[str, bytes] | None,
 ) -> dict[Path, list[str]]:
     strays = [p for folder, files in wanted.items() for p in owned.unowned(folder, _label(folder), files)]
     strays += [p for folder in remove for p in owned.unowned(folder, _label(folder))]
+    top_strays = owned.top_unowned(parent, top) if top is not None else []
     if not force:
-        owned.refuse_unowned(strays)
+        owned.refuse_unowned(strays + [f"{parent.name}/{name}" for name in top_strays])
     changes = {folder: _changed(folder, files) for folder, files in wanted.items()}
     moves = [journal.Move(f.name, f.exists(), True) for f in wanted if changes[f]]
     moves += [journal.Move(f.name, True, False) for f in remove if f.exists()]
+    if top is not None:
+        changes[parent] = _top_changed(parent, top)
+        moves += [journal.Move(n, journal.exists(parent / n), True) for n in changes[parent]]
+        moves += [journal.Move(n, True, False) for n in top_strays]
+        changes[parent] += top_strays
     if not moves:
         return changes
     txn = journal.Transaction(parent)
@@ -128,11 +148,24 @@ def _write_locked(
         for folder in wanted:
             if changes[folder]:
                 _fill(txn.staging(folder.name), folder, wanted[folder])
+        for name, data in (top or {}).items():
+            if name in changes[parent]:
+                _write_new(txn.staging(name), name, data)
     except BaseException:
         txn.discard()
         raise
     txn.commit(moves)
     return changes
+
+
+def _top_changed(parent: Path, top: Mapping[str, bytes]) -> list[str]:
+    """The top-level files whose bytes or mode differ from ``top`` (refuses a link or folder in their place)."""
+    for name in top:
+        path = parent / name
+        owned.refuse_if_link(path, f"{parent.name}/{name}")
+        if path.exists() and not path.is_file():
+            raise OutputError(f"{parent.name}/{name} is not a regular file: move it away first")
+    return sorted(name for name, data in top.items() if not _same(parent / name, name, data))
 
 
 def _real_folder(parent: Path) -> None:
@@ -199,9 +232,13 @@ def _fill(staging: Path, folder: Path, files: Mapping[str, bytes]) -> None:
                 continue
             except OSError:  # a file system without hard links: write it
                 pass
-        journal.before_write(target)
-        target.write_bytes(data)
-        target.chmod(_mode(path))
+        _write_new(target, path, data)
+
+
+def _write_new(target: Path, path: str, data: bytes) -> None:
+    journal.before_write(target)
+    target.write_bytes(data)
+    target.chmod(_mode(path))
 
 
 def write_files(folder: Path, files: Mapping[str, bytes]) -> list[str]:

@@ -138,7 +138,7 @@ def test_check_after_the_merge_uses_the_base_plan_json_records(pr_repo: Path, ca
     # HEAD, the deployed branch, now holds the change itself: the plans were compiled against HEAD~1.
     run = rollplan(capsys, "check", "--root", str(pr_repo))
     assert run.code == 0, run.err
-    assert "base: the one plan.json records (prod, staging)" in run.out
+    assert "base: before the last change to prod, staging" in run.out
 
 
 def test_check_other_base_is_named_in_one_line(pr_repo: Path, capsys: Capture) -> None:

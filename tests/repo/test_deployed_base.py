@@ -75,7 +75,7 @@ def test_deployed_base_check_after_the_merge_passes(branch: Path, capsys: Captur
         git(branch, "merge", "--quiet", "--ff-only", "upgrade")
     run = rollplan(capsys, "check", "--root", str(branch))
     assert run.code == 0, run.err
-    assert "the one plan.json records (prod, staging)" in run.out
+    assert "before the last change to prod, staging" in run.out
 
 
 def test_deployed_base_after_the_merge_a_later_spec_change_is_still_caught(branch: Path, capsys: Capture) -> None:
@@ -200,8 +200,8 @@ def test_deployed_base_recorded_commit_missing_from_a_shallow_clone_is_explained
     clone = tmp_path / "clone"
     git(tmp_path, "clone", "--quiet", "--depth", "1", repo.as_uri(), str(clone))
     run = rollplan(capsys, "check", "--root", str(clone))
-    assert run.code == 3  # against HEAD the merged upgrade is nothing to do
-    assert "which this clone does not have: planned against HEAD instead; fetch the history" in run.err
+    assert run.code == 1  # against HEAD the merged upgrade would be nothing to do
+    assert "prod: this clone is shallow and does not hold the last change to prod on the deployed branch" in run.err
 
 
 def test_deployed_base_a_base_commit_outside_the_history_is_stale(branch: Path, capsys: Capture) -> None:

@@ -21,7 +21,6 @@ from compiler.commands.compile import write_all
 from compiler.pipeline import compile_repo
 from compiler.repo import journal, lock, writer
 from compiler.repo.example import TextEdit
-from compiler.repo.fresh import RECORD
 
 PROD_MEMORY = TextEdit(
     "environments/prod/values/regions/eastus.yaml", "        memory: 8Gi\n", "        memory: 10Gi\n"
@@ -56,14 +55,11 @@ def back(edit: TextEdit) -> TextEdit:
 
 
 def tree(folder: Path) -> dict[str, bytes]:
-    """Every file of generated/ but the top-level freshness record.
+    """Every file of generated/, the top-level rollout files and their record included.
 
-    That record is written with the rollout files after the environments' swap,
-    so a kill in between leaves the previous one; it then no longer matches the
-    environments' records and check compares in full (tested in test_fresh.py).
-    A lock file a killed writer left behind is no content either.
+    A lock file a killed writer left behind is no content.
     """
-    skipped = {folder / RECORD, folder / lock.LOCK_NAME}
+    skipped = {folder / lock.LOCK_NAME}
     files = sorted(p for p in folder.rglob("*") if p.is_file() and p not in skipped)
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in files}
 
@@ -114,9 +110,9 @@ def test_writer_kill_after_every_rename_leaves_all_old_or_all_new(
         assert names == TOP_LEVEL
     else:
         pytest.fail("the compile never finished")
-    # The journal's own rename, then two per environment: every one of them was a kill point. Then the
-    # top-level record's rename, after the swap.
-    assert outcomes == ["old"] * 5 + ["new"], outcomes
+    # The journal's own rename, then two per environment and two for the top-level record, which the
+    # change rewrites: every one of them was a kill point, and the journal undid each.
+    assert outcomes == ["old"] * 7, outcomes
 
 
 def kill_at(root: Path, limit: int, seam: str = "after_rename", *, recover_only: bool = False) -> int:
@@ -130,7 +126,7 @@ def test_writer_kill_while_building_leaves_all_old_and_no_debris(template: Path,
     shutil.copytree(template, copy, symlinks=True)
     assert kill_at(copy, 3, "before_write") == 137
     after = tree(copy / "generated")
-    assert {p: v for p, v in after.items() if not p.startswith(".")} == old
+    assert {p: v for p, v in after.items() if not p.startswith(".rollplan-txn-")} == old
     assert any(p.startswith(".rollplan-txn-") for p in after)  # the half-built folder, debris until the next run
     assert cli.main(["compile", "--root", str(copy)]) == 0
     assert sorted(p.name for p in (copy / "generated").iterdir()) == TOP_LEVEL
@@ -264,3 +260,34 @@ def test_writer_read_only_checkout_with_nothing_to_change_compiles(repo: Path) -
     assert cli.main(["compile", "--root", str(repo)]) == 0
     with read_only(repo / "generated"):
         assert cli.main(["compile", "--root", str(repo)]) == 0
+
+
+PROD_NEEDS_STAGING = TextEdit(
+    "environments/prod/environment.yaml", "service: tenant\n", "service: tenant\nneeds: [staging]\n"
+)
+
+
+def test_writer_kill_after_every_rename_keeps_the_top_level_files_with_their_environments(
+    template: Path, tmp_path: Path
+) -> None:
+    """A change of the rollout order rewrites rollout.json and the top-level scripts: they swap in with the rest."""
+    old_copy = tmp_path / "old"
+    shutil.copytree(template, old_copy, symlinks=True)
+    scenarios.apply_edits(old_copy, [PROD_NEEDS_STAGING])
+    old = tree(old_copy / "generated")
+    new_copy = tmp_path / "new"
+    shutil.copytree(old_copy, new_copy, symlinks=True)
+    write_all(new_copy, compile_repo(new_copy))
+    new = tree(new_copy / "generated")
+    assert old["rollout.json"] != new["rollout.json"] and old["upgrade.sh"] != new["upgrade.sh"]
+    for limit in range(1, 30):
+        copy = tmp_path / f"run{limit}"
+        shutil.copytree(old_copy, copy, symlinks=True)
+        if kill_at(copy, limit) == 0:
+            break
+        writer.recover(copy / "generated")
+        assert tree(copy / "generated") == old, f"killed after rename {limit}: a mix of old and new"
+    else:
+        pytest.fail("the compile never finished")
+    assert limit > 9  # the journal, two environments and four top-level files: every rename was a kill point
+    assert tree(copy / "generated") == new

@@ -124,13 +124,11 @@ def test_owned_foreign_folder_under_generated_is_refused_and_kept(
 ) -> None:
     (repo / "generated/docs").mkdir()
     (repo / "generated/docs/runbook.md").write_text("# runbook\n", encoding="utf-8")
-    (repo / "generated/README.md").write_text("top-level files are left alone\n", encoding="utf-8")
     assert compile_cli(repo) == 1
     assert "generated/docs/runbook.md" in capsys.readouterr().err
     assert (repo / "generated/docs/runbook.md").is_file()
     shutil.rmtree(repo / "generated/docs")
     assert compile_cli(repo) == 0
-    assert (repo / "generated/README.md").is_file()
 
 
 def test_owned_orphan_environment_with_its_manifest_is_removed(repo: Path) -> None:
