@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -75,7 +75,7 @@ def _without_record(found: StaleFiles) -> StaleFiles:
     return found
 
 
-def _forgive_base_commit(root: Path, env: str, files: dict[str, bytes], found: StaleFiles) -> None:
+def _forgive_base_commit(root: Path, env: str, files: Mapping[str, bytes], found: StaleFiles) -> None:
     """A plan.json that differs only in the base commit id is not stale.
 
     After a rebase onto a deployed branch that moved on elsewhere, the
