@@ -20,6 +20,7 @@ import os
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
+from compiler.errors import OutputError
 from compiler.repo import journal, lock, owned
 from compiler.repo.writer import _changed, _disk_error, _fill, _label, _real_folder
 
@@ -44,11 +45,14 @@ class StagedFiles(Mapping[str, bytes]):
 
 
 class Stage:
-    """Folders of ``parent`` put one at a time, then swapped in together by :meth:`commit`."""
+    """Folders of ``parent`` put one at a time, then swapped in together by :meth:`commit`.
 
-    def __init__(self, parent: Path, *, force: bool, locked: bool) -> None:
-        self.parent, self.force, self.locked = parent, force, locked
-        self.txn: journal.Transaction | None = None
+    Puts happen in the process that commits: a worker killed mid-write must
+    not leave a compile waiting for it (parallel.py's workers only render).
+    """
+
+    def __init__(self, parent: Path, txn: journal.Transaction | None, *, force: bool) -> None:
+        self.parent, self.txn, self.force = parent, txn, force  # no transaction: a read-only checkout
         self.moves: list[journal.Move] = []
         self.strays: list[str] = []
         self.put_files: dict[str, StagedFiles] = {}
@@ -64,8 +68,7 @@ class Stage:
             self.strays += owned.unowned(folder, _label(folder), files)
             changed = _changed(folder, files)
             if changed:
-                self._require_lock()
-                _fill(self._transaction().staging(name), folder, files)
+                _fill(self._writable().staging(name), folder, files)
                 self.moves.append(journal.Move(name, folder.exists(), True))
         except OSError as err:
             raise _disk_error(self.parent, err) from None
@@ -90,26 +93,23 @@ class Stage:
                 owned.refuse_unowned(self.strays)
             moves = self.moves + [journal.Move(f.name, True, False) for f in remove if f.exists()]
             if moves:
-                self._require_lock()
-                self._transaction().commit(moves)
+                self._writable().commit(moves)
         except OSError as err:
             raise _disk_error(self.parent, err) from None
         self.committed = True
         return {name: staged.changed for name, staged in self.put_files.items()}
 
     def discard(self) -> None:
-        if self.txn is not None and not self.committed:
+        if self.txn is not None and not (self.committed and self.moves):
             self.txn.discard()
 
-    def _require_lock(self) -> None:
-        if not self.locked:  # a read-only checkout: writing fails here as write_folders fails
+    def _writable(self) -> journal.Transaction:
+        """The transaction; in a read-only checkout, the error write_folders gives there (the lock cannot be made)."""
+        if self.txn is None:
             _real_folder(self.parent)
             with lock.exclusive(self.parent, self.parent.name):
                 pass
-
-    def _transaction(self) -> journal.Transaction:
-        if self.txn is None:
-            self.txn = journal.Transaction(self.parent)
+            raise OutputError(f"cannot write {self.parent.name}/: it is read-only")
         return self.txn
 
 
@@ -118,11 +118,9 @@ def staged(parent: Path, *, force: bool = False) -> Iterator[Stage]:
     """A :class:`Stage` of ``parent`` (generated/) for the block, under its lock; uncommitted work is discarded."""
     locked = not _read_only(parent)
     made = locked and not os.path.lexists(parent)
-    stage = Stage(parent, force=force, locked=locked)
     try:
         with contextlib.ExitStack() as stack:
-            if locked:
-                _open(parent, stack)
+            stage = Stage(parent, _open(parent, stack) if locked else None, force=force)
             try:
                 yield stage
             finally:
@@ -133,12 +131,13 @@ def staged(parent: Path, *, force: bool = False) -> Iterator[Stage]:
                 parent.rmdir()  # a compile that wrote nothing leaves no empty generated/ behind
 
 
-def _open(parent: Path, stack: contextlib.ExitStack) -> None:
-    """``parent`` made if missing (a symlink or file there refused), locked, and left as an interrupted run left it."""
+def _open(parent: Path, stack: contextlib.ExitStack) -> journal.Transaction:
+    """A transaction in ``parent`` (made if missing; a symlink or file there refused), locked, recovered first."""
     try:
         _real_folder(parent)
         stack.enter_context(lock.exclusive(parent, parent.name))
         journal.recover(parent)
+        return journal.Transaction(parent)
     except OSError as err:
         raise _disk_error(parent, err) from None
 
