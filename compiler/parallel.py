@@ -39,8 +39,12 @@ def map_envs(work: Callable[[Any, str], R], shared: Any, names: Sequence[str], j
 def _pooled(work: Callable[[Any, str], R], shared: Any, names: Sequence[str], jobs: int) -> Iterator[R]:
     global _WORK
     _WORK = (work, shared)
+    del shared
     try:
         with multiprocessing.get_context("fork").Pool(min(jobs, len(names))) as pool:
+            # The workers are forked: the parent lets the inputs go (unless its caller keeps
+            # them), and the memory they held takes the results coming back.
+            _WORK = None
             yield from pool.imap(_run, names, chunksize=1)
     finally:
         _WORK = None

@@ -103,7 +103,9 @@ def compile_repo(
         problems: list[Problem] = []
         kinds: set[type[InputError]] = set()
         shared = _Shared(snapshot, target, {name: bases[revs[name]] for name in names}, dict(stages or {}))
+        del target, bases  # only ``shared`` holds the inputs: with a pool, the workers' copies (parallel.py)
         results = map_envs(_compile_env, shared, names, jobs)
+        del shared
         for name in names:
             result = next(results)  # not zip(): its reused tuple would keep each result alive through the next
             prints[name] = result.prints
