@@ -9,7 +9,8 @@ deployed state, then changes every region (an image-only release, and one
 values key in each region's file). It then measures, in this one process:
 
 - ``seconds``: a full compile of every environment, base read from git, every
-  output file written;
+  output file written, as ``rollplan compile`` runs it (``--jobs``: by default
+  the machine's cores, its own default);
 - ``floor_seconds``: the serialization floor of the same work: every input
   document the compile reads (base and target) loaded with the libyaml C
   loader, every document the compile wrote (read back from its output)
