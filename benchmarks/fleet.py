@@ -9,7 +9,8 @@ deployed state, then changes every region (an image-only release, and one
 values key in each region's file). It then measures, in this one process:
 
 - ``seconds``: a full compile of every environment, base read from git, every
-  output file written;
+  output file written, as ``rollplan compile`` runs it (``--jobs``: by default
+  the machine's cores, its own default);
 - ``floor_seconds``: the serialization floor of the same work: every input
   document the compile reads (base and target) loaded with the libyaml C
   loader, every document the compile wrote (read back from its output)
@@ -46,10 +47,13 @@ if str(REPO) not in sys.path:  # run as a script from a checkout: import the com
     sys.path.insert(0, str(REPO))
 
 import compiler.render.outputs  # noqa: E402, F401 - loaded up front: the timed compile measures work, not imports
-from compiler.commands.compile import write_all  # noqa: E402
+from compiler.commands.compile import commit_stage  # noqa: E402
+from compiler.parallel import default_jobs  # noqa: E402
 from compiler.pipeline import compile_repo  # noqa: E402
 from compiler.repo import gitio  # noqa: E402
 from compiler.repo.fresh import RECORD  # noqa: E402
+from compiler.repo.staged import staged  # noqa: E402
+from compiler.repo.writer import write_files  # noqa: E402
 
 BASE_VERSION = "100.0.1000071"
 TARGET_VERSION = "100.0.1000071.2"  # an image-only hotfix: the chart stays, every image tag moves
@@ -254,13 +258,22 @@ def measure_compile(root: Path, profile: bool = False, jobs: int = 1) -> tuple[f
     """
     profiler = _profiler() if profile else None
     start, cpu = time.perf_counter(), time.process_time()
-    written = write_all(root, compile_repo(root, (), "HEAD", jobs=jobs))
+    written = write_all(root, jobs)
     wall, cpu = time.perf_counter() - start, time.process_time() - cpu
     if profiler is not None:
         profiler.stop()
         lines = profiler.output_text(flat=True, flat_time="self").strip().splitlines()
         print("\n".join(line for line in lines[:PROFILE_LINES] if line.strip()), flush=True)
     return wall, cpu, len(written)
+
+
+def write_all(root: Path, jobs: int) -> list[str]:
+    """The compile as `rollplan compile` runs it: each environment staged as it is made, all swapped in at the end."""
+    with staged(root / "generated") as stage:
+        compiled = compile_repo(root, (), "HEAD", jobs=jobs, sink=stage)
+        written = commit_stage(root, compiled, stage)
+    assert compiled.rollout is not None
+    return written + write_files(root / "generated", compiled.rollout)
 
 
 CHECK = "import sys; from compiler import cli; raise SystemExit(cli.main(sys.argv[1:]))"
@@ -366,6 +379,11 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
+def children_peak_rss_mb() -> float:
+    """The peak resident set of the largest child process ended so far: a compile worker with --jobs > 1."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
 # --- the run --------------------------------------------------------------------------------------------------
 
 
@@ -398,11 +416,13 @@ def run(
         root, base = build_repo(tmp, fleet)
         os.sync()  # the generated repository is on disk before the clock starts, as it is before a real compile
         seconds, cpu, written = measure_compile(root, profile, jobs)
-        row("compile", f"{seconds:.3f}s wall, {cpu:.3f}s CPU, {written} files, {_megabytes(root / 'generated')}")
+        row("compile", f"{seconds:.3f}s wall, {cpu:.3f}s CPU, {jobs} job{'s' * (jobs > 1)}, {written} files, "
+            f"{_megabytes(root / 'generated')}")  # fmt: skip
         os.sync()  # likewise the compile's output before the floor
         watch = measure_floor(root, base, tmp / "floor")
         row("floor", f"{watch.wall:.3f}s wall, {watch.cpu:.3f}s CPU, {_megabytes(tmp / 'floor')}")
         rss = peak_rss_mb()
+        row("peak RSS", f"{rss:.1f} MB this process, {children_peak_rss_mb():.1f} MB its largest child (a worker, git)")
         merge_the_change(root)
         check = measure_check(root)
         row("check", f"{check:.3f}s wall, fresh process, unchanged output ({seconds / check:.1f}x faster than compile)")
@@ -440,14 +460,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--full-check", action="store_true", help="also time check with the freshness records moved aside"
     )
-    parser.add_argument("--jobs", type=int, default=1, help="environments compiled at once (default 1: serial)")
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        help="environments compiled at once (default: the machine's cores, as rollplan compile; 1: serial)",
+    )
     args = parser.parse_args(argv)
     if args.regions < 1:
         parser.error("--regions must be at least 1")
     if args.environments is not None and not 1 <= args.environments <= args.regions:
         parser.error(f"--environments must be between 1 and --regions ({args.regions})")
     fleet = plan_fleet(args.regions, args.environments)
-    print(run(fleet, args.keep, args.profile, args.tmpdir, args.full_check, args.jobs), flush=True)
+    jobs = default_jobs() if args.jobs is None else args.jobs
+    if jobs < 1:
+        parser.error("--jobs must be at least 1")
+    print(run(fleet, args.keep, args.profile, args.tmpdir, args.full_check, jobs), flush=True)
     return 0
 
 

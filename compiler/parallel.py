@@ -27,20 +27,25 @@ def default_jobs() -> int:
 def map_envs(work: Callable[[Any, str], R], shared: Any, names: Sequence[str], jobs: int) -> Iterator[R]:
     """``work(shared, name)`` for each of ``names`` in order, in up to ``jobs`` processes.
 
-    Serially the results come one at a time (the caller may tidy up between
-    them); from a pool, once all are done.
+    The results come one at a time, serially or from a pool, each as soon as it
+    and those before it are done: the caller can write and forget each before
+    the next arrives.
     """
     if jobs <= 1 or len(names) < 2 or "fork" not in multiprocessing.get_all_start_methods():
         return (work(shared, name) for name in names)
-    return iter(_pooled(work, shared, names, jobs))
+    return _pooled(work, shared, names, jobs)
 
 
-def _pooled(work: Callable[[Any, str], R], shared: Any, names: Sequence[str], jobs: int) -> list[R]:
+def _pooled(work: Callable[[Any, str], R], shared: Any, names: Sequence[str], jobs: int) -> Iterator[R]:
     global _WORK
     _WORK = (work, shared)
+    del shared
     try:
         with multiprocessing.get_context("fork").Pool(min(jobs, len(names))) as pool:
-            return pool.map(_run, names, chunksize=1)
+            # The workers are forked: the parent lets the inputs go (unless its caller keeps
+            # them), and the memory they held takes the results coming back.
+            _WORK = None
+            yield from pool.imap(_run, names, chunksize=1)
     finally:
         _WORK = None
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from compiler.errors import InputError, PlanBlocked, Problem
 from compiler.parallel import map_envs
@@ -32,7 +32,7 @@ class Compiled:
     """The plans of a run and every file they produce, keyed by repo-relative path."""
 
     plans: dict[str, Plan]
-    files: dict[str, dict[str, bytes]]  # env → {path relative to generated/<env>/: bytes}
+    files: dict[str, Mapping[str, bytes]]  # env → {path relative to generated/<env>/: bytes}
     fingerprints: dict[str, dict[str, str]]
     rollout: dict[str, bytes] | None = None
     """generated/rollout.json and the top-level scripts; None when only some environments were compiled."""
@@ -60,6 +60,12 @@ def load_base(root: Path, rev: str | None, names: Sequence[str]) -> tuple[Specs 
     return load_specs(source, only=present, refuse_secrets=False, output_checks=False), commit
 
 
+class Sink(Protocol):
+    """Where each environment's files go as soon as they are rendered (repo/staged.py's Stage)."""
+
+    def put(self, name: str, files: Mapping[str, bytes]) -> Mapping[str, bytes]: ...
+
+
 def compile_repo(
     root: Path,
     envs: Sequence[str] = (),
@@ -67,6 +73,7 @@ def compile_repo(
     per_env: Mapping[str, str | None] | None = None,
     stages: Mapping[str, Staging] | None = None,
     jobs: int = 1,
+    sink: Sink | None = None,
 ) -> Compiled:
     """Plan and render every selected environment: base from git, target from the work tree.
 
@@ -76,6 +83,9 @@ def compile_repo(
     environment is written at its first stage, or as ``stages[env]`` says (the
     stage and the base commit recorded in its plan.json).
     ``jobs`` > 1 plans and renders environments in that many processes, with the same result.
+    With a ``sink``, each environment's files are handed to it as soon as they
+    are made (while no problem is found) and only what it returns is kept: a
+    fleet's output is never in memory all at once.
     """
     from compiler.repo import fresh
 
@@ -88,17 +98,23 @@ def compile_repo(
         bases = {rev: load_base(root, rev, [n for n in names if revs[n] == rev]) for rev in wanted}
         keep()
         plans: dict[str, Plan] = {}
-        files: dict[str, dict[str, bytes]] = {}
+        files: dict[str, Mapping[str, bytes]] = {}
         prints: dict[str, dict[str, str]] = {}
         problems: list[Problem] = []
         kinds: set[type[InputError]] = set()
         shared = _Shared(snapshot, target, {name: bases[revs[name]] for name in names}, dict(stages or {}))
-        for name, result in zip(names, map_envs(_compile_env, shared, names, jobs), strict=True):
+        del target, bases  # only ``shared`` holds the inputs: with a pool, the workers' copies (parallel.py)
+        results = map_envs(_compile_env, shared, names, jobs)
+        del shared
+        for name in names:
+            result = next(results)  # not zip(): its reused tuple would keep each result alive through the next
             prints[name] = result.prints
-            if result.plan is not None and result.files is not None:
-                plans[name], files[name] = result.plan, result.files
             problems += result.problems
+            if result.plan is not None and result.files is not None:
+                plans[name] = result.plan
+                files[name] = sink.put(name, result.files) if sink is not None and not problems else result.files
             kinds.update(result.kinds)
+            del result  # else the previous environment's files live on while the next one renders
             keep()
         if problems:
             raise (PlanBlocked if kinds == {PlanBlocked} else InputError)(problems)
@@ -165,6 +181,7 @@ def compile_deployed(
     explicit: str | None,
     stages: Mapping[str, Staging] | None = None,
     jobs: int = 1,
+    sink: Sink | None = None,
 ) -> tuple[Compiled, Base, list[str]]:
     """compile_repo against the deployed base (C-6), with the warnings a person should read.
 
@@ -180,7 +197,7 @@ def compile_deployed(
     if not envs:
         _refuse_deleted_environments(root, base.rev, set(names))
     per_env = history_bases(root, base, names)
-    compiled = compile_repo(root, envs, base.rev, per_env, stages, jobs)
+    compiled = compile_repo(root, envs, base.rev, per_env, stages, jobs, sink)
     if per_env:
         base = replace(base, described=f"{last_change_described(per_env)}; else {base.described}")
     return compiled, base, _moved_on_warnings(root, base, compiled, per_env)

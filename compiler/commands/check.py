@@ -6,7 +6,7 @@ import json
 import os
 import re
 import stat
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -86,7 +86,7 @@ def _without_record(found: StaleFiles) -> StaleFiles:
     return found
 
 
-def _forgive_base_commit(root: Path, env: str, files: dict[str, bytes], found: StaleFiles) -> None:
+def _forgive_base_commit(root: Path, env: str, files: Mapping[str, bytes], found: StaleFiles) -> None:
     """A plan.json that differs only in the base commit id is not stale.
 
     After a rebase onto a deployed branch that moved on elsewhere, the

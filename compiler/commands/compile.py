@@ -13,6 +13,7 @@ from compiler.pipeline import Compiled, compile_deployed, orphan_dirs, output_di
 from compiler.plan.model import Plan
 from compiler.repo import gitio, layout
 from compiler.repo.deployed import Base
+from compiler.repo.staged import Stage, staged
 from compiler.repo.writer import write_folders
 from compiler.spec.repoconfig import load_repo_config
 
@@ -30,28 +31,10 @@ def run(
     jobs: int = 1,
     onto_deployed: bool = False,
 ) -> int:
-    with console.slow_progress("compiling …"):
-        compiled, chosen, warnings = compile_deployed(root, envs, base, jobs=jobs)
-    for warning in warnings:
-        console.warning(warning)
-    if chosen.rev is not None:
-        refuse_unfinished(root, chosen.rev, sorted(compiled.plans))
-    request = None
-    if commit:
-        plans = list(compiled.plans.values())
-        folders = tuple(layout.env_dir(p.environment) for p in plans)
-        folders += tuple(f"{layout.GENERATED}/{path}" for path in sorted(compiled.rollout or {}))
-        files = tuple(f"{layout.env_dir(env)}/{path}" for env, paths in compiled.files.items() for path in paths)
-        files += tuple(f"{layout.GENERATED}/{path}" for path in sorted(compiled.rollout or {}))
-        request = gitio.CommitRequest(
-            root, folders, branch or default_branch(plans), commit_message(plans), files=files,
-            deployed=_deployed_branch(root, chosen), onto_deployed=onto_deployed,
-        )  # fmt: skip
-        gitio.check_can_commit(request)
-    # Generated output of an environment whose specs are gone is stale by definition, and rebuilt from git if needed.
-    orphans = orphan_dirs(root, compiled, envs)
-    written = write_all(root, compiled, orphans, force=force)
-    written += [f"{layout.GENERATED}/{orphan.name}/ (removed: no such environment)" for orphan in orphans]
+    with staged(root / layout.GENERATED, force=force) as stage:  # each environment written as soon as it is made
+        compiled, chosen, warnings, request, written = _compile_into(
+            root, envs, base, stage, commit=commit, branch=branch, jobs=jobs, onto_deployed=onto_deployed
+        )
     commit_id = gitio.commit_generated(request) if request is not None else None
     if as_json:
         console.document({"ok": True, "plans": [plan_summary(p) for p in compiled.plans.values()], "changed": written,
@@ -70,6 +53,43 @@ def run(
                      else "nothing new to commit under generated/")  # fmt: skip
     console.result("\n".join(lines))
     return 0
+
+
+def _compile_into(
+    root: Path,
+    envs: Sequence[str],
+    base: str | None,
+    stage: Stage,
+    *,
+    commit: bool,
+    branch: str | None,
+    jobs: int,
+    onto_deployed: bool,
+) -> tuple[Compiled, Base, list[str], gitio.CommitRequest | None, list[str]]:
+    """Compile into ``stage`` and swap the environments' folders in, once nothing refuses the run."""
+    with console.slow_progress("compiling …"):
+        compiled, chosen, warnings = compile_deployed(root, envs, base, jobs=jobs, sink=stage)
+    for warning in warnings:
+        console.warning(warning)
+    if chosen.rev is not None:
+        refuse_unfinished(root, chosen.rev, sorted(compiled.plans))
+    request = None
+    if commit:
+        plans = list(compiled.plans.values())
+        folders = tuple(layout.env_dir(p.environment) for p in plans)
+        folders += tuple(f"{layout.GENERATED}/{path}" for path in sorted(compiled.rollout or {}))
+        files = tuple(f"{layout.env_dir(env)}/{path}" for env, paths in compiled.files.items() for path in paths)
+        files += tuple(f"{layout.GENERATED}/{path}" for path in sorted(compiled.rollout or {}))
+        request = gitio.CommitRequest(
+            root, folders, branch or default_branch(plans), commit_message(plans), files=files,
+            deployed=_deployed_branch(root, chosen), onto_deployed=onto_deployed,
+        )  # fmt: skip
+        gitio.check_can_commit(request)
+    # Generated output of an environment whose specs are gone is stale by definition, and rebuilt from git if needed.
+    orphans = orphan_dirs(root, compiled, envs)
+    written = commit_stage(root, compiled, stage, orphans)
+    written += [f"{layout.GENERATED}/{orphan.name}/ (removed: no such environment)" for orphan in orphans]
+    return compiled, chosen, warnings, request, written
 
 
 def _deployed_branch(root: Path, chosen: Base) -> str | None:
@@ -104,6 +124,17 @@ def commit_message(plans: list[Plan]) -> str:
             body.extend(f"  risk: {risk}" for risk in region.risks)
         body.extend(f"- {risk}" for risk in plan.risks)
     return "rollplan: " + "; ".join(heads) + "\n\n" + "\n".join(body) + "\n"
+
+
+def commit_stage(root: Path, compiled: Compiled, stage: Stage, orphans: Sequence[Path] = ()) -> list[str]:
+    """Put what ``stage`` does not hold yet, then swap in every environment's folder and the rollout files, and remove
+    the orphans: one transaction under one lock."""
+    for env, files in compiled.files.items():
+        if env not in stage:
+            stage.put(env, files)
+    changed = stage.commit(orphans, top=compiled.rollout)
+    written = [f"{layout.env_dir(env)}/{p}" for env in compiled.files for p in changed[env]]
+    return written + [f"{layout.GENERATED}/{p}" for p in stage.top_changed]
 
 
 def write_all(root: Path, compiled: Compiled, orphans: Sequence[Path] = (), *, force: bool = False) -> list[str]:

@@ -10,6 +10,7 @@ that later stages can point at the exact place a problem comes from.
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import re
 import sys
@@ -228,11 +229,13 @@ class _Composer:
     def _on_scalar(self, event: yaml.ScalarEvent) -> None:
         mark = _mark(event)
         tag = event.tag
-        if tag is None or tag == "!":
-            tag = str(self.loader.resolve(yaml.ScalarNode, event.value, event.implicit))  # type: ignore[no-untyped-call]
         if self._awaiting_key():
-            self._on_key(event, tag, mark)
+            # A key is taken as written: only `<<` (a merge) needs its tag resolved.
+            merge = tag == MERGE_TAG or (tag is None and event.value == "<<" and event.implicit[0])
+            self._on_key(event, MERGE_TAG if merge else STR_TAG, mark)
             return
+        if tag is None or tag == "!":
+            tag = implicit_tag(event.value) if event.implicit[0] else STR_TAG
         if tag not in SCALAR_TAGS:
             self._fail(mark, f"YAML tag {_short(tag)} is not allowed here")
         node = yaml.ScalarNode(tag, event.value, style=event.style)
@@ -325,6 +328,19 @@ class _Composer:
         top.merging = False
 
 
+_RESOLVER = yaml.resolver.Resolver()
+
+
+@functools.lru_cache(maxsize=8192)
+def implicit_tag(value: str) -> str:
+    """The tag YAML 1.1 gives the plain scalar ``value``: PyYAML's resolver, remembered for the values that recur.
+
+    libyaml asks it twice for every scalar it emits, and loading once for every
+    scalar it reads; keys, booleans and small numbers repeat across a fleet.
+    """
+    return str(_RESOLVER.resolve(yaml.ScalarNode, value, (True, False)))  # type: ignore[no-untyped-call]
+
+
 def _short(tag: str | None) -> str:
     return "!!" + tag.removeprefix(YAML_TAG) if tag and tag.startswith(YAML_TAG) else str(tag)
 
@@ -364,6 +380,12 @@ class _Dumper(_BaseDumper):
     def ignore_aliases(self, data: Any) -> bool:
         # Anchors would make a reviewer chase &id001 across a manifest: write every object out.
         return True
+
+    def resolve(self, kind: type[yaml.Node], value: Any, implicit: tuple[bool, bool]) -> Any:
+        # The emitter asks for every scalar whether it would read back as written, plain and quoted.
+        if kind is yaml.ScalarNode:
+            return implicit_tag(value) if implicit[0] else STR_TAG
+        return super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
 
     def represent(self, data: Any) -> None:
         # The generic representer dispatches on every object's type through several

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import io
 from typing import Any
 
 import yaml
@@ -62,3 +63,14 @@ def test_yamlio_dump_all_matches_the_generic_representer(docs: list[Any]) -> Non
 def test_yamlio_dump_keys_of_mixed_types_keep_their_order() -> None:
     data = {"b": 1, 2: "x", "a": datetime.date(2024, 1, 2)}
     assert dump_yaml(data) == _generic(data) == "b: 1\n2: x\na: 2024-01-02\n"
+
+
+@settings(max_examples=300, deadline=None)
+@given(TEXT | st.from_regex(r"[-+.0-9a-zA-Z:_<~ ]{0,12}", fullmatch=True))
+def test_yamlio_remembered_resolver_is_pyyamls(value: str) -> None:
+    stock = yaml.resolver.Resolver()
+    dumper = yamlio._Dumper(io.StringIO())
+    for implicit in ((True, False), (False, True)):
+        expected = stock.resolve(yaml.ScalarNode, value, implicit)  # type: ignore[no-untyped-call]
+        assert dumper.resolve(yaml.ScalarNode, value, implicit) == expected
+    assert yamlio.implicit_tag(value) == stock.resolve(yaml.ScalarNode, value, (True, False))  # type: ignore[no-untyped-call]
