@@ -68,6 +68,12 @@ parse_args() {
         shift
         ;;
       --secrets=*) ;;
+      # No step here applies the base's release; the option is taken so a top-level script can pass it to all.
+      --base-secrets)
+        if (( $# < 2 )); then usage_error '--base-secrets needs a folder'; fi
+        shift
+        ;;
+      --base-secrets=*) ;;
       --confirm)
         if (( $# < 2 )); then usage_error '--confirm needs a step id'; fi
         confirm_id "$2"

@@ -27,6 +27,7 @@ dry_run=0
 from=1
 current=0
 done_regions=' '
+checked_regions=''
 
 usage() {
   printf '%s\n' \
@@ -69,6 +70,12 @@ parse_args() {
         shift
         ;;
       --secrets=*) ;;
+      # No step here applies the base's release; the option is taken so a top-level script can pass it to all.
+      --base-secrets)
+        if (( $# < 2 )); then usage_error '--base-secrets needs a folder'; fi
+        shift
+        ;;
+      --base-secrets=*) ;;
       --confirm)
         if (( $# < 2 )); then usage_error '--confirm needs a step id'; fi
         confirm_id "$2"
@@ -222,13 +229,24 @@ check_live() {
     printf 'once the cause is fixed, resume with: %s --from %d\n' "$0" "$current" >&2
     exit "$status"
   fi
+  checked_regions+="$region "
   if [[ "$verdict" == skip ]]; then
     done_regions+="$region "
   fi
 }
 
-# True, after saying so, for a change step of a region its live check found done.
+# True, after saying so, for a change step of a region its live check found done;
+# for a step of the whole environment (''), when every region checked was found done.
 skipped() {
+  if [[ -z "$1" ]]; then
+    local region
+    [[ -n "$checked_regions" ]] || return 1
+    for region in $checked_regions; do
+      [[ "$done_regions" == *" $region "* ]] || return 1
+    done
+    printf '    skipped: every region checked so far is already done (see the live checks)\n'
+    return 0
+  fi
   if [[ "$done_regions" == *" $1 "* ]]; then
     printf '    skipped: %s needs no change here (see its live check)\n' "$1"
     return 0
@@ -238,8 +256,8 @@ skipped() {
 
 step_1() {
   begin_step 1 preflight westus2 'check the live redis in westus2 against the plan before it is restored (base chart 18.19.4, values 24ff5b7a8188, target chart 19.6.4, values 569474463151): at base, skip it; at target or in between, restore it; anything else stops the script' || return 0
-  show_command 'rollplan preflight --region westus2 --mode rollback --base 18.19.4@24ff5b7a8188d6857dcbf908a0a44a0ec9a5e5cb469e6430efcd4ab687a2dcad --target 19.6.4@5694744631517c735e6588453575585ab34aa5a44f8ff2a0f899c3faf0493f8e --secret-words key,passwd,password,pwd,secret,token -- helm get metadata redis --kube-context staging-westus2 -n redis -o json -- helm get values redis --kube-context staging-westus2 -n redis -o json'
-  check_live westus2 rollplan preflight --region westus2 --mode rollback --base 18.19.4@24ff5b7a8188d6857dcbf908a0a44a0ec9a5e5cb469e6430efcd4ab687a2dcad --target 19.6.4@5694744631517c735e6588453575585ab34aa5a44f8ff2a0f899c3faf0493f8e --secret-words key,passwd,password,pwd,secret,token -- helm get metadata redis --kube-context staging-westus2 -n redis -o json -- helm get values redis --kube-context staging-westus2 -n redis -o json
+  show_command 'rollplan preflight --region westus2 --mode rollback --base 18.19.4@24ff5b7a8188d6857dcbf908a0a44a0ec9a5e5cb469e6430efcd4ab687a2dcad --target 19.6.4@5694744631517c735e6588453575585ab34aa5a44f8ff2a0f899c3faf0493f8e --secret-words key,passwd,password,pwd,secret,token -- helm get metadata redis --kube-context staging-westus2 -n redis -o json -- helm get values redis --kube-context staging-westus2 -n redis -o json -- kubectl --context staging-westus2 -n redis get statefulset/redis-master -o '"'"'jsonpath={.spec.replicas}'"'"''
+  check_live westus2 rollplan preflight --region westus2 --mode rollback --base 18.19.4@24ff5b7a8188d6857dcbf908a0a44a0ec9a5e5cb469e6430efcd4ab687a2dcad --target 19.6.4@5694744631517c735e6588453575585ab34aa5a44f8ff2a0f899c3faf0493f8e --secret-words key,passwd,password,pwd,secret,token -- helm get metadata redis --kube-context staging-westus2 -n redis -o json -- helm get values redis --kube-context staging-westus2 -n redis -o json -- kubectl --context staging-westus2 -n redis get statefulset/redis-master -o 'jsonpath={.spec.replicas}'
 }
 
 step_2() {

@@ -30,6 +30,7 @@ dry_run=0
 from=1
 current=0
 done_regions=' '
+checked_regions=''
 secrets_dir=${ROLLPLAN_SECRETS_DIR:-}
 
 usage() {
@@ -76,6 +77,12 @@ parse_args() {
         shift
         ;;
       --secrets=*) secrets_dir=${1#--secrets=} ;;
+      # No step here applies the base's release; the option is taken so a top-level script can pass it to all.
+      --base-secrets)
+        if (( $# < 2 )); then usage_error '--base-secrets needs a folder'; fi
+        shift
+        ;;
+      --base-secrets=*) ;;
       --confirm)
         if (( $# < 2 )); then usage_error '--confirm needs a step id'; fi
         confirm_id "$2"
@@ -195,33 +202,52 @@ manual_step() {
 
 # Secret values are kept outside the repository: every secrets file must be there
 # before the first step runs. A dry run only prints, and needs none.
-require_secrets() {
-  case "$secrets_dir" in
-    '' | /*) ;;
-    *) secrets_dir="$PWD/$secrets_dir" ;;
+absolute() {
+  case "$1" in
+    '' | /*) printf '%s' "$1" ;;
+    *) printf '%s/%s' "$PWD" "$1" ;;
   esac
-  if (( dry_run )); then
-    return 0
-  fi
+}
+
+need_secrets_folder() {
   if [[ -z "$secrets_dir" ]]; then
     printf '%s: the helm steps need the secrets folder: give --secrets DIR or set ROLLPLAN_SECRETS_DIR\n' upgrade.sh >&2
     exit 1
   fi
+}
+
+outside_repository() {
   local root
   root=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../.." && pwd -P)
-  if [[ -d "$secrets_dir" && "$(cd -- "$secrets_dir" && pwd -P)/" == "$root/"* ]]; then
-    printf '%s: the secrets folder %s is inside the repository: keep secret values outside it\n' upgrade.sh "$secrets_dir" >&2
+  if [[ -d "$1" && "$(cd -- "$1" && pwd -P)/" == "$root/"* ]]; then
+    printf '%s: the secrets folder %s is inside the repository: keep secret values outside it\n' upgrade.sh "$1" >&2
     exit 1
   fi
-  local file missing=0
-  local files=(/staging/westus2.yaml)
-  for file in "${files[@]}"; do
-    if [[ ! -f "$secrets_dir$file" ]]; then
-      printf '%s: secrets file not found: %s (nothing was run)\n' upgrade.sh "$secrets_dir$file" >&2
-      missing=1
+}
+
+# Names each file that is not there; fails when one is missing.
+all_present() {
+  local file status=0
+  for file in "$@"; do
+    if [[ ! -f "$file" ]]; then
+      printf '%s: secrets file not found: %s (nothing was run)\n' upgrade.sh "$file" >&2
+      status=1
     fi
   done
-  if (( missing )); then
+  return "$status"
+}
+
+require_secrets() {
+  local present=1
+  secrets_dir=$(absolute "$secrets_dir")
+  if (( dry_run )); then
+    return 0
+  fi
+  need_secrets_folder
+  outside_repository "$secrets_dir"
+  local files=("$secrets_dir"/staging/westus2.yaml)
+  all_present "${files[@]}" || present=0
+  if (( ! present )); then
     exit 1
   fi
 }
@@ -262,13 +288,24 @@ check_live() {
     printf 'once the cause is fixed, resume with: %s --from %d\n' "$0" "$current" >&2
     exit "$status"
   fi
+  checked_regions+="$region "
   if [[ "$verdict" == skip ]]; then
     done_regions+="$region "
   fi
 }
 
-# True, after saying so, for a change step of a region its live check found done.
+# True, after saying so, for a change step of a region its live check found done;
+# for a step of the whole environment (''), when every region checked was found done.
 skipped() {
+  if [[ -z "$1" ]]; then
+    local region
+    [[ -n "$checked_regions" ]] || return 1
+    for region in $checked_regions; do
+      [[ "$done_regions" == *" $region "* ]] || return 1
+    done
+    printf '    skipped: every region checked so far is already done (see the live checks)\n'
+    return 0
+  fi
   if [[ "$done_regions" == *" $1 "* ]]; then
     printf '    skipped: %s needs no change here (see its live check)\n' "$1"
     return 0
@@ -278,8 +315,8 @@ skipped() {
 
 step_1() {
   begin_step 1 preflight westus2 'check the live t100 in westus2 against the plan before it changes (base chart 100.0.1000071, values 78d392498499, target chart 100.0.1000076, values c0a12f2d2d8e): at base, go on; at target, skip its change steps; anything else stops the script' || return 0
-  show_command 'rollplan preflight --region westus2 --mode forward --base 100.0.1000071@78d392498499009d2c1abdd132b812859e307b130bce9ac5dc1469f48e71f014 --target 100.0.1000076@c0a12f2d2d8e26e8e3e3cc99e270e0ce6c296b7da9be671e8226a26c5ebb98de --secret-words key,passwd,password,pwd,secret,token --secret-path tenant.redis.password -- helm get metadata t100 --kube-context staging-westus2 -n voice -o json -- helm get values t100 --kube-context staging-westus2 -n voice -o json'
-  check_live westus2 rollplan preflight --region westus2 --mode forward --base 100.0.1000071@78d392498499009d2c1abdd132b812859e307b130bce9ac5dc1469f48e71f014 --target 100.0.1000076@c0a12f2d2d8e26e8e3e3cc99e270e0ce6c296b7da9be671e8226a26c5ebb98de --secret-words key,passwd,password,pwd,secret,token --secret-path tenant.redis.password -- helm get metadata t100 --kube-context staging-westus2 -n voice -o json -- helm get values t100 --kube-context staging-westus2 -n voice -o json
+  show_command 'rollplan preflight --region westus2 --mode forward --base 100.0.1000071@78d392498499009d2c1abdd132b812859e307b130bce9ac5dc1469f48e71f014 --target 100.0.1000076@c0a12f2d2d8e26e8e3e3cc99e270e0ce6c296b7da9be671e8226a26c5ebb98de --secret-words key,passwd,password,pwd,secret,token --secret-path tenant.redis.password -- helm get metadata t100 --kube-context staging-westus2 -n voice -o json -- helm get values t100 --kube-context staging-westus2 -n voice -o json -- kubectl --context staging-westus2 -n voice get statefulset/t100 -o '"'"'jsonpath={.spec.replicas}'"'"''
+  check_live westus2 rollplan preflight --region westus2 --mode forward --base 100.0.1000071@78d392498499009d2c1abdd132b812859e307b130bce9ac5dc1469f48e71f014 --target 100.0.1000076@c0a12f2d2d8e26e8e3e3cc99e270e0ce6c296b7da9be671e8226a26c5ebb98de --secret-words key,passwd,password,pwd,secret,token --secret-path tenant.redis.password -- helm get metadata t100 --kube-context staging-westus2 -n voice -o json -- helm get values t100 --kube-context staging-westus2 -n voice -o json -- kubectl --context staging-westus2 -n voice get statefulset/t100 -o 'jsonpath={.spec.replicas}'
 }
 
 step_2() {

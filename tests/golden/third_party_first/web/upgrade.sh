@@ -27,6 +27,7 @@ dry_run=0
 from=1
 current=0
 done_regions=' '
+checked_regions=''
 
 usage() {
   printf '%s\n' \
@@ -69,6 +70,12 @@ parse_args() {
         shift
         ;;
       --secrets=*) ;;
+      # No step here applies the base's release; the option is taken so a top-level script can pass it to all.
+      --base-secrets)
+        if (( $# < 2 )); then usage_error '--base-secrets needs a folder'; fi
+        shift
+        ;;
+      --base-secrets=*) ;;
       --confirm)
         if (( $# < 2 )); then usage_error '--confirm needs a step id'; fi
         confirm_id "$2"
@@ -222,13 +229,24 @@ check_live() {
     printf 'once the cause is fixed, resume with: %s --from %d\n' "$0" "$current" >&2
     exit "$status"
   fi
+  checked_regions+="$region "
   if [[ "$verdict" == skip ]]; then
     done_regions+="$region "
   fi
 }
 
-# True, after saying so, for a change step of a region its live check found done.
+# True, after saying so, for a change step of a region its live check found done;
+# for a step of the whole environment (''), when every region checked was found done.
 skipped() {
+  if [[ -z "$1" ]]; then
+    local region
+    [[ -n "$checked_regions" ]] || return 1
+    for region in $checked_regions; do
+      [[ "$done_regions" == *" $region "* ]] || return 1
+    done
+    printf '    skipped: every region checked so far is already done (see the live checks)\n'
+    return 0
+  fi
   if [[ "$done_regions" == *" $1 "* ]]; then
     printf '    skipped: %s needs no change here (see its live check)\n' "$1"
     return 0
@@ -238,8 +256,8 @@ skipped() {
 
 step_1() {
   begin_step 1 preflight westus2 'check the live shop in westus2 against the plan before it changes (base chart 1.4.0, values cf5a09b71469, target chart 1.5.0, values 8ab041a0d8f1): at base, go on; at target, skip its change steps; anything else stops the script' || return 0
-  show_command 'rollplan preflight --region westus2 --mode forward --base 1.4.0@cf5a09b7146928d61ac1050d8c82d0128e75581335d8869c1522c68c6730a886 --target 1.5.0@8ab041a0d8f1db41a6fd9ff96c13c2a15d6b20a5d2f0a67e8f76ca96023c5cda --secret-words key,passwd,password,pwd,secret,token -- helm get metadata shop --kube-context staging-westus2 -n web -o json -- helm get values shop --kube-context staging-westus2 -n web -o json'
-  check_live westus2 rollplan preflight --region westus2 --mode forward --base 1.4.0@cf5a09b7146928d61ac1050d8c82d0128e75581335d8869c1522c68c6730a886 --target 1.5.0@8ab041a0d8f1db41a6fd9ff96c13c2a15d6b20a5d2f0a67e8f76ca96023c5cda --secret-words key,passwd,password,pwd,secret,token -- helm get metadata shop --kube-context staging-westus2 -n web -o json -- helm get values shop --kube-context staging-westus2 -n web -o json
+  show_command 'rollplan preflight --region westus2 --mode forward --base 1.4.0@cf5a09b7146928d61ac1050d8c82d0128e75581335d8869c1522c68c6730a886 --target 1.5.0@8ab041a0d8f1db41a6fd9ff96c13c2a15d6b20a5d2f0a67e8f76ca96023c5cda --secret-words key,passwd,password,pwd,secret,token -- helm get metadata shop --kube-context staging-westus2 -n web -o json -- helm get values shop --kube-context staging-westus2 -n web -o json -- kubectl --context staging-westus2 -n web get deployment/shop -o '"'"'jsonpath={.spec.replicas}'"'"''
+  check_live westus2 rollplan preflight --region westus2 --mode forward --base 1.4.0@cf5a09b7146928d61ac1050d8c82d0128e75581335d8869c1522c68c6730a886 --target 1.5.0@8ab041a0d8f1db41a6fd9ff96c13c2a15d6b20a5d2f0a67e8f76ca96023c5cda --secret-words key,passwd,password,pwd,secret,token -- helm get metadata shop --kube-context staging-westus2 -n web -o json -- helm get values shop --kube-context staging-westus2 -n web -o json -- kubectl --context staging-westus2 -n web get deployment/shop -o 'jsonpath={.spec.replicas}'
 }
 
 step_2() {
@@ -269,8 +287,8 @@ step_5() {
 
 step_6() {
   begin_step 6 preflight northeu 'check the live shop in northeu against the plan before it changes (base chart 1.4.0, values cf5a09b71469, target chart 1.5.0, values 8ab041a0d8f1): at base, go on; at target, skip its change steps; anything else stops the script' || return 0
-  show_command 'rollplan preflight --region northeu --mode forward --base 1.4.0@cf5a09b7146928d61ac1050d8c82d0128e75581335d8869c1522c68c6730a886 --target 1.5.0@8ab041a0d8f1db41a6fd9ff96c13c2a15d6b20a5d2f0a67e8f76ca96023c5cda --secret-words key,passwd,password,pwd,secret,token -- helm get metadata shop --kube-context web-northeu -n web -o json -- helm get values shop --kube-context web-northeu -n web -o json'
-  check_live northeu rollplan preflight --region northeu --mode forward --base 1.4.0@cf5a09b7146928d61ac1050d8c82d0128e75581335d8869c1522c68c6730a886 --target 1.5.0@8ab041a0d8f1db41a6fd9ff96c13c2a15d6b20a5d2f0a67e8f76ca96023c5cda --secret-words key,passwd,password,pwd,secret,token -- helm get metadata shop --kube-context web-northeu -n web -o json -- helm get values shop --kube-context web-northeu -n web -o json
+  show_command 'rollplan preflight --region northeu --mode forward --base 1.4.0@cf5a09b7146928d61ac1050d8c82d0128e75581335d8869c1522c68c6730a886 --target 1.5.0@8ab041a0d8f1db41a6fd9ff96c13c2a15d6b20a5d2f0a67e8f76ca96023c5cda --secret-words key,passwd,password,pwd,secret,token -- helm get metadata shop --kube-context web-northeu -n web -o json -- helm get values shop --kube-context web-northeu -n web -o json -- kubectl --context web-northeu -n web get deployment/shop -o '"'"'jsonpath={.spec.replicas}'"'"''
+  check_live northeu rollplan preflight --region northeu --mode forward --base 1.4.0@cf5a09b7146928d61ac1050d8c82d0128e75581335d8869c1522c68c6730a886 --target 1.5.0@8ab041a0d8f1db41a6fd9ff96c13c2a15d6b20a5d2f0a67e8f76ca96023c5cda --secret-words key,passwd,password,pwd,secret,token -- helm get metadata shop --kube-context web-northeu -n web -o json -- helm get values shop --kube-context web-northeu -n web -o json -- kubectl --context web-northeu -n web get deployment/shop -o 'jsonpath={.spec.replicas}'
 }
 
 step_7() {
