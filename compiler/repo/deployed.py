@@ -130,7 +130,7 @@ def _last_change_base(root: Path, env: str, history: _History, watch: list[str])
     changes = [i for i, step in enumerate(steps) if step.changed - {plan}]
     planned = [any(plan in s.changed for s in steps[i:]) for i in range(len(steps))]
     if not changes:
-        return head
+        return _kept_record(root, head, head, root / plan, watch)
     last = changes[0]
     planned_since = history.pending([plan]) or any(plan in s.changed for s in steps[: last + 1])
     key = _plan_base(root / plan) if planned_since else None
@@ -139,7 +139,8 @@ def _last_change_base(root: Path, env: str, history: _History, watch: list[str])
     verified = planned[last] or (_predates(root, key, steps[last].commit)
                                  and _planned_for_work_tree(root, env, root / plan))  # fmt: skip
     if not verified:
-        return head  # changed only before rollplan planned it: that state was deployed without a plan
+        # Changed only before rollplan planned it: that state was deployed without a plan.
+        return _kept_record(root, head, head, root / plan, watch)
     verified = not planned[last]
     for index in changes:
         step = steps[index]
