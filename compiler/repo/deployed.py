@@ -150,6 +150,9 @@ def _last_change_base(root: Path, env: str, history: _History, watch: list[str])
                 "which its plan starts from: fetch the history (git fetch --unshallow, or fetch-depth: 0 in CI) "
                 "or pass --base REV"
             )
+        if index != last and plan not in step.changed and _in_base(root, key, step.commit):
+            # Its own change, planned and merged before the plan's base (pull requests fast-forwarded one by one).
+            return _kept_record(root, step.commit, head, root / plan, watch)
         if index == last or (plan not in step.changed and planned[index]):
             continue
         if not planned[index] and _predates(root, key, step.commit):
@@ -194,6 +197,13 @@ def _same_change(root: Path, key: tuple[str, str] | None, older: tuple[str, str]
     if key[0] == older[0]:
         return True
     return bool(key[0] and older[0]) and gitio.has_commit(root, older[0]) and gitio.is_ancestor(root, older[0], key[0])
+
+
+def _in_base(root: Path, key: tuple[str, str] | None, commit: str) -> bool:
+    """Whether ``commit`` is in the history of the base the work tree's plan records (``key``)."""
+    if key is None or not key[0] or not gitio.has_commit(root, key[0]):
+        return False
+    return gitio.is_ancestor(root, commit, key[0])
 
 
 def _predates(root: Path, key: tuple[str, str] | None, commit: str) -> bool:
