@@ -346,7 +346,7 @@ def check_can_commit(request: CommitRequest) -> None:
     unrelated = sorted(p for p in staged if not p.startswith(allowed) and p not in exact)
     if unrelated:
         listed = ", ".join(unrelated[:5]) + (" …" if len(unrelated) > 5 else "")
-        folders = ", ".join(f"{folder}/" for folder in request.folders)
+        folders = ", ".join(folder if folder in request.files else f"{folder}/" for folder in request.folders)
         raise GitError(f"changes outside {folders} are staged ({listed}): commit or unstage them first")
     _check_branch_name(repo, request.branch)
     _check_not_deployed(request)

@@ -310,6 +310,8 @@ def test_commit_refuses_staged_unrelated_change(repo: Path, capsys: Capture) -> 
     (repo / "generated/prod/plan.md").unlink()  # a write would show
     git(repo, "add", "environments/prod/environment.yaml")
     assert_refused(repo, capsys, reason="staged (environments/prod/environment.yaml)")
+    assert_refused(repo, capsys, reason="outside generated/prod/, generated/staging/, generated/.rollplan-inputs, "
+                   "generated/rollback.sh, generated/rollout.json, generated/upgrade.sh are staged")  # fmt: skip
 
 
 def test_commit_refuses_staged_file_of_unselected_environment(repo: Path, capsys: Capture) -> None:
