@@ -73,10 +73,13 @@ def _compile_into(
         console.warning(warning)
     if chosen.rev is not None:
         refuse_unfinished(root, chosen.rev, sorted(compiled.plans))
+    # Generated output of an environment whose specs are gone is stale by definition, and rebuilt from git if needed.
+    orphans = orphan_dirs(root, compiled, envs)
     request = None
     if commit:
         plans = list(compiled.plans.values())
         folders = tuple(layout.env_dir(p.environment) for p in plans)
+        folders += tuple(f"{layout.GENERATED}/{orphan.name}" for orphan in orphans)  # their removal is committed
         folders += tuple(f"{layout.GENERATED}/{path}" for path in sorted(compiled.rollout or {}))
         files = tuple(f"{layout.env_dir(env)}/{path}" for env, paths in compiled.files.items() for path in paths)
         files += tuple(f"{layout.GENERATED}/{path}" for path in sorted(compiled.rollout or {}))
@@ -85,8 +88,6 @@ def _compile_into(
             deployed=_deployed_branch(root, chosen), onto_deployed=onto_deployed,
         )  # fmt: skip
         gitio.check_can_commit(request)
-    # Generated output of an environment whose specs are gone is stale by definition, and rebuilt from git if needed.
-    orphans = orphan_dirs(root, compiled, envs)
     written = commit_stage(root, compiled, stage, orphans)
     written += [f"{layout.GENERATED}/{orphan.name}/ (removed: no such environment)" for orphan in orphans]
     return compiled, chosen, warnings, request, written

@@ -129,12 +129,19 @@ def _last_change_base(root: Path, env: str, history: _History, watch: list[str])
     steps = history.steps_of([*watch, plan])
     changes = [i for i, step in enumerate(steps) if step.changed - {plan}]
     planned = [any(plan in s.changed for s in steps[i:]) for i in range(len(steps))]
-    if not changes or not planned[changes[0]]:
-        return head  # changed only before rollplan planned it: that state was deployed without a plan
+    if not changes:
+        return _kept_record(root, head, head, root / plan, watch)
     last = changes[0]
     planned_since = history.pending([plan]) or any(plan in s.changed for s in steps[: last + 1])
     key = _plan_base(root / plan) if planned_since else None
-    verified = False
+    # The first plan came after X: X is its change only when that plan was compiled from a state before X
+    # (specs and plan in two commits, merged as they are), else the state was deployed without a plan.
+    verified = planned[last] or (_predates(root, key, steps[last].commit)
+                                 and _planned_for_work_tree(root, env, root / plan))  # fmt: skip
+    if not verified:
+        # Changed only before rollplan planned it: that state was deployed without a plan.
+        return _kept_record(root, head, head, root / plan, watch)
+    verified = not planned[last]
     for index in changes:
         step = steps[index]
         if step.boundary:
@@ -143,9 +150,14 @@ def _last_change_base(root: Path, env: str, history: _History, watch: list[str])
                 "which its plan starts from: fetch the history (git fetch --unshallow, or fetch-depth: 0 in CI) "
                 "or pass --base REV"
             )
+        if index != last and plan not in step.changed and _in_base(root, key, step.commit):
+            # Its own change, planned and merged before the plan's base (pull requests fast-forwarded one by one).
+            return _kept_record(root, step.commit, head, root / plan, watch)
         if index == last or (plan not in step.changed and planned[index]):
             continue
-        if not planned[index] or not _same_change(root, key, _plan_base(gitio.read_at(root, step.commit, plan))):
+        if not planned[index] and _predates(root, key, step.commit):
+            pass  # an earlier commit of the same unplanned run, made after the plan's base
+        elif not planned[index] or not _same_change(root, key, _plan_base(gitio.read_at(root, step.commit, plan))):
             return _kept_record(root, step.commit, head, root / plan, watch)
         if not verified and not _planned_for_work_tree(root, env, root / plan):
             return _kept_record(root, step.commit, head, root / plan, watch)  # a stale plan names no change
@@ -185,6 +197,20 @@ def _same_change(root: Path, key: tuple[str, str] | None, older: tuple[str, str]
     if key[0] == older[0]:
         return True
     return bool(key[0] and older[0]) and gitio.has_commit(root, older[0]) and gitio.is_ancestor(root, older[0], key[0])
+
+
+def _in_base(root: Path, key: tuple[str, str] | None, commit: str) -> bool:
+    """Whether ``commit`` is in the history of the base the work tree's plan records (``key``)."""
+    if key is None or not key[0] or not gitio.has_commit(root, key[0]):
+        return False
+    return gitio.is_ancestor(root, commit, key[0])
+
+
+def _predates(root: Path, key: tuple[str, str] | None, commit: str) -> bool:
+    """Whether the plan whose base is ``key`` was compiled from a commit older than ``commit`` (so it plans it)."""
+    if key is None or not key[0] or key[0] == commit or not gitio.has_commit(root, key[0]):
+        return False
+    return gitio.is_ancestor(root, key[0], commit)
 
 
 def _plan_base(source: Path | bytes | None) -> tuple[str, str] | None:

@@ -346,7 +346,7 @@ def check_can_commit(request: CommitRequest) -> None:
     unrelated = sorted(p for p in staged if not p.startswith(allowed) and p not in exact)
     if unrelated:
         listed = ", ".join(unrelated[:5]) + (" …" if len(unrelated) > 5 else "")
-        folders = ", ".join(f"{folder}/" for folder in request.folders)
+        folders = ", ".join(folder if folder in request.files else f"{folder}/" for folder in request.folders)
         raise GitError(f"changes outside {folders} are staged ({listed}): commit or unstage them first")
     _check_branch_name(repo, request.branch)
     _check_not_deployed(request)
@@ -391,7 +391,11 @@ def commit_generated(request: CommitRequest) -> str | None:
     """Commit the folders on the new branch; None when they hold nothing new. Never pushes."""
     repo = open_repo(request.root)
     prefix = _prefix(repo, request.root)
-    paths = [f"{prefix}{folder}" for folder in request.folders]
+    # A folder removed from disk is committed as removed; one git never knew leaves nothing to commit.
+    paths = [f"{prefix}{folder}" for folder in request.folders
+             if os.path.lexists(request.root / folder) or repo.git.ls_files("--", f"{prefix}{folder}")]  # fmt: skip
+    if not paths:
+        return None
     try:
         repo.git.add("--all", "--", *paths)
     except git.GitCommandError as exc:

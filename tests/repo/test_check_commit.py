@@ -310,6 +310,8 @@ def test_commit_refuses_staged_unrelated_change(repo: Path, capsys: Capture) -> 
     (repo / "generated/prod/plan.md").unlink()  # a write would show
     git(repo, "add", "environments/prod/environment.yaml")
     assert_refused(repo, capsys, reason="staged (environments/prod/environment.yaml)")
+    assert_refused(repo, capsys, reason="outside generated/prod/, generated/staging/, generated/.rollplan-inputs, "
+                   "generated/rollback.sh, generated/rollout.json, generated/upgrade.sh are staged")  # fmt: skip
 
 
 def test_commit_refuses_staged_file_of_unselected_environment(repo: Path, capsys: Capture) -> None:
@@ -409,3 +411,20 @@ def test_check_reports_and_compile_removes_the_output_of_a_removed_environment(t
     assert main(["compile", "--root", str(root)]) == 0
     assert not orphan.exists()
     assert main(["check", "--root", str(root)]) == 0
+
+
+def test_commit_includes_the_removal_of_a_removed_environment_output(pr_repo: Path, capsys: Capture) -> None:
+    orphan = pr_repo / "generated" / "qa"
+    orphan.mkdir()
+    (orphan / "plan.md").write_text("# qa\n")
+    commit_all(pr_repo, "qa's plan, its environment since deleted")
+    untracked = pr_repo / "generated" / "dev"
+    untracked.mkdir()
+    (untracked / "plan.md").write_text("# dev\n")  # never committed: removed, nothing to commit for it
+    run = rollplan(capsys, "compile", "--root", str(pr_repo), "--commit", "--branch", "drop-qa")
+    assert run.code == 0, run.err
+    assert not orphan.exists() and not untracked.exists()
+    assert current_branch(pr_repo) == "drop-qa"
+    assert commit_files(pr_repo) == ["generated/qa/plan.md"]
+    assert git(pr_repo, "ls-tree", "-r", "--name-only", "HEAD", "generated/qa") == ""
+    assert git(pr_repo, "status", "--porcelain") == "", "the removal is committed, nothing is left pending"

@@ -169,6 +169,35 @@ def test_deployed_base_compile_commit_then_the_spec_commit_passes_check(demo_tem
     assert changes(repo) == ["upgrade", "upgrade", "upgrade"]
 
 
+@pytest.mark.parametrize("how", ["fast-forward", "rebase-merge"])
+def test_deployed_base_specs_then_plan_merged_as_commits_into_a_branch_without_plans(
+    demo_template: Path, tmp_path: Path, capsys: Capture, how: str
+) -> None:
+    # The first pull request of a repository taking up rollplan: the specs in one commit, their plan in the next.
+    repo = copy_repo(demo_template, tmp_path / "repo")
+    git(repo, "switch", "--quiet", "--create", "upgrade")
+    git(repo, "add", "environments", "release-notes")
+    git(repo, "commit", "--quiet", "-m", "Upgrade prod, staging hotfix: specs")
+    commit_all(repo, "Upgrade prod, staging hotfix: plan")
+    branch_plan = git(repo, "show", "upgrade:generated/prod/plan.json")
+    git(repo, "switch", "--quiet", "main")
+    if how == "rebase-merge":
+        (repo / "docs.md").write_text("unrelated\n", encoding="utf-8")
+        commit_all(repo, "Unrelated change on main")
+        git(repo, "switch", "--quiet", "upgrade")
+        git(repo, "rebase", "--quiet", "main")
+        git(repo, "switch", "--quiet", "main")
+    git(repo, "merge", "--quiet", "--ff-only", "upgrade")
+    run = rollplan(capsys, "check", "--root", str(repo))
+    assert run.code == 0, run.err
+    run = rollplan(capsys, "compile", "--root", str(repo))
+    assert run.code == 0, run.err
+    assert "generated/ is up to date" in run.out  # not turned into nothing to do
+    assert changes(repo) == ["upgrade", "upgrade", "upgrade"]
+    assert changes(repo, "staging") == ["image-only"]
+    assert (repo / "generated/prod/plan.json").read_text(encoding="utf-8") == branch_plan
+
+
 def merged(branch: Path) -> Path:
     git(branch, "switch", "--quiet", "main")
     git(branch, "merge", "--quiet", "--no-ff", "upgrade", "-m", "Merge upgrade")

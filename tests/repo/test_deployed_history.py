@@ -168,6 +168,45 @@ def test_history_two_prs_merged_back_to_back(repo: Path, capsys: Capture) -> Non
     assert changes(repo, "staging") == ["image-only"]  # untouched by the second PR: the first one's plan
 
 
+@pytest.mark.parametrize("how", ["merge", "squash", "fast-forward"])
+def test_history_environment_untouched_since_its_first_plan_keeps_its_base_commit(
+    repo: Path, capsys: Capture, how: str
+) -> None:
+    git(repo, "switch", "--quiet", "--create", "prod-only", "main")
+    replace_text(repo / "environments/prod/regions/centralus.yaml", "replicas: 2", "replicas: 3")
+    assert rollplan(capsys, "compile", "--root", str(repo), "-q").code == 0
+    assert git(repo, "status", "--porcelain", "generated/staging/plan.json") == ""  # not the PR's business
+    commit_all(repo, "More replicas in centralus")
+    git(repo, "switch", "--quiet", "main")
+    merge(repo, how, "prod-only")
+    assert check(repo, capsys) == 0
+    assert rollplan(capsys, "compile", "--root", str(repo), "-q").code == 0
+    assert git(repo, "status", "--porcelain") == ""
+
+
+def spec_then_plan(repo: Path, capsys: Capture, branch: str, region: str, old: str, new: str) -> None:
+    """A pull request of two commits off main, the spec change and then its plan, fast-forwarded into main."""
+    git(repo, "switch", "--quiet", "--create", branch, "main")
+    replace_text(repo / f"environments/prod/regions/{region}.yaml", old, new)
+    commit_all(repo, f"{branch}: specs")
+    assert rollplan(capsys, "compile", "--root", str(repo), "-q").code == 0
+    commit_all(repo, f"{branch}: plan")
+    git(repo, "switch", "--quiet", "main")
+    merge(repo, "fast-forward", branch)
+
+
+def test_history_two_prs_of_spec_then_plan_commits_fast_forwarded_back_to_back(repo: Path, capsys: Capture) -> None:
+    spec_then_plan(repo, capsys, "first", "centralus", "replicas: 2", "replicas: 3")
+    first = head(repo)
+    assert check(repo, capsys) == 0
+    spec_then_plan(repo, capsys, "second", "westus2", "replicas: 3", "replicas: 4")
+    run = rollplan(capsys, "check", "--root", str(repo))
+    assert run.code == 0, run.err
+    assert plan(repo)["base_commit"] == first  # the second PR's plan starts where the first one ends
+    assert rollplan(capsys, "compile", "--root", str(repo), "-q").code == 0
+    assert git(repo, "status", "--porcelain") == ""
+
+
 @pytest.mark.parametrize("edit", ["nothing", "docs", "staging"])
 def test_history_new_branch_after_the_merge_keeps_the_merged_plan(repo: Path, capsys: Capture, edit: str) -> None:
     merge(repo, "merge")
