@@ -17,7 +17,9 @@ import pytest
 import yaml
 from support.demorepo import IDENTITY, build_demo, copy_repo, git, rollplan
 
+from compiler.live.fingerprint import values_digest
 from compiler.pipeline import load_base
+from compiler.spec.models import Secrets
 
 Capture = pytest.CaptureFixture[str]
 CANARY = re.compile(r"CANARY-[A-Z0-9]+")
@@ -210,6 +212,26 @@ def test_a_path_only_the_base_declares_is_supplied_as_a_secret(repo: Path, capsy
     plan = json.loads((repo / "generated/prod/plan.json").read_text(encoding="utf-8"))
     upgrades = [s["argv"] for s in plan["steps"] if s["argv"] and s["argv"][:2] == ["helm", "upgrade"]]
     assert upgrades and all("${ROLLPLAN_SECRETS_DIR}/prod/" in " ".join(argv) for argv in upgrades)
+
+
+def test_a_base_secret_pasted_into_another_regions_file_reaches_no_output(repo: Path, capsys: Capture) -> None:
+    west, east = (f"environments/prod/values/regions/{name}.yaml" for name in ("westus2", "eastus"))
+    commit_to_base(repo, west, head_text(repo, west) + "secrets2:\n  password: CANARY-PASTED\n")
+    commit_to_base(repo, east, head_text(repo, east) + "note: CANARY-PASTED\n")
+    assert rollplan(capsys, "compile", "--root", str(repo)).code == 0
+    no_canary("generated/", generated_text(repo))
+    assert "`note` | removed | *(secret, removed)*" in (repo / "generated/prod/plan.md").read_text(encoding="utf-8")
+    # The live release of eastus holds the copy in clear, without the secret it copies: its live check
+    # must leave the copy out by its path, or the release would never match its plan.
+    plan = json.loads((repo / "generated/prod/plan.json").read_text(encoding="utf-8"))
+    [eastus] = [r for r in plan["regions"] if r["name"] == "eastus"]
+    [check] = [s["argv"] for s in plan["rollback"] if s["id"] == "rollback-eastus-live-check"]
+    paths = [check[i + 1] for i, word in enumerate(check) if word == "--secret-path"]
+    words = check[check.index("--secret-words") + 1].split(",")
+    live = yaml.safe_load((repo / "generated/prod/rollback/values/eastus.yaml").read_text(encoding="utf-8"))
+    live["note"] = "CANARY-PASTED"
+    digest = values_digest(live, Secrets(paths=tuple(paths), words=tuple(words)))
+    assert digest == eastus["live"]["base"]["values_sha256"]
 
 
 # --- no false positives --------------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from compiler.profiles.base import Profile
 from compiler.profiles.registry import profile_for
 from compiler.repo import layout
 from compiler.resolve.secrets import merged_rules
-from compiler.resolve.states import region_states
+from compiler.resolve.states import plan_states
 from compiler.resolve.values import leaf_paths
 from compiler.spec.load import LoadedEnvironment, Specs
 from compiler.spec.models import ReleaseNote, Secrets
@@ -48,8 +48,7 @@ def plan_environment(inputs: EnvInputs, fingerprint: str) -> Plan:
     env = inputs.target.spec
     notes = inputs.target_specs.release_notes.get(env.service, {})
     redaction = merged_rules(env.secrets, inputs.base.spec.secrets if inputs.base else None)
-    target = region_states(inputs.target, inputs.target_specs, redaction)
-    base = region_states(inputs.base, inputs.base_specs, redaction) if inputs.base and inputs.base_specs else {}
+    target, base = plan_states(inputs.target, inputs.target_specs, inputs.base, inputs.base_specs, redaction)
     found_env = assess(inputs.target, target, inputs.base, base, notes)
     order = _order(inputs, base, found_env.move)
     profile = profile_for(env.service)

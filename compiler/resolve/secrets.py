@@ -165,17 +165,24 @@ def _dotted(path: tuple[str | int, ...]) -> str:
     return ".".join(str(part) for part in path)
 
 
-def secret_locations(data: Any, rules: Secrets) -> Iterator[tuple[str | int, ...]]:
+def secret_texts(data: Any, rules: Secrets) -> set[str]:
+    """The secret texts of a values document long enough to be recognised where they are pasted again."""
+    leaves = _leaves(data, rules)
+    return {v for _, v, secret in leaves if secret and isinstance(v, str) and len(v) >= COPIED_SECRET_CHARS}
+
+
+def secret_locations(data: Any, rules: Secrets, known: Iterable[str] = ()) -> Iterator[tuple[str | int, ...]]:
     """Paths of the secret leaves of a values document, in document order.
 
     A secret copied elsewhere is secret there too: a YAML anchor copies a password to an
     innocent key as easily as to a secret one (the parser hands both the same text object),
-    and a long secret pasted again is the same secret.
+    and a long secret pasted again is the same secret, also one ``known`` from another
+    document (another region's values, the other side of the plan).
     """
     leaves = list(_leaves(data, rules))
     found = [value for _, value, secret in leaves if secret and isinstance(value, str)]
     same = {id(value) for value in found if len(value) > 1}  # one-character texts are shared by every parser
-    equal = {value for value in found if len(value) >= COPIED_SECRET_CHARS}
+    equal = {value for value in [*found, *known] if len(value) >= COPIED_SECRET_CHARS}
     for path, value, secret in leaves:
         if secret or (
             isinstance(value, str)
@@ -186,10 +193,10 @@ def secret_locations(data: Any, rules: Secrets) -> Iterator[tuple[str | int, ...
             yield path
 
 
-def redact(values: dict[str, Any], rules: Secrets) -> dict[str, Any]:
-    """A copy of ``values`` whose secret leaves are :class:`Redacted` (shares nothing with ``values``)."""
+def redact(values: dict[str, Any], rules: Secrets, known: Iterable[str] = ()) -> dict[str, Any]:
+    """A copy of ``values`` whose secret leaves (and copies of ``known`` secrets) are :class:`Redacted`."""
     out: dict[str, Any] = _copy(values)
-    for location in secret_locations(values, rules):
+    for location in secret_locations(values, rules, known):
         node: Any = out
         for part in location[:-1]:
             node = node[part]
