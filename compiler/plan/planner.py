@@ -152,7 +152,7 @@ def _region(
         return Region(change, None, (), profile)
     if base is None:
         passed = _between(notes, None, target.release.version)
-        risks = rules.note_risks(passed[-1], set()) if passed else []
+        risks = rules.note_risks(passed[-1], {p for p, _ in leaf_paths(target.values)}) if passed else []
         change = RegionChange(
             name, primary, "install", wave, None, target, (), tuple(risks), migrations=_migrations(passed)
         )

@@ -135,11 +135,16 @@ def note_risks(note: ReleaseNote, values_paths: set[str], *, target: bool = True
         risks.append(f"database migration in {note.version} (reversible)")
     if note.provisioning_changes:
         risks.append(f"release {note.version} requires provisioning changes: read its release note")
-    stale = sorted(p for p in note.values_keys.removed if p in values_paths)
-    stale += sorted(r.old for r in note.values_keys.renamed if r.old in values_paths)
+    stale = sorted(p for p in note.values_keys.removed if _set_at(p, values_paths))
+    stale += sorted(r.old for r in note.values_keys.renamed if _set_at(r.old, values_paths))
     if stale:
         risks.append(f"values keys removed or renamed in {note.version} are still set: {', '.join(stale)}")
     return risks
+
+
+def _set_at(key: str, values_paths: set[str]) -> bool:
+    """Whether the leaves ``values_paths`` set ``key``, itself or anything under it."""
+    return key in values_paths or any(p.startswith(key + ".") for p in values_paths)
 
 
 def secret_value_risks(sig: Signals) -> list[str]:

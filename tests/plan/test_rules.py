@@ -160,3 +160,10 @@ def test_note_risks_flags_security_migration_provisioning_and_stale_keys() -> No
     assert any("provisioning" in r for r in risks)
     assert any("tenant.a" in r and "tenant.old" in r for r in risks)
     assert note_risks(_note("3", 3), set()) == []
+
+
+def test_note_risks_a_removed_key_counts_as_set_when_a_value_under_it_is() -> None:
+    note = _note("2", 2, values_keys={"removed": ["tenant.old"], "renamed": [{"from": "tenant.a", "to": "tenant.b"}]})
+    [risk] = note_risks(note, {"tenant.old.enabled", "tenant.a.host", "tenant.older"})
+    assert risk.endswith("are still set: tenant.old, tenant.a")
+    assert note_risks(note, {"tenant.older", "tenant.ab"}) == []
