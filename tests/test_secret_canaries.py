@@ -234,6 +234,23 @@ def test_a_base_secret_pasted_into_another_regions_file_reaches_no_output(repo: 
     assert digest == eastus["live"]["base"]["values_sha256"]
 
 
+def test_a_credential_the_base_held_in_a_spec_field_is_named_as_a_rollback_risk(repo: Path, capsys: Capture) -> None:
+    url = "oci://registry.example.com/genesys/charts"
+    commit_to_base(
+        repo,
+        PROD_ENV,
+        head_text(repo, PROD_ENV).replace(url, "oci://robot:CANARY-REPO@registry.example.com/genesys/charts"),
+    )
+    run = rollplan(capsys, "compile", "--root", str(repo))
+    assert run.code == 0, run.err
+    no_canary("generated/", generated_text(repo))
+    plan = json.loads((repo / "generated/prod/plan.json").read_text(encoding="utf-8"))
+    [risk] = [r for r in plan["risks"] if "masked-base-credential" in r]
+    assert risk.startswith(f"ROLLBACK: chart.repository in {PROD_ENV} held a credential in the base")
+    staging = json.loads((repo / "generated/staging/plan.json").read_text(encoding="utf-8"))
+    assert not [r for r in staging["risks"] if "masked-base-credential" in r]
+
+
 # --- no false positives --------------------------------------------------------------------------------------------
 
 ORDINARY = """\

@@ -9,6 +9,7 @@ from compiler.errors import Location, PlanBlocked, Problem
 from compiler.plan import argv, downgrade, guard, riskrefs, rules
 from compiler.plan.assess import Assessment, assess
 from compiler.plan.diff import Signals, values_diff
+from compiler.plan.masked import masked_base_risks
 from compiler.plan.model import FastRollback, Plan, PrimaryMove, RegionChange, RegionState, Step
 from compiler.plan.rollout import consumers_of, waits_for
 from compiler.plan.steps import Side, StepList, stop_region, uninstall_region
@@ -68,6 +69,7 @@ def plan_environment(inputs: EnvInputs, fingerprint: str) -> Plan:
         *found_env.risks,
         *loud,
         *inputs.target.overridden,
+        *masked_base_risks(inputs.base, {s.region for s in rollback if s.region and s.argv}),
     ]
     return Plan(
         environment=inputs.name,
