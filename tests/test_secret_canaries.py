@@ -251,6 +251,23 @@ def test_a_credential_the_base_held_in_a_spec_field_is_named_as_a_rollback_risk(
     assert not [r for r in staging["risks"] if "masked-base-credential" in r]
 
 
+def test_flux_restores_base_secrets_under_a_dotted_key_and_inside_a_list_at_their_place(
+    repo: Path, capsys: Capture
+) -> None:
+    planted = "odd:\n  conn.password: CANARY-DOTTED\n  args: [--api-key, CANARY-ARG, --verbose]\n"
+    commit_to_base(repo, CHART_VALUES, head_text(repo, CHART_VALUES) + planted)
+    assert rollplan(capsys, "compile", "--root", str(repo)).code == 0
+    no_canary("generated/", generated_text(repo))
+    docs = yaml.safe_load_all((repo / "generated/prod/rollback/flux/westus2.yaml").read_text(encoding="utf-8"))
+    release = next(doc for doc in docs if doc["kind"] == "HelmRelease")
+    refs = {ref["targetPath"]: ref["valuesKey"] for ref in release["spec"]["valuesFrom"]}
+    # helm's --set syntax: `conn.password` under `odd` is one key, not `password` under `conn`.
+    assert refs["odd.conn\\.password"] == "odd.conn.password" and "odd.conn.password" not in refs
+    # The secret item leaves its place empty: `args[1]` fills it, and --verbose stays.
+    assert refs["odd.args[1]"] == "odd.args.1"
+    assert release["spec"]["values"]["odd"]["args"] == ["--api-key", None, "--verbose"]
+
+
 # --- no false positives --------------------------------------------------------------------------------------------
 
 ORDINARY = """\

@@ -36,6 +36,7 @@ from typing import Any
 
 from compiler.resolve.secretforms import flag_values, mask, secret_form
 from compiler.resolve.secretnames import is_reference_key, is_reference_value, names_secret
+from compiler.resolve.values import path_key
 from compiler.spec.models import Secrets
 
 COPIED_SECRET_CHARS = 8
@@ -225,16 +226,17 @@ def _stripped(value: Any) -> Any:
     if isinstance(value, dict):
         return strip_redacted(value)
     if isinstance(value, list):
-        return [_stripped(item) for item in value if not isinstance(item, Redacted)]
+        # A secret item leaves a null behind: the items after it keep their index (Flux's targetPath `a[1]`).
+        return [None if isinstance(item, Redacted) else _stripped(item) for item in value]
     return value
 
 
 def redacted_paths(values: Mapping[str, Any] | list[Any], prefix: str = "") -> list[str]:
-    """Dotted paths (list items by index) of every redacted leaf, sorted."""
+    """Dotted paths (list items by index, a dot in a key escaped) of every redacted leaf, sorted."""
     found: list[str] = []
     items = values.items() if isinstance(values, Mapping) else enumerate(values)
     for key, value in items:
-        path = f"{prefix}{key}"
+        path = f"{prefix}{path_key(key) if isinstance(key, str) else key}"
         if isinstance(value, Redacted):
             found.append(path)
         elif isinstance(value, Mapping | list):
