@@ -158,6 +158,20 @@ def test_canary_in_a_marked_path_is_refused(repo: Path, capsys: Capture) -> None
     no_canary("validate", run.out + run.err)
 
 
+def test_a_secret_in_a_release_note_is_masked_in_the_plan_not_refused(repo: Path, capsys: Capture) -> None:
+    note = repo / "release-notes/tenant/100.0.1000076.yaml"
+    note.write_text(
+        note.read_text(encoding="utf-8") + "  Debug with redis://:CANARY-NOTE@redis:6379 and --token CANARY-FLAG.\n",
+        encoding="utf-8",
+    )
+    for argv, (code, printed) in run_everything(repo, capsys).items():
+        no_canary(argv, printed)
+        assert code in (0, 3), f"{argv}: {printed}"
+    assert rollplan(capsys, "compile", "--root", str(repo)).code == 0
+    no_canary("generated/", generated_text(repo))
+    assert "Debug with redis://:REDACTED@redis:6379" in (repo / "generated/prod/plan.md").read_text(encoding="utf-8")
+
+
 # --- redacted: secrets that only the base holds, or only the base declares ----------------------------------------
 
 

@@ -173,12 +173,12 @@ class _Run:
 
     def model(self, doc: Document, model: type[M]) -> M | None:
         data = doc.data
-        if model is not ReleaseNote:  # the vendor's notes are prose about settings, not the operator's settings
-            found = list(found_secrets(data))
-            if found:
-                data = masked(data)  # a secret is refused below, or masked in history, and never echoed
-            for path, form in found if self.refuse_secrets else ():
-                self.add(doc, path, spec_secret_message(form))
+        found = list(found_secrets(data))
+        if found:
+            data = masked(data)  # a secret is refused below, or masked in history, and never echoed
+        # The vendor's notes are prose about settings, not the operator's settings: masked, never refused.
+        for path, form in found if self.refuse_secrets and model is not ReleaseNote else ():
+            self.add(doc, path, spec_secret_message(form))
         try:
             return model.model_validate(data, context={REDACT_CREDENTIALS: not self.refuse_secrets})
         except ValidationError as err:
