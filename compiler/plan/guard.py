@@ -31,11 +31,11 @@ def plan_rules(env: EnvironmentSpec, base_env: EnvironmentSpec | None) -> Secret
 
 
 def with_prints(change: RegionChange, rules: Secrets) -> RegionChange:
-    rules = _region_rules(change, rules)
+    rules = region_rules(change, rules)
     return replace(change, base_print=_print(change.base, rules), target_print=_print(change.target, rules))
 
 
-def _region_rules(change: RegionChange, rules: Secrets) -> Secrets:
+def region_rules(change: RegionChange, rules: Secrets) -> Secrets:
     """``rules`` and the region's redacted paths: a secret pasted from another region is secret only by its path.
 
     The live release holds the copy but not the secret it copies, so the live check
@@ -57,7 +57,7 @@ def _print(state: RegionState | None, rules: Secrets) -> Fingerprint | None:
 def live_check(sl: StepList, profile: Profile, change: RegionChange, mode: str, rules: Secrets) -> None:
     """The preflight step that guards ``change`` in one direction (forward, rollback, rollback-all)."""
     state = change.current if mode == "forward" else (change.base or change.current)
-    rules = _region_rules(change, rules)
+    rules = region_rules(change, rules)
     expected = f"base {_show(change.base_print)}, target {_show(change.target_print)}"
     what = "before it changes" if mode == "forward" else "before it is restored"
     sl.add(
