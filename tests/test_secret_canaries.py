@@ -248,6 +248,17 @@ def test_a_base_secret_pasted_into_another_regions_file_reaches_no_output(repo: 
     assert digest == eastus["live"]["base"]["values_sha256"]
 
 
+def test_a_copy_of_a_base_secret_left_in_the_target_is_hidden_and_named(repo: Path, capsys: Capture) -> None:
+    west, east = (f"environments/prod/values/regions/{name}.yaml" for name in ("westus2", "eastus"))
+    commit_to_base(repo, west, head_text(repo, west) + "secrets2:\n  password: CANARY-KEPT\n")
+    append(repo, east, "note: CANARY-KEPT\n")
+    assert rollplan(capsys, "compile", "--root", str(repo)).code == 0
+    no_canary("generated/", generated_text(repo))
+    plan = json.loads((repo / "generated/prod/plan.json").read_text(encoding="utf-8"))
+    [risk] = [r for r in plan["risks"] if "pasted-secret" in r]
+    assert risk.startswith("SECRET COPY: note in the values of region eastus (environments/prod/regions/eastus.yaml)")
+
+
 def test_a_credential_the_base_held_in_a_spec_field_is_named_as_a_rollback_risk(repo: Path, capsys: Capture) -> None:
     url = "oci://registry.example.com/genesys/charts"
     commit_to_base(

@@ -1,10 +1,14 @@
-"""Rule masked-base-credential: a rollback that restores spec fields whose credential history held.
+"""Secrets of the base the plan hides, where hiding them changes what runs.
+
+Rule masked-base-credential: a rollback that restores spec fields whose credential history held.
 
 A secret found in a spec field of the base (a password in ``chart.repository``,
 ``cluster.server`` …) is masked to ``REDACTED`` so that the commit removing it
 compiles. The rollback restores the base as it was written, so its helm
 commands and GitOps manifests then name ``…:REDACTED@…`` and cannot
 authenticate: the reviewer must know before relying on that rollback.
+
+Rule pasted-secret: a target value equal to a secret of the base is hidden like it.
 """
 
 from __future__ import annotations
@@ -43,3 +47,17 @@ def _field(spec: object, path: tuple[str, ...]) -> object:
 
 def _masked(value: object) -> bool:
     return isinstance(value, str) and MASK in value
+
+
+def pasted_secret_risks(target: LoadedEnvironment, pasted: dict[str, list[str]]) -> list[str]:
+    """A loud risk per target region whose values hold a copy of a secret of the base (rule 8).
+
+    The copy is hidden like the secret, so helm receives it from no file of the
+    repository: the secrets file must hold it, or the values file must lose it.
+    """
+    return [
+        f"SECRET COPY: {', '.join(paths)} in the values of region {region} ({target.region_files[region]}) equal a "
+        "secret of the deployed state, so they are hidden and helm gets them from no file of the repository; "
+        "remove them from the values files, or supply them from the secrets file (rule: pasted-secret)"
+        for region, paths in sorted(pasted.items())
+    ]

@@ -9,7 +9,7 @@ from compiler.errors import Location, PlanBlocked, Problem
 from compiler.plan import argv, downgrade, guard, riskrefs, rules
 from compiler.plan.assess import Assessment, assess
 from compiler.plan.diff import Signals, values_diff
-from compiler.plan.masked import masked_base_risks
+from compiler.plan.masked import masked_base_risks, pasted_secret_risks
 from compiler.plan.model import FastRollback, Plan, PrimaryMove, RegionChange, RegionState, Step
 from compiler.plan.rollout import consumers_of, waits_for
 from compiler.plan.steps import Side, StepList, stop_region, uninstall_region
@@ -49,7 +49,8 @@ def plan_environment(inputs: EnvInputs, fingerprint: str) -> Plan:
     env = inputs.target.spec
     notes = inputs.target_specs.release_notes.get(env.service, {})
     redaction = merged_rules(env.secrets, inputs.base.spec.secrets if inputs.base else None)
-    target, base = plan_states(inputs.target, inputs.target_specs, inputs.base, inputs.base_specs, redaction)
+    resolved = plan_states(inputs.target, inputs.target_specs, inputs.base, inputs.base_specs, redaction)
+    target, base = resolved.target, resolved.base
     found_env = assess(inputs.target, target, inputs.base, base, notes)
     order = _order(inputs, base, found_env.move)
     profile = profile_for(env.service)
@@ -70,6 +71,7 @@ def plan_environment(inputs: EnvInputs, fingerprint: str) -> Plan:
         *loud,
         *inputs.target.overridden,
         *masked_base_risks(inputs.base, {s.region for s in rollback if s.region and s.argv}),
+        *pasted_secret_risks(inputs.target, resolved.pasted),
     ]
     return Plan(
         environment=inputs.name,

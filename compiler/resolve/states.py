@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from compiler.plan.model import RegionState, Release
-from compiler.resolve.secrets import redact, secret_texts, supplied_paths, without_owned
+from compiler.resolve.secrets import redact, redacted_paths, secret_texts, supplied_paths, without_owned
 from compiler.resolve.values import effective_values, values_files
 from compiler.spec.load import LoadedEnvironment, Specs
 from compiler.spec.models import EnvironmentSpec, RegionSpec, ReleaseNote, Secrets
@@ -44,10 +45,18 @@ def region_states(
     return _states(loaded.spec, merged, rules, {*known, *_texts(merged, rules)})
 
 
+@dataclass(frozen=True)
+class PlanStates:
+    target: dict[str, RegionState]
+    base: dict[str, RegionState]
+    pasted: dict[str, list[str]]
+    """Target paths, by region, hidden only because they equal a secret of the base: helm gets them from no file."""
+
+
 def plan_states(
     target: LoadedEnvironment, target_specs: Specs, base: LoadedEnvironment | None, base_specs: Specs | None,
     rules: Secrets,
-) -> tuple[dict[str, RegionState], dict[str, RegionState]]:  # fmt: skip
+) -> PlanStates:  # fmt: skip
     """The region states of both sides of a plan (base empty without one).
 
     A secret pasted again is the same secret (rule 8) across regions and sides too: a
@@ -59,9 +68,16 @@ def plan_states(
     if base is not None and base_specs is not None:
         base_rules, base_merged = _merged(base, base_specs, rules)
         sides.append((base.spec, base_merged, base_rules))
+    own = _texts(target_merged, target_rules)
     known = {text for _, merged, side_rules in sides for text in _texts(merged, side_rules)}
     states = [_states(env, merged, side_rules, known) for env, merged, side_rules in sides]
-    return states[0], states[1] if len(states) > 1 else {}
+    pasted: dict[str, list[str]] = {}
+    for region, _, effective in target_merged if known - own else ():
+        alone = set(redacted_paths(redact(effective, target_rules, own)))
+        extra = [p for p in redacted_paths(states[0][region.name].values) if p not in alone]
+        if extra:
+            pasted[region.name] = extra
+    return PlanStates(states[0], states[1] if len(states) > 1 else {}, pasted)
 
 
 _Merged = list[tuple[RegionSpec, Release, dict[str, Any]]]
