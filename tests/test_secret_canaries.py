@@ -17,7 +17,9 @@ import pytest
 import yaml
 from support.demorepo import IDENTITY, build_demo, copy_repo, git, rollplan
 
+from compiler.live.fingerprint import values_digest
 from compiler.pipeline import load_base
+from compiler.spec.models import Secrets
 
 Capture = pytest.CaptureFixture[str]
 CANARY = re.compile(r"CANARY-[A-Z0-9]+")
@@ -156,6 +158,20 @@ def test_canary_in_a_marked_path_is_refused(repo: Path, capsys: Capture) -> None
     no_canary("validate", run.out + run.err)
 
 
+def test_a_secret_in_a_release_note_is_masked_in_the_plan_not_refused(repo: Path, capsys: Capture) -> None:
+    note = repo / "release-notes/tenant/100.0.1000076.yaml"
+    note.write_text(
+        note.read_text(encoding="utf-8") + "  Debug with redis://:CANARY-NOTE@redis:6379 and --token CANARY-FLAG.\n",
+        encoding="utf-8",
+    )
+    for argv, (code, printed) in run_everything(repo, capsys).items():
+        no_canary(argv, printed)
+        assert code in (0, 3), f"{argv}: {printed}"
+    assert rollplan(capsys, "compile", "--root", str(repo)).code == 0
+    no_canary("generated/", generated_text(repo))
+    assert "Debug with redis://:REDACTED@redis:6379" in (repo / "generated/prod/plan.md").read_text(encoding="utf-8")
+
+
 # --- redacted: secrets that only the base holds, or only the base declares ----------------------------------------
 
 
@@ -210,6 +226,71 @@ def test_a_path_only_the_base_declares_is_supplied_as_a_secret(repo: Path, capsy
     plan = json.loads((repo / "generated/prod/plan.json").read_text(encoding="utf-8"))
     upgrades = [s["argv"] for s in plan["steps"] if s["argv"] and s["argv"][:2] == ["helm", "upgrade"]]
     assert upgrades and all("${ROLLPLAN_SECRETS_DIR}/prod/" in " ".join(argv) for argv in upgrades)
+
+
+def test_a_base_secret_pasted_into_another_regions_file_reaches_no_output(repo: Path, capsys: Capture) -> None:
+    west, east = (f"environments/prod/values/regions/{name}.yaml" for name in ("westus2", "eastus"))
+    commit_to_base(repo, west, head_text(repo, west) + "secrets2:\n  password: CANARY-PASTED\n")
+    commit_to_base(repo, east, head_text(repo, east) + "note: CANARY-PASTED\n")
+    assert rollplan(capsys, "compile", "--root", str(repo)).code == 0
+    no_canary("generated/", generated_text(repo))
+    assert "`note` | removed | *(secret, removed)*" in (repo / "generated/prod/plan.md").read_text(encoding="utf-8")
+    # The live release of eastus holds the copy in clear, without the secret it copies: its live check
+    # must leave the copy out by its path, or the release would never match its plan.
+    plan = json.loads((repo / "generated/prod/plan.json").read_text(encoding="utf-8"))
+    [eastus] = [r for r in plan["regions"] if r["name"] == "eastus"]
+    [check] = [s["argv"] for s in plan["rollback"] if s["id"] == "rollback-eastus-live-check"]
+    paths = [check[i + 1] for i, word in enumerate(check) if word == "--secret-path"]
+    words = check[check.index("--secret-words") + 1].split(",")
+    live = yaml.safe_load((repo / "generated/prod/rollback/values/eastus.yaml").read_text(encoding="utf-8"))
+    live["note"] = "CANARY-PASTED"
+    digest = values_digest(live, Secrets(paths=tuple(paths), words=tuple(words)))
+    assert digest == eastus["live"]["base"]["values_sha256"]
+
+
+def test_a_copy_of_a_base_secret_left_in_the_target_is_hidden_and_named(repo: Path, capsys: Capture) -> None:
+    west, east = (f"environments/prod/values/regions/{name}.yaml" for name in ("westus2", "eastus"))
+    commit_to_base(repo, west, head_text(repo, west) + "secrets2:\n  password: CANARY-KEPT\n")
+    append(repo, east, "note: CANARY-KEPT\n")
+    assert rollplan(capsys, "compile", "--root", str(repo)).code == 0
+    no_canary("generated/", generated_text(repo))
+    plan = json.loads((repo / "generated/prod/plan.json").read_text(encoding="utf-8"))
+    [risk] = [r for r in plan["risks"] if "pasted-secret" in r]
+    assert risk.startswith("SECRET COPY: note in the values of region eastus (environments/prod/regions/eastus.yaml)")
+
+
+def test_a_credential_the_base_held_in_a_spec_field_is_named_as_a_rollback_risk(repo: Path, capsys: Capture) -> None:
+    url = "oci://registry.example.com/genesys/charts"
+    commit_to_base(
+        repo,
+        PROD_ENV,
+        head_text(repo, PROD_ENV).replace(url, "oci://robot:CANARY-REPO@registry.example.com/genesys/charts"),
+    )
+    run = rollplan(capsys, "compile", "--root", str(repo))
+    assert run.code == 0, run.err
+    no_canary("generated/", generated_text(repo))
+    plan = json.loads((repo / "generated/prod/plan.json").read_text(encoding="utf-8"))
+    [risk] = [r for r in plan["risks"] if "masked-base-credential" in r]
+    assert risk.startswith(f"ROLLBACK: chart.repository in {PROD_ENV} held a credential in the base")
+    staging = json.loads((repo / "generated/staging/plan.json").read_text(encoding="utf-8"))
+    assert not [r for r in staging["risks"] if "masked-base-credential" in r]
+
+
+def test_flux_restores_base_secrets_under_a_dotted_key_and_inside_a_list_at_their_place(
+    repo: Path, capsys: Capture
+) -> None:
+    planted = "odd:\n  conn.password: CANARY-DOTTED\n  args: [--api-key, CANARY-ARG, --verbose]\n"
+    commit_to_base(repo, CHART_VALUES, head_text(repo, CHART_VALUES) + planted)
+    assert rollplan(capsys, "compile", "--root", str(repo)).code == 0
+    no_canary("generated/", generated_text(repo))
+    docs = yaml.safe_load_all((repo / "generated/prod/rollback/flux/westus2.yaml").read_text(encoding="utf-8"))
+    release = next(doc for doc in docs if doc["kind"] == "HelmRelease")
+    refs = {ref["targetPath"]: ref["valuesKey"] for ref in release["spec"]["valuesFrom"]}
+    # helm's --set syntax: `conn.password` under `odd` is one key, not `password` under `conn`.
+    assert refs["odd.conn\\.password"] == "odd.conn.password" and "odd.conn.password" not in refs
+    # The secret item leaves its place empty: `args[1]` fills it, and --verbose stays.
+    assert refs["odd.args[1]"] == "odd.args.1"
+    assert release["spec"]["values"]["odd"]["args"] == ["--api-key", None, "--verbose"]
 
 
 # --- no false positives --------------------------------------------------------------------------------------------

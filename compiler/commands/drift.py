@@ -46,7 +46,7 @@ def run(root: Path, envs: Sequence[str], base: str | None, *, as_json: bool) -> 
 
 
 def _row(plan: Plan, change: RegionChange) -> dict[str, Any]:
-    rules = guard.plan_rules(plan.env, plan.base_env)
+    rules = guard.region_rules(change, guard.plan_rules(plan.env, plan.base_env))
     state = change.base or change.current  # where the release runs now
     replicas_query = argv.workload_replicas(state, profile_for(plan.service).workload(state))
     try:

@@ -39,8 +39,10 @@ def stop_and_restore(
     if state is None:
         return
     which = ", ".join(versions)
+    # The target's command, which the downgrade-restore rule checked: the base's may be missing or outdated.
+    target = next((c.target.env for c in changes if c.target is not None), state.env)
     sl.add(
-        "restore", None, state.env.backup.restore_command,
+        "restore", None, target.backup.restore_command,
         f"restore the database backup taken before the irreversible migration of {which}: the older release "
         "cannot read the migrated database",
         slug="database-restore", pause=True,

@@ -19,6 +19,7 @@ from compiler.plan import argv
 from compiler.plan.model import RegionChange, RegionState, Step
 from compiler.plan.steps import StepList
 from compiler.spec.models import EnvironmentSpec, Secrets
+from compiler.spec.types import VALUES_PATH
 
 if TYPE_CHECKING:
     from compiler.profiles.base import Profile
@@ -30,7 +31,19 @@ def plan_rules(env: EnvironmentSpec, base_env: EnvironmentSpec | None) -> Secret
 
 
 def with_prints(change: RegionChange, rules: Secrets) -> RegionChange:
+    rules = region_rules(change, rules)
     return replace(change, base_print=_print(change.base, rules), target_print=_print(change.target, rules))
+
+
+def region_rules(change: RegionChange, rules: Secrets) -> Secrets:
+    """``rules`` and the region's redacted paths: a secret pasted from another region is secret only by its path.
+
+    The live release holds the copy but not the secret it copies, so the live check
+    must be told where it is, or the release would never match its plan.
+    """
+    found = {p for state in (change.base, change.target) if state is not None for p in state.secret_paths}
+    extra = {p for p in found if VALUES_PATH.match(p)} - set(rules.paths)
+    return rules.model_copy(update={"paths": tuple(sorted({*rules.paths, *extra}))}) if extra else rules
 
 
 def _print(state: RegionState | None, rules: Secrets) -> Fingerprint | None:
@@ -44,6 +57,7 @@ def _print(state: RegionState | None, rules: Secrets) -> Fingerprint | None:
 def live_check(sl: StepList, profile: Profile, change: RegionChange, mode: str, rules: Secrets) -> None:
     """The preflight step that guards ``change`` in one direction (forward, rollback, rollback-all)."""
     state = change.current if mode == "forward" else (change.base or change.current)
+    rules = region_rules(change, rules)
     expected = f"base {_show(change.base_print)}, target {_show(change.target_print)}"
     what = "before it changes" if mode == "forward" else "before it is restored"
     sl.add(

@@ -9,6 +9,7 @@ from compiler.errors import Location, PlanBlocked, Problem
 from compiler.plan import argv, downgrade, guard, riskrefs, rules
 from compiler.plan.assess import Assessment, assess
 from compiler.plan.diff import Signals, values_diff
+from compiler.plan.masked import masked_base_risks, pasted_secret_risks
 from compiler.plan.model import FastRollback, Plan, PrimaryMove, RegionChange, RegionState, Step
 from compiler.plan.rollout import consumers_of, waits_for
 from compiler.plan.steps import Side, StepList, stop_region, uninstall_region
@@ -16,7 +17,7 @@ from compiler.profiles.base import Profile
 from compiler.profiles.registry import profile_for
 from compiler.repo import layout
 from compiler.resolve.secrets import merged_rules
-from compiler.resolve.states import region_states
+from compiler.resolve.states import plan_states
 from compiler.resolve.values import leaf_paths
 from compiler.spec.load import LoadedEnvironment, Specs
 from compiler.spec.models import ReleaseNote, Secrets
@@ -48,8 +49,8 @@ def plan_environment(inputs: EnvInputs, fingerprint: str) -> Plan:
     env = inputs.target.spec
     notes = inputs.target_specs.release_notes.get(env.service, {})
     redaction = merged_rules(env.secrets, inputs.base.spec.secrets if inputs.base else None)
-    target = region_states(inputs.target, inputs.target_specs, redaction)
-    base = region_states(inputs.base, inputs.base_specs, redaction) if inputs.base and inputs.base_specs else {}
+    resolved = plan_states(inputs.target, inputs.target_specs, inputs.base, inputs.base_specs, redaction)
+    target, base = resolved.target, resolved.base
     found_env = assess(inputs.target, target, inputs.base, base, notes)
     order = _order(inputs, base, found_env.move)
     profile = profile_for(env.service)
@@ -69,6 +70,8 @@ def plan_environment(inputs: EnvInputs, fingerprint: str) -> Plan:
         *found_env.risks,
         *loud,
         *inputs.target.overridden,
+        *masked_base_risks(inputs.base, {s.region for s in rollback if s.region and s.argv}),
+        *pasted_secret_risks(inputs.target, resolved.pasted),
     ]
     return Plan(
         environment=inputs.name,
@@ -153,7 +156,7 @@ def _region(
         return Region(change, None, (), profile)
     if base is None:
         passed = _between(notes, None, target.release.version)
-        risks = rules.note_risks(passed[-1], set()) if passed else []
+        risks = rules.note_risks(passed[-1], {p for p, _ in leaf_paths(target.values)}) if passed else []
         change = RegionChange(
             name, primary, "install", wave, None, target, (), tuple(risks), migrations=_migrations(passed)
         )

@@ -22,8 +22,12 @@ SUPPORTED_BEHIND_NEWEST = 2
 """The vendor supports the newest release and the two before it (N-2)."""
 
 # Clusters report their version with the distribution's build after it (v1.29.4-eks-a1b2c3,
-# v1.29.4-gke.1043002, 1.29.4+k3s1); that build says nothing about the Kubernetes release.
-_KUBERNETES_VERSION = re.compile(r"v?(\d+)\.(\d+)(?:\.(\d+))?(?:[-+][0-9A-Za-z.+-]*)?")
+# v1.29.4-gke.1043002, 1.29.4+k3s1); that build says nothing about the Kubernetes release. A
+# Kubernetes pre-release (v1.30.0-rc.1, -alpha.2, -beta.0) is not yet the release it leads to.
+_KUBERNETES_VERSION = re.compile(
+    r"v?(\d+)\.(\d+)(?:\.(\d+))?(?:-(alpha|beta|rc)\.(\d+))?(?:[-+][0-9A-Za-z.+-]*)?"
+)
+_PRE_RELEASE = {"alpha": "a", "beta": "b", "rc": "rc"}
 
 
 def rollout_order(env: EnvironmentSpec, regions: Sequence[RegionSpec]) -> list[str]:
@@ -92,7 +96,8 @@ def installed_version(component: str, text: str) -> Version:
         found = _KUBERNETES_VERSION.fullmatch(text)
         if found is None:
             raise InvalidVersion(text)
-        return Version(".".join(part or "0" for part in found.groups()))
+        major, minor, patch, pre, number = found.groups()
+        return Version(f"{major}.{minor}.{patch or 0}" + (f"{_PRE_RELEASE[pre]}{number}" if pre else ""))
     return Version(text)
 
 
@@ -130,11 +135,16 @@ def note_risks(note: ReleaseNote, values_paths: set[str], *, target: bool = True
         risks.append(f"database migration in {note.version} (reversible)")
     if note.provisioning_changes:
         risks.append(f"release {note.version} requires provisioning changes: read its release note")
-    stale = sorted(p for p in note.values_keys.removed if p in values_paths)
-    stale += sorted(r.old for r in note.values_keys.renamed if r.old in values_paths)
+    stale = sorted(p for p in note.values_keys.removed if _set_at(p, values_paths))
+    stale += sorted(r.old for r in note.values_keys.renamed if _set_at(r.old, values_paths))
     if stale:
         risks.append(f"values keys removed or renamed in {note.version} are still set: {', '.join(stale)}")
     return risks
+
+
+def _set_at(key: str, values_paths: set[str]) -> bool:
+    """Whether the leaves ``values_paths`` set ``key``, itself or anything under it."""
+    return key in values_paths or any(p.startswith(key + ".") for p in values_paths)
 
 
 def secret_value_risks(sig: Signals) -> list[str]:

@@ -197,12 +197,14 @@ def pinned_versions(target: EnvState, version: str, epochs: Epochs, *, allow: bo
             continue
         message = (
             f"region {name} is pinned to {pinned}, more than {SUPPORTED_BEHIND_NEWEST} releases (by release date) "
-            f"behind the environment's version {version}; the vendor supports N-2: {', '.join(window)}"
+            f"behind the environment's version {version}"
         )
         if allow:
             risks.append(f"UNSUPPORTED: {message}; allowed by rollout.allow_unsupported_version (rule: pin-window)")
             continue
-        fix = "pin it to one of those, or set rollout.allow_unsupported_version: true to proceed anyway"
+        # Offer only pins the support-window rule accepts too: the newest releases, not only those near the version.
+        supported = [v for v in window if v in epochs.order[-(SUPPORTED_BEHIND_NEWEST + 1) :]] or list(window)
+        fix = f"pin it to {' or '.join(supported)}, or set rollout.allow_unsupported_version: true to proceed anyway"
         problems.append(blocked(facts.pin_at, "pin.version", "pin-window", message, fix))
     return problems, risks
 

@@ -24,7 +24,7 @@ REMEDIATION_RETRIES = 3
 # The layer of an OCI artifact that holds a Helm chart, kept as it is (Flux's own recipe for charts).
 HELM_CHART_LAYER = {"mediaType": "application/vnd.cncf.helm.chart.content.v1.tar+gzip", "operation": "copy"}
 _FULL_SHA = re.compile(r"^[0-9a-f]{40}$")
-_LIST_INDEX = re.compile(r"\.([0-9]+)(?=\.|$)")
+_LIST_INDEX = re.compile(r"(?<!\\)\.([0-9]+)(?=\.|$)")
 
 
 def chart_sources(plan: Plan, deployments: tuple[Deployment, ...]) -> list[dict[str, Any]]:
@@ -156,13 +156,13 @@ def _chart(plan: Plan, deployment: Deployment) -> dict[str, Any]:
 def _values_from(plan: Plan, deployment: Deployment) -> list[dict[str, Any]]:
     name = values_secret(plan)
     return [
-        {"kind": "Secret", "name": name, "valuesKey": path, "targetPath": _target_path(path)}
+        {"kind": "Secret", "name": name, "valuesKey": path.replace("\\", ""), "targetPath": _target_path(path)}
         for path in deployment.secret_paths
     ]
 
 
 def _target_path(path: str) -> str:
-    """Helm's --set syntax for a values path: a list item is `[index]` (`env[0].value`)."""
+    """Helm's --set syntax for a values path: a list item is `[index]` (`env[0].value`), a dot in a key `\\.`."""
     return _LIST_INDEX.sub(r"[\1]", path)
 
 

@@ -36,6 +36,7 @@ from typing import Any
 
 from compiler.resolve.secretforms import flag_values, mask, secret_form
 from compiler.resolve.secretnames import is_reference_key, is_reference_value, names_secret
+from compiler.resolve.values import path_key
 from compiler.spec.models import Secrets
 
 COPIED_SECRET_CHARS = 8
@@ -165,17 +166,24 @@ def _dotted(path: tuple[str | int, ...]) -> str:
     return ".".join(str(part) for part in path)
 
 
-def secret_locations(data: Any, rules: Secrets) -> Iterator[tuple[str | int, ...]]:
+def secret_texts(data: Any, rules: Secrets) -> set[str]:
+    """The secret texts of a values document long enough to be recognised where they are pasted again."""
+    leaves = _leaves(data, rules)
+    return {v for _, v, secret in leaves if secret and isinstance(v, str) and len(v) >= COPIED_SECRET_CHARS}
+
+
+def secret_locations(data: Any, rules: Secrets, known: Iterable[str] = ()) -> Iterator[tuple[str | int, ...]]:
     """Paths of the secret leaves of a values document, in document order.
 
     A secret copied elsewhere is secret there too: a YAML anchor copies a password to an
     innocent key as easily as to a secret one (the parser hands both the same text object),
-    and a long secret pasted again is the same secret.
+    and a long secret pasted again is the same secret, also one ``known`` from another
+    document (another region's values, the other side of the plan).
     """
     leaves = list(_leaves(data, rules))
     found = [value for _, value, secret in leaves if secret and isinstance(value, str)]
     same = {id(value) for value in found if len(value) > 1}  # one-character texts are shared by every parser
-    equal = {value for value in found if len(value) >= COPIED_SECRET_CHARS}
+    equal = {value for value in [*found, *known] if len(value) >= COPIED_SECRET_CHARS}
     for path, value, secret in leaves:
         if secret or (
             isinstance(value, str)
@@ -186,10 +194,10 @@ def secret_locations(data: Any, rules: Secrets) -> Iterator[tuple[str | int, ...
             yield path
 
 
-def redact(values: dict[str, Any], rules: Secrets) -> dict[str, Any]:
-    """A copy of ``values`` whose secret leaves are :class:`Redacted` (shares nothing with ``values``)."""
+def redact(values: dict[str, Any], rules: Secrets, known: Iterable[str] = ()) -> dict[str, Any]:
+    """A copy of ``values`` whose secret leaves (and copies of ``known`` secrets) are :class:`Redacted`."""
     out: dict[str, Any] = _copy(values)
-    for location in secret_locations(values, rules):
+    for location in secret_locations(values, rules, known):
         node: Any = out
         for part in location[:-1]:
             node = node[part]
@@ -218,16 +226,17 @@ def _stripped(value: Any) -> Any:
     if isinstance(value, dict):
         return strip_redacted(value)
     if isinstance(value, list):
-        return [_stripped(item) for item in value if not isinstance(item, Redacted)]
+        # A secret item leaves a null behind: the items after it keep their index (Flux's targetPath `a[1]`).
+        return [None if isinstance(item, Redacted) else _stripped(item) for item in value]
     return value
 
 
 def redacted_paths(values: Mapping[str, Any] | list[Any], prefix: str = "") -> list[str]:
-    """Dotted paths (list items by index) of every redacted leaf, sorted."""
+    """Dotted paths (list items by index, a dot in a key escaped) of every redacted leaf, sorted."""
     found: list[str] = []
     items = values.items() if isinstance(values, Mapping) else enumerate(values)
     for key, value in items:
-        path = f"{prefix}{key}"
+        path = f"{prefix}{path_key(key) if isinstance(key, str) else key}"
         if isinstance(value, Redacted):
             found.append(path)
         elif isinstance(value, Mapping | list):

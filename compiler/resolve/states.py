@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from compiler.plan.model import RegionState, Release
-from compiler.resolve.secrets import redact, supplied_paths, without_owned
+from compiler.resolve.secrets import redact, redacted_paths, secret_texts, supplied_paths, without_owned
 from compiler.resolve.values import effective_values, values_files
 from compiler.spec.load import LoadedEnvironment, Specs
 from compiler.spec.models import EnvironmentSpec, RegionSpec, ReleaseNote, Secrets
@@ -31,21 +33,78 @@ def _release(version: str, note: ReleaseNote | None, chart_version: str | None, 
     return Release(version=note.version if note else version, chart_version=chart_version, image_tag=image_tag)
 
 
-def region_states(loaded: LoadedEnvironment, specs: Specs, rules: Secrets) -> dict[str, RegionState]:
+def region_states(
+    loaded: LoadedEnvironment, specs: Specs, rules: Secrets, known: Iterable[str] = ()
+) -> dict[str, RegionState]:
     """Every region of an environment that is (to be) deployed, by name, its values redacted by ``rules``.
 
     ``rules`` are the secret rules of both sides of the plan, so that a value secret
     on either side is hidden on both: nothing after this point holds a secret.
     """
+    rules, merged = _merged(loaded, specs, rules)
+    return _states(loaded.spec, merged, rules, {*known, *_texts(merged, rules)})
+
+
+@dataclass(frozen=True)
+class PlanStates:
+    target: dict[str, RegionState]
+    base: dict[str, RegionState]
+    pasted: dict[str, list[str]]
+    """Target paths, by region, hidden only because they equal a secret of the base: helm gets them from no file."""
+
+
+def plan_states(
+    target: LoadedEnvironment, target_specs: Specs, base: LoadedEnvironment | None, base_specs: Specs | None,
+    rules: Secrets,
+) -> PlanStates:  # fmt: skip
+    """The region states of both sides of a plan (base empty without one).
+
+    A secret pasted again is the same secret (rule 8) across regions and sides too: a
+    password in one region's values of the base and its copy in another region's file,
+    or left in the target, are hidden alike.
+    """
+    target_rules, target_merged = _merged(target, target_specs, rules)
+    sides = [(target.spec, target_merged, target_rules)]
+    if base is not None and base_specs is not None:
+        base_rules, base_merged = _merged(base, base_specs, rules)
+        sides.append((base.spec, base_merged, base_rules))
+    own = _texts(target_merged, target_rules)
+    known = {text for _, merged, side_rules in sides for text in _texts(merged, side_rules)}
+    states = [_states(env, merged, side_rules, known) for env, merged, side_rules in sides]
+    pasted: dict[str, list[str]] = {}
+    for region, _, effective in target_merged if known - own else ():
+        alone = set(redacted_paths(redact(effective, target_rules, own)))
+        extra = [p for p in redacted_paths(states[0][region.name].values) if p not in alone]
+        if extra:
+            pasted[region.name] = extra
+    return PlanStates(states[0], states[1] if len(states) > 1 else {}, pasted)
+
+
+_Merged = list[tuple[RegionSpec, Release, dict[str, Any]]]
+
+
+def _merged(loaded: LoadedEnvironment, specs: Specs, rules: Secrets) -> tuple[Secrets, _Merged]:
+    """The side's rules, and the effective values (not yet redacted) of every region to be deployed."""
     env = loaded.spec
     notes = specs.release_notes.get(env.service, {})
     rules = without_owned(rules, owned_paths(env))  # the image tag and replica count are the spec's, never secret
-    states: dict[str, RegionState] = {}
+    merged: _Merged = []
     for region in loaded.regions:
         if region.state != "present":
             continue
         release = resolve_release(env, region, notes)
-        values = redact(effective_values(env, region, specs.values, release.image_tag), rules)
+        merged.append((region, release, effective_values(env, region, specs.values, release.image_tag)))
+    return rules, merged
+
+
+def _texts(merged: _Merged, rules: Secrets) -> set[str]:
+    return {text for _, _, values in merged for text in secret_texts(values, rules)}
+
+
+def _states(env: EnvironmentSpec, merged: _Merged, rules: Secrets, known: set[str]) -> dict[str, RegionState]:
+    states: dict[str, RegionState] = {}
+    for region, release, effective in merged:
+        values = redact(effective, rules, known)
         states[region.name] = RegionState(
             env=env,
             region=region,

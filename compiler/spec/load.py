@@ -144,6 +144,8 @@ class _Run:
     environments: list[str] = field(default_factory=list)
     """Every environment of the source, also those a run with ``only`` does not load."""
     bytes_read: int = 0
+    broken_notes: set[str] = field(default_factory=set)
+    """Release notes that exist but were refused (their own problems say why)."""
 
     def add(self, doc: Document, path: Sequence[str | int], message: str) -> None:
         self.problems.append(Problem(doc.locate(path), _dotted(path), message))
@@ -173,12 +175,12 @@ class _Run:
 
     def model(self, doc: Document, model: type[M]) -> M | None:
         data = doc.data
-        if model is not ReleaseNote:  # the vendor's notes are prose about settings, not the operator's settings
-            found = list(found_secrets(data))
-            if found:
-                data = masked(data)  # a secret is refused below, or masked in history, and never echoed
-            for path, form in found if self.refuse_secrets else ():
-                self.add(doc, path, spec_secret_message(form))
+        found = list(found_secrets(data))
+        if found:
+            data = masked(data)  # a secret is refused below, or masked in history, and never echoed
+        # The vendor's notes are prose about settings, not the operator's settings: masked, never refused.
+        for path, form in found if self.refuse_secrets and model is not ReleaseNote else ():
+            self.add(doc, path, spec_secret_message(form))
         try:
             return model.model_validate(data, context={REDACT_CREDENTIALS: not self.refuse_secrets})
         except ValidationError as err:
@@ -395,8 +397,8 @@ def _check_versions(
     notes = notes or {}
     pins = [(region_doc, region.pin.version) for region, region_doc, _ in regions.values() if region.pin]
     for where, path, version in [(doc, "version", spec.version), *((d, "pin.version", v) for d, v in pins)]:
-        if version not in notes:
-            note = f"{RELEASE_NOTES}/{spec.service}/{version}.yaml"
+        note = f"{RELEASE_NOTES}/{spec.service}/{version}.yaml"
+        if version not in notes and note not in run.broken_notes:  # a refused note is named once, at its own line
             run.add(where, path.split("."), f"no release note {note} for version {version!r}")
 
 
@@ -419,9 +421,12 @@ def _load_release_notes(run: _Run) -> dict[str, dict[str, ReleaseNote]]:
         for entry in run.list_dir(f"{RELEASE_NOTES}/{service}"):
             if not entry.endswith(".yaml"):
                 continue
-            doc = run.document(f"{RELEASE_NOTES}/{service}/{entry}")
+            path = f"{RELEASE_NOTES}/{service}/{entry}"
+            doc = run.document(path)
             note = run.model(doc, ReleaseNote) if doc else None
             if doc is None or note is None:
+                if path not in run.absent:
+                    run.broken_notes.add(path)
                 continue
             stem = entry.removesuffix(".yaml")
             if note.version != stem:

@@ -33,7 +33,7 @@ def needs_problems(
                 problems.append(_at(env, index, f"environment {name!r} cannot need itself"))
             elif wanted not in known:
                 listed = ", ".join(sorted(n for n in known if n != name)) or "none"
-                problems.append(_at(env, index, f"unknown environment {wanted!r} (environments: {listed})"))
+                problems.append(_at(env, index, f"unknown environment {wanted!r} (other environments: {listed})"))
             elif wanted in env.spec.needs[:index]:
                 problems.append(_at(env, index, f"environment {wanted!r} is listed twice"))
     graph = {name: [*env.spec.needs, *(link.provider for link in implicit.get(name, ()))]

@@ -22,6 +22,8 @@ import yaml
 from yaml.representer import SafeRepresenter
 
 from compiler.errors import InputError, Location
+from compiler.resolve.secretforms import mask
+from compiler.resolve.secretnames import DEFAULT_WORDS
 
 try:
     from yaml import CSafeDumper as _BaseDumper
@@ -260,7 +262,8 @@ class _Composer:
             return
         first = top.first_line.get(event.value)
         if first is not None:
-            self._fail(mark, f"duplicate key {event.value!r} (first defined on line {first})")
+            # A key may itself hold a secret form (a URL with its password): never echoed.
+            self._fail(mark, f"duplicate key {mask(event.value, DEFAULT_WORDS)!r} (first defined on line {first})")
         top.first_line[event.value] = mark[0]
         # One string per distinct key: a fleet's values files repeat the same keys
         # thousands of times, and every copy of the values shares them.

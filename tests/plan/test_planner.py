@@ -134,6 +134,18 @@ def test_planner_region_absent_at_base_is_an_install(plans: dict[str, dict[str, 
     assert plan.rollback[2].argv is not None and plan.rollback[2].argv[:2] == ("helm", "uninstall")
 
 
+def test_planner_install_names_a_key_its_release_removed_that_its_values_still_set(tmp_path: Path) -> None:
+    root = scenarios.region_added(tmp_path / "repo")
+    note, values = "release-notes/tenant/100.0.1000076.yaml", "environments/prod/values/regions/centralus.yaml"
+    scenarios.apply_edits(root, [
+        TextEdit(note, "values_keys:\n", "values_keys:\n  removed:\n    - tenant.legacyCache\n"),
+        TextEdit(values, "tenant:\n", "tenant:\n  legacyCache:\n    enabled: true\n"),
+    ])  # fmt: skip
+    [centralus] = [r for r in compile_repo(root).plans["prod"].regions if r.name == "centralus"]
+    assert centralus.change == "install"
+    assert "values keys removed or renamed in 100.0.1000076 are still set: tenant.legacyCache" in centralus.risks
+
+
 def test_planner_environment_absent_at_base_installs_without_backup(plans: dict[str, dict[str, Plan]]) -> None:
     plan = plans["environment_added"]["staging"]
     assert plan.base_env is None

@@ -91,6 +91,18 @@ def test_planner_downgrade_across_a_migration_stops_restores_then_installs(plans
     assert not plan.urgent
 
 
+def test_planner_downgrade_restores_with_the_restore_command_the_target_sets(tmp_path: Path) -> None:
+    # The downgrade-restore rule reads the target's restore_command; the restore step must run that one too,
+    # not the base's (which may be missing, outdated, or hold a credential shown as REDACTED).
+    root, env = tmp_path / "repo", scenarios.PROD_ENV
+    before = TextEdit(env, "--dbname=tenant_t100", "--dbname=tenant_before")
+    scenarios.example_repo(root, [scenarios.prod_version("100.0.1000079"), before])
+    scenarios.apply_edits(root, [TextEdit(env, "version: '100.0.1000079'\n", "version: '100.0.1000076'\n"),
+                                 TextEdit(env, before.new, before.old)])  # fmt: skip
+    [restore] = [s for s in compile_repo(root).plans["prod"].steps if s.phase == "restore"]
+    assert restore.argv is not None and "--dbname=tenant_t100" in restore.argv
+
+
 def test_planner_rollback_of_a_downgrade_backs_up_and_goes_primary_first(plans: dict[str, dict[str, Plan]]) -> None:
     plan = plans["downgrade_irreversible"]["prod"]
     assert plan.rollback[0].phase == "backup"

@@ -112,6 +112,14 @@ def test_check_prerequisites_compares_kubernetes_on_major_minor_patch() -> None:
     assert "third-party-prerequisite" in problems[0].message
 
 
+@pytest.mark.parametrize("reported", ["v1.30.0-rc.1", "v1.30.0-alpha.3", "v1.30.0-beta.0+k3s1", "1.30.0-rc.1-eks-a1"])
+def test_check_prerequisites_kubernetes_pre_release_is_not_the_release_it_leads_to(reported: str) -> None:
+    region = _region("x", third_party={"kubernetes": reported})
+    [problem] = check_prerequisites(region, _note("1", 1, requires={"kubernetes": ">=1.30"}), WHERE)
+    assert f"kubernetes {reported} is installed" in problem.message
+    assert check_prerequisites(region, _note("1", 1, requires={"kubernetes": ">=1.29"}), WHERE) == []
+
+
 @pytest.mark.parametrize(("component", "reported", "example"), [
     ("kubernetes", "latest", "1.29.4 or v1.29.4-eks-"),
     ("kubernetes", "1.29.4 eks", "1.29.4 or v1.29.4-eks-"),
@@ -152,3 +160,10 @@ def test_note_risks_flags_security_migration_provisioning_and_stale_keys() -> No
     assert any("provisioning" in r for r in risks)
     assert any("tenant.a" in r and "tenant.old" in r for r in risks)
     assert note_risks(_note("3", 3), set()) == []
+
+
+def test_note_risks_a_removed_key_counts_as_set_when_a_value_under_it_is() -> None:
+    note = _note("2", 2, values_keys={"removed": ["tenant.old"], "renamed": [{"from": "tenant.a", "to": "tenant.b"}]})
+    [risk] = note_risks(note, {"tenant.old.enabled", "tenant.a.host", "tenant.older"})
+    assert risk.endswith("are still set: tenant.old, tenant.a")
+    assert note_risks(note, {"tenant.older", "tenant.ab"}) == []

@@ -213,6 +213,13 @@ def test_pinned_versions_hold_regions_back_within_n2_of_the_environment(pinned: 
     assert all(p.location == Location("environments/prod/regions/east.yaml", 9, 12) for p in problems)
 
 
+def test_pinned_versions_window_suggests_only_pins_the_support_window_accepts() -> None:
+    # Two releases behind 4 is 2, but the vendor supports only the newest three (3, 4, 5): a pin to 2 is refused.
+    target = _state(_facts("west", "4", primary=True), _facts("east", "1", pin=True))
+    [problem], _ = pinned_versions(target, "4", EPOCHS, allow=False)
+    assert "pin it to 3 or 4," in problem.message and "2 or" not in problem.message
+
+
 def test_pinned_versions_window_is_a_loud_risk_when_allowed() -> None:
     target = _state(_facts("west", "4", primary=True), _facts("east", "1", pin=True))
     problems, [risk] = pinned_versions(target, "4", EPOCHS, allow=True)

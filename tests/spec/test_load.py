@@ -255,6 +255,14 @@ def test_load_version_without_release_note(tmp_path: Path) -> None:
     assert problems(tmp_path, changes) == [expected]
 
 
+def test_load_version_whose_release_note_is_refused_is_named_once_at_the_note(tmp_path: Path) -> None:
+    note = minimal_repo_files()[NOTE_FILE]
+    assert "released: " in note
+    text = "".join("released: soon\n" if line.startswith("released: ") else line for line in note.splitlines(True))
+    found = problems(tmp_path, {NOTE_FILE: text})
+    assert len(found) == 1 and found[0].startswith(f"{NOTE_FILE}:") and "released" in found[0], found
+
+
 def test_load_pinned_version_without_release_note(tmp_path: Path) -> None:
     changes = replace_line(REGION_FILE, "replicas: 2\n", "replicas: 2\npin:\n  version: '100.0.1000061'\n")
     expected = (

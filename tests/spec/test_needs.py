@@ -28,8 +28,14 @@ def test_needs_unknown_environment_is_located_and_lists_the_known_ones(tmp_path:
     found = problems(tmp_path, {"redis": [], "tenant": ["redis", "voice"]})
     assert found == [
         f"environments/tenant/environment.yaml:{NEEDS_LINE + 2}:5: needs.1: "
-        "unknown environment 'voice' (environments: redis)"
+        "unknown environment 'voice' (other environments: redis)"
     ]
+
+
+def test_needs_unknown_name_when_no_other_environment_exists_says_so(tmp_path: Path) -> None:
+    # The environment itself is no candidate: "environments: none" would deny that it exists.
+    found = problems(tmp_path, {"tenant": ["staging"]})
+    assert len(found) == 1 and found[0].endswith("unknown environment 'staging' (other environments: none)")
 
 
 def test_needs_self_reference_is_refused(tmp_path: Path) -> None:
@@ -62,7 +68,7 @@ def test_needs_of_an_environment_not_selected_with_env_still_count_as_known(tmp_
 
 def test_needs_unknown_name_is_refused_even_with_env(tmp_path: Path) -> None:
     found = problems(tmp_path, {"redis": [], "tenant": ["ghost"]}, only=("tenant",))
-    assert len(found) == 1 and "unknown environment 'ghost' (environments: redis)" in found[0]
+    assert len(found) == 1 and "unknown environment 'ghost' (other environments: redis)" in found[0]
 
 
 def test_needs_must_be_dns_labels(tmp_path: Path) -> None:

@@ -78,6 +78,11 @@ def test_yamlio_duplicate_key_names_key_and_first_line() -> None:
     assert refusal("a: 1\nb:\n  c: 1\n  c: 2\n") == "f.yaml:4:3: duplicate key 'c' (first defined on line 3)"
 
 
+def test_yamlio_duplicate_key_holding_a_url_password_is_named_masked() -> None:
+    text = refusal('x:\n  "postgres://u:hunter2@db": 1\n  "postgres://u:hunter2@db": 2\n')
+    assert text == "f.yaml:3:3: duplicate key 'postgres://u:REDACTED@db' (first defined on line 2)"
+
+
 def test_yamlio_syntax_error_is_located() -> None:
     message = refusal("a: 1\nb: [1, 2\nc: 3\n")
     assert message.startswith("f.yaml:3:2: YAML syntax error: ")
