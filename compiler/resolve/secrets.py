@@ -90,8 +90,15 @@ def is_secret_leaf(path: tuple[str | int, ...], value: Any, rules: Secrets, name
     """Whether the leaf ``value`` at ``path`` is secret; ``named`` when a sibling ``name`` names a secret."""
     if not _may_hold_secret(value):
         return False
-    dotted = ".".join(str(part) for part in path)
-    if _under(dotted, rules.allow):
+    keyed = any(names_secret(part, rules.words) for part in path if isinstance(part, str))
+    return _leaf_secret(path, _dotted(path), value, rules, named, keyed)
+
+
+def _leaf_secret(
+    path: tuple[str | int, ...], dotted: str, value: Any, rules: Secrets, named: bool, keyed: bool
+) -> bool:
+    """is_secret_leaf, told the leaf's dotted path and whether a key on its path names a secret (``keyed``)."""
+    if not _may_hold_secret(value) or _under(dotted, rules.allow):
         return False
     if _under(dotted, rules.paths) or secret_form(value, rules.words) is not None:
         return True
@@ -99,10 +106,10 @@ def is_secret_leaf(path: tuple[str | int, ...], value: Any, rules: Secrets, name
         return False
     if named:
         return True
-    keys = [part for part in path if isinstance(part, str)]
-    if keys and path[-1] == keys[-1] and is_reference_key(keys[-1]):
+    last = path[-1] if path else None
+    if isinstance(last, str) and is_reference_key(last):
         return False
-    return any(names_secret(key, rules.words) for key in keys)
+    return keyed
 
 
 def is_secret_path(path: str, rules: Secrets) -> bool:
@@ -135,52 +142,78 @@ Leaf = tuple[tuple[str | int, ...], Any, bool]
 """A leaf's path, its value, and whether it is secret by itself."""
 
 
-def _leaves(data: Any, rules: Secrets, path: tuple[str | int, ...] = ()) -> Iterator[Leaf]:
-    """Every leaf of a values document in document order, and every key that holds a secret (value None)."""
+def _leaves(
+    data: Any, rules: Secrets, path: tuple[str | int, ...] = (), dotted: str = "", keyed: bool = False
+) -> Iterator[Leaf]:
+    """Every leaf of a values document in document order, and every key that holds a secret (value None).
+
+    ``dotted`` is ``path`` joined by dots, ``keyed`` whether a key on it names a secret: both
+    carried down, so that a leaf does not walk its path again.
+    """
     if isinstance(data, Mapping):
         named = _named_secret(data, rules)
         for key, value in data.items():
             child = (*path, key)
-            if isinstance(key, str) and _secret_key(child, key, rules):
+            shown = f"{dotted}.{key}" if path else str(key)
+            if isinstance(key, str) and _secret_key_at(dotted, key, rules):
                 yield child, None, True  # a key holding a secret: refused whatever its value
-            elif isinstance(value, Mapping | list):
-                yield from _leaves(value, rules, child)
+                continue
+            below = keyed or (isinstance(key, str) and names_secret(key, rules.words))
+            if isinstance(value, Mapping | list):
+                yield from _leaves(value, rules, child, shown, below)
             else:
-                yield child, value, is_secret_leaf(child, value, rules, named=named and key == "value")
+                yield child, value, _leaf_secret(child, shown, value, rules, named and key == "value", below)
     elif isinstance(data, list):
         after_flag = set(flag_values(data, rules.words))
         for index, item in enumerate(data):
             child = (*path, index)
+            shown = f"{dotted}.{index}" if path else str(index)
             if isinstance(item, Mapping | list):
-                yield from _leaves(item, rules, child)
+                yield from _leaves(item, rules, child, shown, keyed)
             else:
-                flagged = index in after_flag and not _under(_dotted(child), rules.allow)
-                yield child, item, flagged or is_secret_leaf(child, item, rules)
+                flagged = index in after_flag and not _under(shown, rules.allow)
+                yield child, item, flagged or _leaf_secret(child, shown, item, rules, False, keyed)
 
 
 def _secret_key(path: tuple[str | int, ...], key: str, rules: Secrets) -> bool:
-    return secret_form(key, rules.words) is not None and not _under(_dotted(path[:-1]), rules.allow)
+    return _secret_key_at(_dotted(path[:-1]), key, rules)
+
+
+def _secret_key_at(parent: str, key: str, rules: Secrets) -> bool:
+    """Whether ``key`` (under the dotted ``parent``) holds a secret form itself (``https://u:pw@host: …``)."""
+    return secret_form(key, rules.words) is not None and not _under(parent, rules.allow)
 
 
 def _dotted(path: tuple[str | int, ...]) -> str:
     return ".".join(str(part) for part in path)
 
 
-def secret_texts(data: Any, rules: Secrets) -> set[str]:
-    """The secret texts of a values document long enough to be recognised where they are pasted again."""
-    leaves = _leaves(data, rules)
-    return {v for _, v, secret in leaves if secret and isinstance(v, str) and len(v) >= COPIED_SECRET_CHARS}
+def secret_leaves(data: Any, rules: Secrets) -> list[Leaf]:
+    """Every leaf of a values document, walked once: what :func:`secret_texts` and :func:`redact` can share."""
+    return list(_leaves(data, rules))
 
 
-def secret_locations(data: Any, rules: Secrets, known: Iterable[str] = ()) -> Iterator[tuple[str | int, ...]]:
+def secret_texts(data: Any, rules: Secrets, leaves: list[Leaf] | None = None) -> set[str]:
+    """The secret texts of a values document long enough to be recognised where they are pasted again.
+
+    ``leaves``: the document's :func:`secret_leaves` under ``rules``, when already walked.
+    """
+    found = _leaves(data, rules) if leaves is None else leaves
+    return {v for _, v, secret in found if secret and isinstance(v, str) and len(v) >= COPIED_SECRET_CHARS}
+
+
+def secret_locations(
+    data: Any, rules: Secrets, known: Iterable[str] = (), leaves: list[Leaf] | None = None
+) -> Iterator[tuple[str | int, ...]]:
     """Paths of the secret leaves of a values document, in document order.
 
     A secret copied elsewhere is secret there too: a YAML anchor copies a password to an
     innocent key as easily as to a secret one (the parser hands both the same text object),
     and a long secret pasted again is the same secret, also one ``known`` from another
-    document (another region's values, the other side of the plan).
+    document (another region's values, the other side of the plan). ``leaves``: the
+    document's :func:`secret_leaves` under ``rules``, when already walked.
     """
-    leaves = list(_leaves(data, rules))
+    leaves = list(_leaves(data, rules)) if leaves is None else leaves
     found = [value for _, value, secret in leaves if secret and isinstance(value, str)]
     same = {id(value) for value in found if len(value) > 1}  # one-character texts are shared by every parser
     equal = {value for value in [*found, *known] if len(value) >= COPIED_SECRET_CHARS}
@@ -194,10 +227,15 @@ def secret_locations(data: Any, rules: Secrets, known: Iterable[str] = ()) -> It
             yield path
 
 
-def redact(values: dict[str, Any], rules: Secrets, known: Iterable[str] = ()) -> dict[str, Any]:
-    """A copy of ``values`` whose secret leaves (and copies of ``known`` secrets) are :class:`Redacted`."""
+def redact(
+    values: dict[str, Any], rules: Secrets, known: Iterable[str] = (), leaves: list[Leaf] | None = None
+) -> dict[str, Any]:
+    """A copy of ``values`` whose secret leaves (and copies of ``known`` secrets) are :class:`Redacted`.
+
+    ``leaves``: the document's :func:`secret_leaves` under ``rules``, when already walked.
+    """
     out: dict[str, Any] = _copy(values)
-    for location in secret_locations(values, rules, known):
+    for location in secret_locations(values, rules, known, leaves):
         node: Any = out
         for part in location[:-1]:
             node = node[part]

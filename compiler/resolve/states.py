@@ -7,7 +7,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from compiler.plan.model import RegionState, Release
-from compiler.resolve.secrets import redact, redacted_paths, secret_texts, supplied_paths, without_owned
+from compiler.resolve.secrets import (
+    Leaf,
+    redact,
+    redacted_paths,
+    secret_leaves,
+    secret_texts,
+    supplied_paths,
+    without_owned,
+)
 from compiler.resolve.values import effective_values, values_files
 from compiler.spec.load import LoadedEnvironment, Specs
 from compiler.spec.models import EnvironmentSpec, RegionSpec, ReleaseNote, Secrets
@@ -72,15 +80,16 @@ def plan_states(
     known = {text for _, merged, side_rules in sides for text in _texts(merged, side_rules)}
     states = [_states(env, merged, side_rules, known) for env, merged, side_rules in sides]
     pasted: dict[str, list[str]] = {}
-    for region, _, effective in target_merged if known - own else ():
-        alone = set(redacted_paths(redact(effective, target_rules, own)))
+    for region, _, effective, leaves in target_merged if known - own else ():
+        alone = set(redacted_paths(redact(effective, target_rules, own, leaves)))
         extra = [p for p in redacted_paths(states[0][region.name].values) if p not in alone]
         if extra:
             pasted[region.name] = extra
     return PlanStates(states[0], states[1] if len(states) > 1 else {}, pasted)
 
 
-_Merged = list[tuple[RegionSpec, Release, dict[str, Any]]]
+_Merged = list[tuple[RegionSpec, Release, dict[str, Any], list[Leaf]]]
+"""Each region to be deployed: its release, its effective values (not yet redacted), and their leaves, walked once."""
 
 
 def _merged(loaded: LoadedEnvironment, specs: Specs, rules: Secrets) -> tuple[Secrets, _Merged]:
@@ -93,18 +102,19 @@ def _merged(loaded: LoadedEnvironment, specs: Specs, rules: Secrets) -> tuple[Se
         if region.state != "present":
             continue
         release = resolve_release(env, region, notes)
-        merged.append((region, release, effective_values(env, region, specs.values, release.image_tag)))
+        effective = effective_values(env, region, specs.values, release.image_tag)
+        merged.append((region, release, effective, secret_leaves(effective, rules)))
     return rules, merged
 
 
 def _texts(merged: _Merged, rules: Secrets) -> set[str]:
-    return {text for _, _, values in merged for text in secret_texts(values, rules)}
+    return {text for _, _, values, leaves in merged for text in secret_texts(values, rules, leaves)}
 
 
 def _states(env: EnvironmentSpec, merged: _Merged, rules: Secrets, known: set[str]) -> dict[str, RegionState]:
     states: dict[str, RegionState] = {}
-    for region, release, effective in merged:
-        values = redact(effective, rules, known)
+    for region, release, effective, leaves in merged:
+        values = redact(effective, rules, known, leaves)
         states[region.name] = RegionState(
             env=env,
             region=region,
