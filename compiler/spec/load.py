@@ -5,25 +5,22 @@ All problems of a run are collected and raised together as one InputError.
 
 from __future__ import annotations
 
-import datetime
 import os
 import posixpath
 import stat
-import types
-import typing
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
-from pydantic_core import ErrorDetails
 
 from compiler.errors import InputError, Location, Problem
 from compiler.profiles.spec_facts import FACTS
 from compiler.resolve.secrets import secret_locations, without_owned
 from compiler.spec.clashes import clash_problems
 from compiler.spec.commands import command_problems
+from compiler.spec.modelerrors import dotted_path, model_problem
 from compiler.spec.models import EnvironmentSpec, RegionSpec, ReleaseNote, Secrets
 from compiler.spec.needs import needs_problems
 from compiler.spec.outputs_check import gitops_problems
@@ -31,7 +28,7 @@ from compiler.spec.owned_paths import owned_path_overrides, owned_path_problems
 from compiler.spec.pins import note_contradictions
 from compiler.spec.provides import Links, provides_links
 from compiler.spec.secretcheck import found_secrets, masked, owned_paths, owned_secret_problems, spec_secret_message
-from compiler.spec.types import DNS1123_LABEL, REDACT_CREDENTIALS, mask_url_credentials
+from compiler.spec.types import DNS1123_LABEL, REDACT_CREDENTIALS
 from compiler.spec.yamlio import MAX_FILE_BYTES, MAX_RUN_BYTES, Document, load_document
 
 ENVIRONMENTS = "environments"
@@ -148,7 +145,7 @@ class _Run:
     """Release notes that exist but were refused (their own problems say why)."""
 
     def add(self, doc: Document, path: Sequence[str | int], message: str) -> None:
-        self.problems.append(Problem(doc.locate(path), _dotted(path), message))
+        self.problems.append(Problem(doc.locate(path), dotted_path(path), message))
 
     def list_dir(self, path: str) -> list[str]:
         try:
@@ -184,7 +181,7 @@ class _Run:
         try:
             return model.model_validate(data, context={REDACT_CREDENTIALS: not self.refuse_secrets})
         except ValidationError as err:
-            self.problems.extend(_problem(doc, model, detail) for detail in err.errors(include_url=False))
+            self.problems.extend(model_problem(doc, model, detail) for detail in err.errors(include_url=False))
             return None
 
 
@@ -462,74 +459,3 @@ PLAINTEXT_SECRET = (
     "plaintext secret: reference a Kubernetes Secret (…Name, existingSecret), or list the path under "
     "secrets.paths and supply it from the secrets file; secrets.allow lists a false positive"
 )
-
-
-def _dotted(path: Sequence[str | int]) -> str:
-    # A key may itself hold a URL with a password: a path in an error never shows it.
-    return mask_url_credentials(".".join(str(part) for part in path))
-
-
-def _problem(doc: Document, model: type[BaseModel], detail: ErrorDetails) -> Problem:
-    loc = detail["loc"]
-    kind = detail["type"]
-    if kind == "extra_forbidden":
-        expected = ", ".join(_keys_at(model, loc[:-1])) or "none"
-        return Problem(doc.locate_key(loc), _dotted(loc), f"unknown key (expected one of: {expected})")
-    if kind == "missing":
-        return Problem(doc.locate(loc), _dotted(loc), "required key is missing")
-    message = _PLAIN_MESSAGES.get(kind) or detail["msg"].removeprefix("Value error, ")
-    if kind.endswith(("_type", "_parsing")):
-        message += f" (found {_found(detail.get('input'))})"
-    return Problem(doc.locate(loc), _dotted(loc), message)
-
-
-# pydantic speaks of tuples and model classes; a YAML author writes lists and mappings.
-_PLAIN_MESSAGES = {
-    "model_type": "Input should be a mapping",
-    "model_attributes_type": "Input should be a mapping",
-    "dict_type": "Input should be a mapping",
-    "tuple_type": "Input should be a list",
-    "list_type": "Input should be a list",
-}
-
-
-def _found(value: object) -> str:
-    """The kind of a value, never the value itself: it might be a secret."""
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number; quote it to make it text"
-    kinds: dict[type, str] = {str: "a string", dict: "a mapping", list: "a list", datetime.date: "a date"}
-    return "null" if value is None else kinds.get(type(value), "a value of another type")
-
-
-def _keys_at(model: type[BaseModel], loc: Sequence[str | int]) -> list[str]:
-    """The keys a mapping accepts at ``loc`` under ``model``, as written in YAML (aliases)."""
-    annotation: Any = model
-    for part in loc:
-        annotation = _step(annotation, part)
-    target = _as_model(annotation)
-    if target is None:
-        return []
-    return sorted(info.alias or name for name, info in target.model_fields.items())
-
-
-def _step(annotation: Any, part: str | int) -> Any:
-    target = _as_model(annotation)
-    if target is not None:
-        fields = {info.alias or name: info for name, info in target.model_fields.items()}
-        return fields[part].annotation if part in fields else None
-    args = typing.get_args(annotation)
-    if typing.get_origin(annotation) in (tuple, list) and args:
-        return args[0]
-    if typing.get_origin(annotation) is dict and len(args) == 2:
-        return args[1]
-    return None
-
-
-def _as_model(annotation: Any) -> type[BaseModel] | None:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
-        return next((arg for arg in typing.get_args(annotation) if _as_model(arg)), None)
-    return None

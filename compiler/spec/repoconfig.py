@@ -11,7 +11,8 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from compiler.errors import InputError
-from compiler.spec.load import WorkTree, _problem
+from compiler.spec.load import WorkTree
+from compiler.spec.modelerrors import model_problem
 from compiler.spec.yamlio import load_document
 
 CONFIG_FILE = "rollplan.yaml"
@@ -40,4 +41,4 @@ def load_repo_config(root: Path) -> RepoConfig:
     try:
         return RepoConfig.model_validate(data)
     except ValidationError as err:
-        raise InputError([_problem(doc, RepoConfig, d) for d in err.errors(include_url=False)]) from None
+        raise InputError([model_problem(doc, RepoConfig, d) for d in err.errors(include_url=False)]) from None
