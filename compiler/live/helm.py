@@ -54,18 +54,10 @@ def read_replicas(queries: Queries) -> int | None:
     if queries.replicas is None:
         return None
     argv = list(queries.replicas)
-    try:
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=QUERY_TIMEOUT, check=False)
-    except FileNotFoundError as exc:
-        raise LiveQueryError(f"{argv[0]}: not found on PATH; the live replica count cannot be checked") from exc
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise LiveQueryError(f"{_show(argv)}: {exc}") from exc
-    if done.returncode != 0:
-        if _NO_WORKLOAD in done.stderr:
-            return None
-        tail = " | ".join(done.stderr.strip().splitlines()[-2:]) or f"exit status {done.returncode}"
-        raise LiveQueryError(f"{_show(argv)} failed: {tail}")
-    text = done.stdout.strip()
+    out = _query(argv, "the live replica count", _NO_WORKLOAD)
+    if out is None:
+        return None
+    text = out.strip()
     if not text:  # no spec.replicas: Kubernetes defaults it to 1
         return 1
     if not text.isdigit():
@@ -96,21 +88,32 @@ def read_release(queries: Queries) -> LiveRelease | None:
 
 
 def _run(argv: Sequence[str]) -> Any:
+    out = _query(argv, "the live release", _NOT_FOUND)
+    if out is None:
+        return None
+    try:
+        return json.loads(out or "null")
+    except ValueError as exc:
+        raise LiveQueryError(f"{_show(argv)}: output is not JSON ({exc})") from exc
+
+
+def _query(argv: Sequence[str], what: str, absent: str) -> str | None:
+    """The query's standard output; None when it says ``absent`` (no such release or workload).
+
+    Any other failure is a LiveQueryError naming the command: ``what`` cannot be checked.
+    """
     try:
         done = subprocess.run(list(argv), capture_output=True, text=True, timeout=QUERY_TIMEOUT, check=False)
     except FileNotFoundError as exc:
-        raise LiveQueryError(f"{argv[0]}: not found on PATH; the live release cannot be checked") from exc
+        raise LiveQueryError(f"{argv[0]}: not found on PATH; {what} cannot be checked") from exc
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise LiveQueryError(f"{_show(argv)}: {exc}") from exc
     if done.returncode != 0:
-        if _NOT_FOUND in done.stderr:
+        if absent in done.stderr:
             return None
         tail = " | ".join(done.stderr.strip().splitlines()[-2:]) or f"exit status {done.returncode}"
         raise LiveQueryError(f"{_show(argv)} failed: {tail}")
-    try:
-        return json.loads(done.stdout or "null")
-    except ValueError as exc:
-        raise LiveQueryError(f"{_show(argv)}: output is not JSON ({exc})") from exc
+    return done.stdout
 
 
 def _show(argv: Sequence[str]) -> str:
