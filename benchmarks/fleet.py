@@ -408,12 +408,20 @@ def build_repo(tmp: Path, fleet: Fleet) -> tuple[Path, Path]:
     return root, base
 
 
+def _git_config(key: str, value: str) -> None:
+    """Set ``key`` for every git this process starts, after any settings the environment already gives git."""
+    count = int(os.environ.get("GIT_CONFIG_COUNT", "0") or "0")
+    os.environ.update({
+        "GIT_CONFIG_COUNT": str(count + 1), f"GIT_CONFIG_KEY_{count}": key, f"GIT_CONFIG_VALUE_{count}": value,
+    })  # fmt: skip
+
+
 def run(
     fleet: Fleet, keep: bool, profile: bool, where: Path | None = None, full_check: bool = False, jobs: int = 1
 ) -> str:
     # Thousands of loose objects would start git's automatic gc in the background, which then writes
     # into the repository while it is timed and while it is removed: the benchmark's git runs without it.
-    os.environ.update({"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "gc.auto", "GIT_CONFIG_VALUE_0": "0"})
+    _git_config("gc.auto", "0")
     with tempfile.TemporaryDirectory(prefix="rollplan-fleet-", dir=where) as name:
         tmp = Path(name)
         root, base = build_repo(tmp, fleet)
