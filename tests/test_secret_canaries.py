@@ -287,7 +287,8 @@ def test_flux_restores_base_secrets_under_a_dotted_key_and_inside_a_list_at_thei
     release = next(doc for doc in docs if doc["kind"] == "HelmRelease")
     refs = {ref["targetPath"]: ref["valuesKey"] for ref in release["spec"]["valuesFrom"]}
     # helm's --set syntax: `conn.password` under `odd` is one key, not `password` under `conn`.
-    assert refs["odd.conn\\.password"] == "odd.conn.password" and "odd.conn.password" not in refs
+    assert "odd.conn.password" not in refs
+    assert refs["odd.conn\\.password"].startswith("odd.conn_password-")  # never the nested path's key
     # The secret item leaves its place empty: `args[1]` fills it, and --verbose stays.
     assert refs["odd.args[1]"] == "odd.args.1"
     assert release["spec"]["values"]["odd"]["args"] == ["--api-key", None, "--verbose"]
@@ -349,3 +350,31 @@ def test_a_key_holding_a_url_password_is_refused_without_showing_it(repo: Path, 
         assert run.code == 1
         no_canary("validate", run.out + run.err)
         assert "backends.postgres://u:REDACTED@db/t100: plaintext secret" in run.out + run.err
+
+
+SECRET_KEY = re.compile(r"[-._a-zA-Z0-9]+")  # what Kubernetes accepts as a key of a Secret's data
+
+
+def test_flux_values_keys_are_keys_a_secret_can_hold_and_one_per_path(repo: Path, capsys: Capture) -> None:
+    planted = (
+        "odd:\n"
+        "  conn.password: CANARY-DOTTED\n"
+        "  conn:\n    password: CANARY-NESTED\n"
+        "  annotations:\n    auth.example.com/token: CANARY-SLASH\n"
+    )
+    commit_to_base(repo, CHART_VALUES, head_text(repo, CHART_VALUES) + planted)
+    run = rollplan(capsys, "compile", "--root", str(repo))
+    assert run.code == 0, run.err
+    no_canary("generated/", generated_text(repo))
+    docs = yaml.safe_load_all((repo / "generated/prod/rollback/flux/westus2.yaml").read_text(encoding="utf-8"))
+    release = next(doc for doc in docs if doc["kind"] == "HelmRelease")
+    refs = {ref["targetPath"]: ref["valuesKey"] for ref in release["spec"]["valuesFrom"]}
+    wanted = ["odd.conn\\.password", "odd.conn.password", "odd.annotations.auth\\.example\\.com/token"]
+    assert all(path in refs for path in wanted), refs
+    assert all(SECRET_KEY.fullmatch(key) for key in refs.values()), refs
+    assert len(set(refs.values())) == len(refs)  # two paths never share a key
+    assert refs["odd.conn.password"] == "odd.conn.password"  # a plain path is its own key
+    # plan.md tells whoever fills the Secret which key a path that cannot be a key goes under.
+    plan_md = (repo / "generated/prod/plan.md").read_text(encoding="utf-8")
+    slash = "odd.annotations.auth\\.example\\.com/token"
+    assert f"`{slash}` → `{refs[slash]}`" in plan_md

@@ -25,6 +25,9 @@ REMEDIATION_RETRIES = 3
 HELM_CHART_LAYER = {"mediaType": "application/vnd.cncf.helm.chart.content.v1.tar+gzip", "operation": "copy"}
 _FULL_SHA = re.compile(r"^[0-9a-f]{40}$")
 _LIST_INDEX = re.compile(r"(?<!\\)\.([0-9]+)(?=\.|$)")
+_SECRET_KEY = re.compile(r"[-._a-zA-Z0-9]+")
+"""What Kubernetes accepts as a key of a Secret's data."""
+_SECRET_KEY_CHARS = 200
 
 
 def chart_sources(plan: Plan, deployments: tuple[Deployment, ...]) -> list[dict[str, Any]]:
@@ -112,6 +115,21 @@ def kubeconfig_secret(cluster: str) -> str:
     return object_name(cluster, "kubeconfig")
 
 
+def values_key(path: str) -> str:
+    """The key of the values Secret that holds the secret at values ``path``.
+
+    The path itself where Kubernetes takes it as a Secret key and it names one
+    place only. A path with other characters (``annotations.example.com/token``),
+    or with a dot inside one of its keys (``conn\\.password``, which would read as
+    ``conn.password`` nested), gets those replaced by ``_`` and a digest of the
+    path after them: a key the Secret can hold, and never another path's.
+    """
+    if "\\" not in path and len(path) <= _SECRET_KEY_CHARS and _SECRET_KEY.fullmatch(path):
+        return path
+    plain = re.sub(r"[^-._a-zA-Z0-9]", "_", path.replace("\\.", "_"))[:_SECRET_KEY_CHARS]
+    return f"{plain}-{_digest(path)}"
+
+
 def values_secret(plan: Plan) -> str:
     """The Secret, in the Flux namespace, whose keys are the secret values paths."""
     return plan.env.gitops.flux.secret_name or object_name(plan.env.release, "values")
@@ -156,7 +174,7 @@ def _chart(plan: Plan, deployment: Deployment) -> dict[str, Any]:
 def _values_from(plan: Plan, deployment: Deployment) -> list[dict[str, Any]]:
     name = values_secret(plan)
     return [
-        {"kind": "Secret", "name": name, "valuesKey": path.replace("\\", ""), "targetPath": _target_path(path)}
+        {"kind": "Secret", "name": name, "valuesKey": values_key(path), "targetPath": _target_path(path)}
         for path in deployment.secret_paths
     ]
 

@@ -258,6 +258,12 @@ def _removal_note(plan: Plan, region: str) -> str:
     )
 
 
+def _renamed_keys(secret_paths: list[str]) -> str:
+    """The Secret keys that are not their values path (a Secret key takes fewer characters), as a sentence."""
+    renamed = [f"`{path}` → `{flux.values_key(path)}`" for path in secret_paths if flux.values_key(path) != path]
+    return f" Keys that are not the path itself: {', '.join(renamed)}." if renamed else ""
+
+
 def _secrets_note(plan: Plan, secret_paths: list[str]) -> str:
     paths = ", ".join(f"`{p}`" for p in secret_paths)
     controllers = plan.env.gitops.controllers
@@ -274,6 +280,7 @@ def _secrets_note(plan: Plan, secret_paths: list[str]) -> str:
         parts.append(
             f"Flux reads them from the Secret `{flux.values_secret(plan)}` in `{plan.env.gitops.flux.namespace}` "
             "(one key per values path, `valuesFrom`)."
+            + _renamed_keys(secret_paths)
         )
     if "argocd" in controllers:
         parts.append(
