@@ -14,8 +14,8 @@ The inputs of an environment, conservatively: every file under
 ``environments/*/regions/*`` (other environments' ``needs:`` and ``provides:``,
 and the clusters of their regions), every file under ``release-notes/``,
 ``rollplan.yaml``, and the values files the environment names outside its own
-folder. A symbolic link to a folder among them makes the environment never
-fresh by record (the full compare still runs). The base side is the commit id:
+folder. A symbolic link to a folder, or an empty folder, among them makes the
+environment never fresh by record (the full compare still runs). The base side is the commit id:
 the same commit is the same bytes.
 """
 
@@ -107,7 +107,11 @@ def _is_env_spec(rel: str) -> bool:
 
 
 def _files(root: Path, part: str) -> Iterator[str]:
-    """Every file under ``root/part`` ('/'-separated, root relative); a linked folder shows as uncacheable."""
+    """Every file under ``root/part`` ('/'-separated, root relative); a linked or empty folder shows as uncacheable.
+
+    Loading lists folders, so an empty one where a region file or a release note is read is an error
+    that no file's hash would show.
+    """
     top = root / part
     if top.is_symlink():
         yield part
@@ -115,9 +119,17 @@ def _files(root: Path, part: str) -> Iterator[str]:
     for folder, dirs, names in os.walk(top):
         rel = Path(folder).relative_to(root).as_posix()
         for name in dirs:
-            if os.path.islink(os.path.join(folder, name)):
+            path = os.path.join(folder, name)
+            if os.path.islink(path) or _empty(path):
                 yield f"{rel}/{name}"
         yield from (f"{rel}/{name}" for name in names)
+
+
+def _empty(folder: str) -> bool:
+    try:
+        return not os.listdir(folder)
+    except OSError:
+        return True  # unreadable: loading reports it
 
 
 def _input_hash(path: Path) -> str:

@@ -197,6 +197,20 @@ def test_fresh_new_input_file_is_never_trusted(
     assert compiles == [["prod"], ["prod"]]  # the quick run compiled too
 
 
+@pytest.mark.parametrize(
+    "folder", ["environments/prod/regions/northeurope.yaml", "release-notes/tenant/100.0.1000090.yaml"]
+)
+def test_fresh_empty_folder_where_an_input_file_is_read_is_not_trusted(
+    repo: Path, folder: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An empty folder holds no file to hash, yet loading lists it and refuses it: the full check must run."""
+    (repo / folder).mkdir()
+    quick, full = both_ways(capsys, monkeypatch, "--root", str(repo))
+    assert quick == full
+    assert quick.code == 1
+    assert f"{folder}:1:1: not a regular file" in quick.err
+
+
 def test_fresh_env_run_checks_only_that_environment(
     repo: Path, compiles: list[list[str]], capsys: pytest.CaptureFixture[str]
 ) -> None:
