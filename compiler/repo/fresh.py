@@ -100,10 +100,13 @@ class Snapshot:
 
 
 def _is_env_spec(rel: str) -> bool:
-    """An environment's spec or one of its region files: what other environments' needs and provides read."""
+    """An environment's spec or anything in its regions folder: what other environments' needs and provides read.
+
+    Loading lists the regions folder, so a folder there named like a region file is an error too.
+    """
     parts = rel.split("/")
     spec = len(parts) == 3 and parts[2] == "environment.yaml"
-    return parts[0] == ENVIRONMENTS and (spec or (len(parts) == 4 and parts[2] == "regions"))
+    return parts[0] == ENVIRONMENTS and (spec or (len(parts) >= 4 and parts[2] == "regions"))
 
 
 def _files(root: Path, part: str) -> Iterator[str]:

@@ -211,6 +211,27 @@ def test_fresh_empty_folder_where_an_input_file_is_read_is_not_trusted(
     assert f"{folder}:1:1: not a regular file" in quick.err
 
 
+def test_fresh_folder_among_a_needed_environments_regions_is_not_trusted(
+    repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """prod needs staging, so --env prod loads staging's regions, and refuses a folder named like a region file."""
+    edit(
+        repo / "environments/prod/environment.yaml",
+        lambda text: text.replace("release: t100", "needs: [staging]\nrelease: t100", 1),
+    )
+    assert run(capsys, "compile", "--root", str(repo), "--quiet").code == 0
+    git(repo, "add", "--all")
+    git(repo, "commit", "--quiet", "--message", "prod needs staging")
+    assert run(capsys, "check", "--root", str(repo), "--env", "prod").code == 0
+    folder = repo / "environments/staging/regions/northeurope.yaml"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("a region to come\n", encoding="utf-8")
+    quick, full = both_ways(capsys, monkeypatch, "--root", str(repo), "--env", "prod")
+    assert quick == full
+    assert quick.code == 1
+    assert "environments/staging/regions/northeurope.yaml:1:1: not a regular file" in quick.err
+
+
 def test_fresh_env_run_checks_only_that_environment(
     repo: Path, compiles: list[list[str]], capsys: pytest.CaptureFixture[str]
 ) -> None:
