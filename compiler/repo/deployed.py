@@ -276,7 +276,7 @@ def _json(source: Path | bytes | None) -> Any:
                 return None
             source = source.read_bytes()
         return json.loads(source or b"")
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):  # RecursionError: nested too deep for the parser
         return None
 
 

@@ -204,7 +204,7 @@ def read_record(folder: Path) -> dict[str, Any] | None:
         if path.is_symlink() or not path.is_file():
             return None
         doc = json.loads(path.read_bytes())
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):  # nested too deep for the parser: not one rollplan wrote
         return None
     if not isinstance(doc, dict) or doc.get("format") != RECORD_FORMAT or doc.get("rollplan") != rollplan_version():
         return None

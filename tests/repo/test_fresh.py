@@ -255,6 +255,16 @@ def test_fresh_record_edited_or_removed_only_costs_a_full_compare(
     assert compiles == [[]]
 
 
+@pytest.mark.parametrize("record", ["generated/prod", "generated"])
+def test_fresh_record_nested_too_deep_for_the_parser_only_costs_a_full_compare(
+    repo: Path, record: str, compiles: list[list[str]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    (repo / record / fresh.RECORD).write_text("[" * 100_000 + "]" * 100_000 + "\n", encoding="utf-8")
+    outcome = run(capsys, "check", "--root", str(repo))
+    assert outcome.code == 0, outcome.err
+    assert compiles == [[]]
+
+
 def test_fresh_record_cannot_vouch_for_an_input_it_does_not_list(
     repo: Path, compiles: list[list[str]], capsys: pytest.CaptureFixture[str]
 ) -> None:
