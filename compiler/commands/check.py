@@ -111,7 +111,7 @@ def _forgive_base_commit(root: Path, env: str, files: Mapping[str, bytes], found
 def _json(path: Path) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return None
 
 

@@ -52,7 +52,7 @@ def parse(text: str | bytes | None) -> Recorded | None:
         stages = tuple(str(s["region"]) for s in section["stages"])
         migrated = tuple(str(v) for v in doc.get("irreversible_migrations") or ())
         found = Recorded(int(section["stage"]), stages, str(section["base_commit"]), str(doc["fingerprint"]), migrated)
-    except (ValueError, TypeError, KeyError):
+    except (ValueError, TypeError, KeyError, RecursionError):  # RecursionError: nested too deep for the parser
         return None
     return found if 0 <= found.stage <= len(found.stages) else None
 

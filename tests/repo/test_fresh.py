@@ -265,6 +265,15 @@ def test_fresh_record_nested_too_deep_for_the_parser_only_costs_a_full_compare(
     assert compiles == [[]]
 
 
+def test_fresh_plan_json_nested_too_deep_for_the_parser_is_stale(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (repo / "generated/prod/plan.json").write_text("[" * 100_000 + "]" * 100_000 + "\n", encoding="utf-8")
+    outcome = run(capsys, "check", "--root", str(repo))
+    assert outcome.code == 3, outcome.err
+    assert "generated/prod/plan.json" in outcome.err
+
+
 def test_fresh_record_cannot_vouch_for_an_input_it_does_not_list(
     repo: Path, compiles: list[list[str]], capsys: pytest.CaptureFixture[str]
 ) -> None:
