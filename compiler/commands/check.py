@@ -8,24 +8,26 @@ import re
 import stat
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from compiler import console
-from compiler.commands import promote
-from compiler.commands.quickcheck import fresh_by_record
+from compiler.commands.quickcheck import fresh_by_record, output_dir
 from compiler.errors import StaleFiles, StaleOutput
-from compiler.pipeline import compile_deployed, orphan_dirs, output_dir
-from compiler.render.staging import Staging
 from compiler.repo import gitio, layout, owned
 from compiler.repo.deployed import Base
 from compiler.repo.fresh import RECORD
 from compiler.repo.writer import compare, compare_files, existing_files
+
+if TYPE_CHECKING:
+    from compiler.render.staging import Staging
 
 
 def run(root: Path, envs: Sequence[str], base: str | None, *, as_json: bool, jobs: int = 1) -> int:
     quick = fresh_by_record(root, envs, base)
     if quick is not None:
         return _report(quick[0], quick[1], [], as_json=as_json)
+    from compiler.pipeline import compile_deployed, orphan_dirs  # the planner and renderers: only past the records
+
     with console.slow_progress("checking generated/ …"):
         compiled, chosen, warnings = compile_deployed(root, envs, base, _recorded_stages(root), jobs)
     for warning in warnings:
@@ -128,6 +130,9 @@ def _regular_file(path: Path) -> bool:
 
 def _recorded_stages(root: Path) -> dict[str, Staging]:
     """Staged rollouts stand where plan.json says: any stage that 'rollplan promote' wrote is fresh."""
+    from compiler.commands import promote
+    from compiler.render.staging import Staging
+
     found: dict[str, Staging] = {}
     folder = root / layout.GENERATED
     for env in sorted(p.name for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []:

@@ -62,16 +62,21 @@ def history_bases(root: Path, base: Base, envs: Sequence[str]) -> dict[str, str 
     deployed = base.deployed
     if not envs or deployed is None or deployed.merge_base is None or deployed.branch is None or base.rev is None:
         return {}
-    watches = {env: _inputs(root, env) for env in envs}
-    history = _History.read(root, deployed.merge_base, sorted({p for watch in watches.values() for p in watch}))
-    found: dict[str, str | None] = {}
-    for env, watch in watches.items():
-        if history.pending(watch):
-            continue
-        commit = _last_change_base(root, env, history, watch)
-        if commit != deployed.merge_base:
-            found[env] = commit
-    return found
+    _PARSED.clear()
+    _PARSED[_ON] = True  # within this call the work tree does not change: parse each file once
+    try:
+        watches = {env: _inputs(root, env) for env in envs}
+        history = _History.read(root, deployed.merge_base, sorted({p for watch in watches.values() for p in watch}))
+        found: dict[str, str | None] = {}
+        for env, watch in watches.items():
+            if history.pending(watch):
+                continue
+            commit = _last_change_base(root, env, history, watch)
+            if commit != deployed.merge_base:
+                found[env] = commit
+        return found
+    finally:
+        _PARSED.clear()
 
 
 @dataclass(frozen=True)
@@ -274,10 +279,23 @@ def _json(source: Path | bytes | None) -> Any:
             info = os.lstat(source)
             if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_JSON_BYTES:
                 return None
-            source = source.read_bytes()
+            if _ON not in _PARSED:
+                return json.loads(source.read_bytes() or b"")
+            key = (str(source), info.st_ino, info.st_mtime_ns, info.st_size)
+            if key not in _PARSED:  # the history walk asks for one plan.json several times
+                _PARSED[key] = json.loads(source.read_bytes() or b"")
+            return _PARSED[key]
         return json.loads(source or b"")
     except (OSError, ValueError, RecursionError):  # RecursionError: nested too deep for the parser
         return None
+
+
+_ON = ("", 0, 0, 0)
+_PARSED: dict[tuple[str, int, int, int], Any] = {}
+"""Work-tree JSON documents parsed during one :func:`history_bases` (``_ON`` present), by path and identity.
+
+Read-only to callers; emptied when the call ends, so nothing parsed is ever served stale.
+"""
 
 
 def _is_name(text: str) -> bool:
