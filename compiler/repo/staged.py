@@ -22,7 +22,7 @@ from pathlib import Path
 
 from compiler.errors import OutputError
 from compiler.repo import journal, lock, owned
-from compiler.repo.writer import _changed, _disk_error, _fill, _label, _real_folder, _top_changed, _write_new
+from compiler.repo.writer import _changed, _disk_error, _fill, _label, _real_folder, _top_changed, stage_top
 
 
 class StagedFiles(Mapping[str, bytes]):
@@ -100,11 +100,7 @@ class Stage:
             moves = self.moves + [journal.Move(f.name, True, False) for f in remove if f.exists()]
             changed_top = _top_changed(self.parent, top) if top is not None else []
             if changed_top or top_strays:
-                txn = self._writable()
-                for name in changed_top:
-                    _write_new(txn.staging(name), name, (top or {})[name])
-                moves += [journal.Move(n, journal.exists(self.parent / n), True) for n in changed_top]
-                moves += [journal.Move(n, True, False) for n in top_strays]
+                moves += stage_top(self._writable(), top or {}, changed_top, top_strays)
             if moves:
                 self._writable().commit(moves)
         except OSError as err:

@@ -136,26 +136,37 @@ def _write_locked(
     changes = {folder: _changed(folder, files) for folder, files in wanted.items()}
     moves = [journal.Move(f.name, f.exists(), True) for f in wanted if changes[f]]
     moves += [journal.Move(f.name, True, False) for f in remove if f.exists()]
+    top_changed = _top_changed(parent, top) if top is not None else []
     if top is not None:
-        changes[parent] = _top_changed(parent, top)
-        moves += [journal.Move(n, journal.exists(parent / n), True) for n in changes[parent]]
-        moves += [journal.Move(n, True, False) for n in top_strays]
-        changes[parent] += top_strays
-    if not moves:
+        changes[parent] = top_changed + top_strays
+    if not moves and not changes.get(parent):
         return changes
     txn = journal.Transaction(parent)
     try:
         for folder in wanted:
             if changes[folder]:
                 _fill(txn.staging(folder.name), folder, wanted[folder])
-        for name, data in (top or {}).items():
-            if name in changes[parent]:
-                _write_new(txn.staging(name), name, data)
+        moves += stage_top(txn, top or {}, top_changed, top_strays)
     except BaseException:
         txn.discard()
         raise
     txn.commit(moves)
     return changes
+
+
+def stage_top(
+    txn: journal.Transaction, top: Mapping[str, bytes], changed: Sequence[str], strays: Sequence[str]
+) -> list[journal.Move]:
+    """Write the ``changed`` top-level files into ``txn``'s staging.
+
+    Returns the journal moves that swap them in and remove the ``strays``.
+    """
+    for name in changed:
+        _write_new(txn.staging(name), name, top[name])
+    parent = txn.parent
+    return [journal.Move(n, journal.exists(parent / n), True) for n in changed] + [
+        journal.Move(n, True, False) for n in strays
+    ]
 
 
 def _top_changed(parent: Path, top: Mapping[str, bytes]) -> list[str]:
