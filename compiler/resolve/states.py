@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,18 +39,6 @@ def _release(version: str, note: ReleaseNote | None, chart_version: str | None, 
     image_tag = image_tag or (note.image_tag if note else None)
     assert chart_version is not None and image_tag is not None, "loading requires them without a release note"
     return Release(version=note.version if note else version, chart_version=chart_version, image_tag=image_tag)
-
-
-def region_states(
-    loaded: LoadedEnvironment, specs: Specs, rules: Secrets, known: Iterable[str] = ()
-) -> dict[str, RegionState]:
-    """Every region of an environment that is (to be) deployed, by name, its values redacted by ``rules``.
-
-    ``rules`` are the secret rules of both sides of the plan, so that a value secret
-    on either side is hidden on both: nothing after this point holds a secret.
-    """
-    rules, merged = _merged(loaded, specs, rules)
-    return _states(loaded.spec, merged, rules, {*known, *_texts(merged, rules)})
 
 
 @dataclass(frozen=True)

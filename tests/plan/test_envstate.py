@@ -9,7 +9,7 @@ from support import scenarios
 from compiler.errors import Location
 from compiler.plan.envstate import EnvState, Epochs, env_state
 from compiler.repo.example import TextEdit
-from compiler.resolve.states import region_states
+from compiler.resolve.states import plan_states
 from compiler.spec.load import WorkTree, load_specs
 
 
@@ -17,7 +17,7 @@ def _prod(root: Path) -> tuple[EnvState, Epochs]:
     specs = load_specs(WorkTree(root), only=["prod"])
     loaded = specs.environments["prod"]
     epochs = Epochs.of(specs.release_notes["tenant"])
-    return env_state(loaded, region_states(loaded, specs, loaded.spec.secrets), epochs), epochs
+    return env_state(loaded, plan_states(loaded, specs, None, None, loaded.spec.secrets).target, epochs), epochs
 
 
 def test_env_state_of_the_example_has_one_primary_and_the_epoch_of_its_release(tmp_path: Path) -> None:
