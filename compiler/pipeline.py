@@ -338,10 +338,6 @@ def _digest(data: Any) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def output_dir(root: Path, env: str) -> Path:
-    return root / layout.env_dir(env)
-
-
 def orphan_dirs(root: Path, compiled: Compiled, envs: Sequence[str]) -> list[Path]:
     """generated/<env>/ folders of environments that no longer exist (only when every environment was compiled).
 
@@ -354,4 +350,4 @@ def orphan_dirs(root: Path, compiled: Compiled, envs: Sequence[str]) -> list[Pat
     return sorted(p for p in folders if p.name not in compiled.files)
 
 
-__all__ = ["Compiled", "compile_repo", "load_base", "load_target", "orphan_dirs", "output_dir"]
+__all__ = ["Compiled", "compile_repo", "load_base", "load_target", "orphan_dirs"]

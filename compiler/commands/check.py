@@ -11,11 +11,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from compiler import console
-from compiler.commands.quickcheck import fresh_by_record, output_dir
+from compiler.commands.quickcheck import fresh_by_record
 from compiler.errors import StaleFiles, StaleOutput
 from compiler.repo import gitio, layout, owned
 from compiler.repo.deployed import Base
 from compiler.repo.fresh import RECORD
+from compiler.repo.layout import output_dir
 from compiler.repo.writer import compare, compare_files, existing_files
 
 if TYPE_CHECKING:

@@ -9,10 +9,11 @@ from typing import Any
 from compiler import console
 from compiler.commands import summary
 from compiler.commands.promote import refuse_unfinished
-from compiler.pipeline import Compiled, compile_deployed, orphan_dirs, output_dir
+from compiler.pipeline import Compiled, compile_deployed, orphan_dirs
 from compiler.plan.model import Plan
 from compiler.repo import gitio, layout
 from compiler.repo.deployed import Base
+from compiler.repo.layout import output_dir
 from compiler.repo.staged import Stage, staged
 from compiler.repo.writer import write_folders
 from compiler.spec.repoconfig import load_repo_config

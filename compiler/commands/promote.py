@@ -16,9 +16,10 @@ from typing import Any
 
 from compiler import console
 from compiler.errors import GitError, RollplanError, UsageError
-from compiler.pipeline import compile_repo, output_dir
+from compiler.pipeline import compile_repo
 from compiler.render.staging import Staging
 from compiler.repo import gitio, layout
+from compiler.repo.layout import output_dir
 from compiler.repo.writer import write_folder
 
 

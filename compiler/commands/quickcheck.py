@@ -15,6 +15,7 @@ from typing import Any
 from compiler.errors import RollplanError
 from compiler.repo import fresh, gitio, journal, layout, owned
 from compiler.repo.deployed import Base, choose_base, history_bases, last_change_described
+from compiler.repo.layout import output_dir
 
 
 def fresh_by_record(root: Path, envs: Sequence[str], explicit: str | None) -> tuple[list[str], Base] | None:
@@ -72,11 +73,6 @@ def _fresh_by_record(root: Path, envs: Sequence[str], explicit: str | None) -> t
     if per_env:
         base = replace(base, described=f"{last_change_described(per_env)}; else {base.described}")
     return selected, base
-
-
-def output_dir(root: Path, env: str) -> Path:
-    """``generated/<env>/`` of the work tree (as pipeline.py says, without importing the planner)."""
-    return root / layout.env_dir(env)
 
 
 def _commit(root: Path, rev: str | None) -> str:

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 GENERATED = "generated"
 
 
 def env_dir(env: str) -> str:
     return f"{GENERATED}/{env}"
+
+
+def output_dir(root: Path, env: str) -> Path:
+    """``generated/<env>/`` of the repository at ``root``."""
+    return root / env_dir(env)
 
 
 def values_file(env: str, region: str) -> str:
