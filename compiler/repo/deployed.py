@@ -62,8 +62,8 @@ def history_bases(root: Path, base: Base, envs: Sequence[str]) -> dict[str, str 
     deployed = base.deployed
     if not envs or deployed is None or deployed.merge_base is None or deployed.branch is None or base.rev is None:
         return {}
-    _PARSED.clear()
-    _PARSED[_ON] = True  # within this call the work tree does not change: parse each file once
+    global _parsed
+    _parsed = {}  # within this call the work tree does not change: each file is parsed once
     try:
         watches = {env: _inputs(root, env) for env in envs}
         history = _History.read(root, deployed.merge_base, sorted({p for watch in watches.values() for p in watch}))
@@ -76,7 +76,7 @@ def history_bases(root: Path, base: Base, envs: Sequence[str]) -> dict[str, str 
                 found[env] = commit
         return found
     finally:
-        _PARSED.clear()
+        _parsed = None
 
 
 @dataclass(frozen=True)
@@ -279,22 +279,21 @@ def _json(source: Path | bytes | None) -> Any:
             info = os.lstat(source)
             if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_JSON_BYTES:
                 return None
-            if _ON not in _PARSED:
+            if _parsed is None:
                 return json.loads(source.read_bytes() or b"")
             key = (str(source), info.st_ino, info.st_mtime_ns, info.st_size)
-            if key not in _PARSED:  # the history walk asks for one plan.json several times
-                _PARSED[key] = json.loads(source.read_bytes() or b"")
-            return _PARSED[key]
+            if key not in _parsed:  # the history walk asks for one plan.json several times
+                _parsed[key] = json.loads(source.read_bytes() or b"")
+            return _parsed[key]
         return json.loads(source or b"")
     except (OSError, ValueError, RecursionError):  # RecursionError: nested too deep for the parser
         return None
 
 
-_ON = ("", 0, 0, 0)
-_PARSED: dict[tuple[str, int, int, int], Any] = {}
-"""Work-tree JSON documents parsed during one :func:`history_bases` (``_ON`` present), by path and identity.
+_parsed: dict[tuple[str, int, int, int], Any] | None = None
+"""Work-tree JSON documents parsed during one :func:`history_bases`, by path and identity; None outside it.
 
-Read-only to callers; emptied when the call ends, so nothing parsed is ever served stale.
+Read-only to callers; dropped when the call ends, so nothing parsed is ever served stale.
 """
 
 
